@@ -1,0 +1,44 @@
+# Two entry points, as in README: `make run` and `make test`. Everything else is what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PROM_BIN := $(CURDIR)/.cache/prometheus/usr/bin
+CONFIG ?= config.yaml
+LISTEN ?= :9762
+
+.PHONY: run test lint typecheck pytest install binaries demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The lock file pins every transitive package; the project itself is installed without re-resolving.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+binaries:
+	scripts/install-prometheus-binaries.sh
+
+run: install
+	$(BIN)/hyperliquid-exporter --config.file=$(CONFIG) --web.listen-address=$(LISTEN)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install binaries
+	PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
+
+test: lint typecheck pytest
+
+demo: install binaries
+	PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m scripts.demo $(SCENARIO)
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,28 @@
+"""Locate the real Prometheus-ecosystem binaries installed by scripts/install-prometheus-binaries.sh."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_DIR = REPO_ROOT.parent / "shared"
+FIXTURES_DIR = SHARED_DIR / "fixtures"
+PROMETHEUS_BIN_DIR = REPO_ROOT / ".cache" / "prometheus" / "usr" / "bin"
+
+
+def find_binary(name: str) -> str:
+    """Return the path of `name` (prometheus, promtool, prometheus-alertmanager, amtool, ...).
+
+    The project's own download wins over whatever else is on PATH, so tests always run the
+    versions CI installs. Fails the test (not skips) when the binary is missing.
+    """
+    local = PROMETHEUS_BIN_DIR / name
+    if local.is_file():
+        return str(local)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(
+            f"{name} not found in {PROMETHEUS_BIN_DIR} or on PATH; run scripts/install-prometheus-binaries.sh"
+        )
+    return found

@@ -51,16 +51,16 @@ def running(
     """
     merged_env = {**os.environ, **(env or {})}
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            list(argv), stdout=log, stderr=subprocess.STDOUT, env=merged_env, cwd=cwd
-        )
+        process = subprocess.Popen(list(argv), stdout=log, stderr=subprocess.STDOUT, env=merged_env, cwd=cwd)
         try:
             if ready_url is not None:
                 try:
                     wait_http_ok(ready_url, timeout=timeout, process=process)
                 except (TimeoutError, RuntimeError) as exc:
                     log.flush()
-                    raise RuntimeError(f"{argv[0]} failed to start: {exc}\n{log_path.read_text()[-4000:]}") from exc
+                    raise RuntimeError(
+                        f"{argv[0]} failed to start: {exc}\n{log_path.read_text()[-4000:]}"
+                    ) from exc
             yield process
         finally:
             if process.poll() is None:

@@ -1,0 +1,26 @@
+"""What every poller is given: the Hyperliquid client, an HTTP client for reference exchanges,
+request statistics for counting malformed fields, and the clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from exporter.hyperliquid.budget import WeightBudget
+from exporter.hyperliquid.client import InfoClient, RequestStats
+
+
+@dataclass
+class CollectorContext:
+    client: InfoClient
+    http: httpx.AsyncClient
+    budget: WeightBudget
+    stats: RequestStats
+    clock: Callable[[], float] = field(default=time.time)
+
+    def count_malformed(self, request_type: str) -> None:
+        """One malformed field or item: costs one sample and one error count, never the poll."""
+        self.stats.errors[(request_type, "parse")] += 1

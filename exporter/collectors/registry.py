@@ -1,0 +1,12 @@
+"""Which pollers run, from the config. Each collector module exposes `pollers(config, context)`."""
+
+from __future__ import annotations
+
+from exporter.collectors.base import Poller
+from exporter.collectors.context import CollectorContext
+from exporter.config import Config
+
+
+def build_pollers(config: Config, context: CollectorContext) -> list[Poller]:
+    pollers: list[Poller] = []
+    return pollers

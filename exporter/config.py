@@ -1,0 +1,175 @@
+"""The configuration model: one file, a section per part, every upstream URL configurable.
+
+Every command validates the whole file with `load_config`, so a typo in the relay section is
+caught by `hyperliquid-exporter --config.check` too.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from exporter.config_loader import ConfigError, load_model
+from exporter.relay.config import RelayConfig
+
+__all__ = ["Config", "ConfigError", "load_config"]
+
+HLP_VAULT = "0xdfc24b077bc1425ad1dea75bcb6f8158e10df303"
+HLP_LIQUIDATORS = (
+    "0x2e3d94f0562703b25c83308a05046ddaf9a8dd14",
+    "0xb0a55f13d22f66e6d495ac98113841b2326e9540",
+    "0x5e177e5e39c0f4e421f5865a6d8beed8d921cb70",
+    "0x2ed5c4484ea3ff8b57d5f2fb152a40d9f2b68308",
+)
+
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+def _address(value: str) -> str:
+    if not _ADDRESS.match(value):
+        raise ValueError("expected a 0x-prefixed 40-hex-digit address")
+    return value.lower()
+
+
+def _base_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("expected an http:// or https:// base URL")
+    return value.rstrip("/")
+
+
+Address = Annotated[str, AfterValidator(_address)]
+BaseUrl = Annotated[str, AfterValidator(_base_url)]
+Seconds = Annotated[float, Field(gt=0)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HyperliquidConfig(StrictModel):
+    api_url: BaseUrl = "https://api.hyperliquid.xyz"
+    timeout_seconds: Seconds = 10.0
+    # Hyperliquid allows 1200 weight per minute per IP for every process on it together.
+    weight_limit_per_minute: Annotated[int, Field(gt=0)] = 1200
+    weight_budget_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 3
+    retry_max_wait_seconds: Seconds = 30.0
+
+    @property
+    def weight_budget_per_minute(self) -> float:
+        return self.weight_limit_per_minute * self.weight_budget_share
+
+
+class CollectorConfig(StrictModel):
+    enabled: bool = True
+    interval_seconds: Seconds
+    # Published data older than this is withdrawn; default 3 poll intervals.
+    max_age_seconds: Seconds | None = None
+
+    def max_age(self, interval: float | None = None) -> float:
+        return self.max_age_seconds or 3 * (interval or self.interval_seconds)
+
+
+class MarketCollectorConfig(CollectorConfig):
+    interval_seconds: Seconds = 10.0
+    open_interest_cap_interval_seconds: Seconds = 60.0
+
+
+class VaultRef(StrictModel):
+    address: Address
+    name: str | None = None
+
+
+class VaultsCollectorConfig(CollectorConfig):
+    interval_seconds: Seconds = 60.0
+    vaults: list[VaultRef] = Field(default_factory=lambda: [VaultRef(address=HLP_VAULT, name=None)])
+
+
+class WatchedAccount(StrictModel):
+    address: Address
+    name: str = Field(min_length=1, max_length=64)
+
+
+class AccountsCollectorConfig(CollectorConfig):
+    # HLP's non-liquidator children and the parent.
+    interval_seconds: Seconds = 15.0
+    liquidator_interval_seconds: Seconds = 5.0
+    watched_interval_seconds: Seconds = 30.0
+    child_discovery_interval_seconds: Seconds = 600.0
+    hlp_vault: Address = HLP_VAULT
+    liquidators: list[Address] = Field(default_factory=lambda: list(HLP_LIQUIDATORS))
+    watched: list[WatchedAccount] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_watched(self) -> Self:
+        addresses = [account.address for account in self.watched]
+        duplicates = sorted({a for a in addresses if addresses.count(a) > 1})
+        if duplicates:
+            raise ValueError(f"watched accounts listed twice: {', '.join(duplicates)}")
+        return self
+
+
+class FillsCollectorConfig(CollectorConfig):
+    # Fills of the liquidator vaults (userFillsByTime costs 20 + 1 per 20 fills).
+    interval_seconds: Seconds = 30.0
+    watched_enabled: bool = True
+    watched_interval_seconds: Seconds = 600.0
+    # Lookback for the first poll after start: counters start from "now", so this only
+    # primes deduplication and the cursor, it is never counted.
+    page_limit: Annotated[int, Field(gt=0)] = 2000
+
+
+class CollectorsConfig(StrictModel):
+    market: MarketCollectorConfig = Field(default_factory=MarketCollectorConfig)
+    vaults: VaultsCollectorConfig = Field(default_factory=VaultsCollectorConfig)
+    accounts: AccountsCollectorConfig = Field(default_factory=AccountsCollectorConfig)
+    fills: FillsCollectorConfig = Field(default_factory=FillsCollectorConfig)
+
+
+class PriceSourceConfig(StrictModel):
+    enabled: bool = True
+    base_url: BaseUrl
+    interval_seconds: Seconds = 10.0
+    timeout_seconds: Seconds = 5.0
+
+
+class SymbolMapping(StrictModel):
+    # The exchange's base asset for this Hyperliquid coin and how many exchange units one
+    # Hyperliquid unit is (kPEPE is 1000 PEPE).
+    base: str = Field(min_length=1)
+    scale: Annotated[float, Field(gt=0)] = 1.0
+
+
+def _default_symbols() -> dict[str, SymbolMapping]:
+    thousand = ("kPEPE", "kSHIB", "kBONK", "kFLOKI", "kLUNC", "kDOGS", "kNEIRO")
+    return {coin: SymbolMapping(base=coin[1:], scale=1000.0) for coin in thousand}
+
+
+class ReferencePricesConfig(StrictModel):
+    enabled: bool = True
+    binance: PriceSourceConfig = PriceSourceConfig(base_url="https://api.binance.com")
+    okx: PriceSourceConfig = PriceSourceConfig(base_url="https://www.okx.com")
+    bybit: PriceSourceConfig = PriceSourceConfig(base_url="https://api.bybit.com")
+    coinbase: PriceSourceConfig = PriceSourceConfig(
+        base_url="https://api.coinbase.com", interval_seconds=60.0
+    )
+    # Coinbase needs one request per coin: only these are asked for.
+    coinbase_coins: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL"])
+    # Hyperliquid coins whose exchange symbol differs from the coin name, or which are scaled.
+    symbols: dict[str, SymbolMapping] = Field(default_factory=_default_symbols)
+
+
+class Config(StrictModel):
+    hyperliquid: HyperliquidConfig = Field(default_factory=HyperliquidConfig)
+    collectors: CollectorsConfig = Field(default_factory=CollectorsConfig)
+    reference_prices: ReferencePricesConfig = Field(default_factory=ReferencePricesConfig)
+    # Only the relay needs this section; when present every command validates it.
+    relay: RelayConfig | None = None
+
+
+def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
+    """Load and validate the whole file; raises ConfigError naming key path, line and expectation."""
+    return load_model(Path(path), Config, environ)

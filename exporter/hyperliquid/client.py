@@ -1,0 +1,129 @@
+"""Async client for Hyperliquid's `POST /info`, inside the shared weight budget.
+
+Retries timeouts, connection errors, 5xx and 429 (honouring Retry-After) with jittered
+exponential backoff; never retries other 4xx. Every attempt is paid for from the budget.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from exporter.hyperliquid.budget import WeightBudget
+from exporter.hyperliquid.errors import UpstreamError
+from exporter.hyperliquid.weights import base_weight, item_surcharge
+
+USER_AGENT = "hyperliquid-exporter (+https://github.com/hyperliquid-exporter/hyperliquid-exporter)"
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, UpstreamError) and exc.reason in ("timeout", "connection", "http_5xx", "http_429")
+
+
+class RequestStats:
+    """Counts of requests and failures by request type, read by the exporter's self-metrics."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.errors: Counter[tuple[str, str]] = Counter()
+
+
+class InfoClient:
+    def __init__(
+        self,
+        api_url: str,
+        budget: WeightBudget,
+        *,
+        timeout_seconds: float = 10.0,
+        max_retries: int = 3,
+        retry_max_wait_seconds: float = 30.0,
+        http: httpx.AsyncClient | None = None,
+        stats: RequestStats | None = None,
+    ) -> None:
+        self.url = api_url.rstrip("/") + "/info"
+        self.budget = budget
+        self.stats = stats or RequestStats()
+        self._max_retries = max_retries
+        self._backoff = wait_exponential_jitter(multiplier=0.5, max=retry_max_wait_seconds, jitter=0.5)
+        self._retry_max_wait = retry_max_wait_seconds
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_seconds),
+            headers={"User-Agent": USER_AGENT},
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, UpstreamError) and exc.retry_after is not None:
+            return min(exc.retry_after, self._retry_max_wait)
+        return float(self._backoff(state))
+
+    async def info(self, body: dict[str, Any], collector: str) -> Any:
+        """POST `body` to /info on behalf of `collector`; return the decoded JSON."""
+        request_type = str(body.get("type", "unknown"))
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_retryable),
+            stop=stop_after_attempt(self._max_retries + 1),
+            wait=self._wait,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(body, request_type, collector)
+        raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
+
+    async def _attempt(self, body: dict[str, Any], request_type: str, collector: str) -> Any:
+        await self.budget.acquire(base_weight(request_type), collector)
+        self.stats.requests[request_type] += 1
+        try:
+            response = await self._http.post(self.url, json=body)
+        except httpx.TimeoutException as exc:
+            raise self._fail(request_type, "timeout", f"timed out after {type(exc).__name__}") from exc
+        except httpx.TransportError as exc:
+            raise self._fail(request_type, "connection", f"cannot reach {self.url}: {exc!r}") from exc
+        status = response.status_code
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if retry_after is not None:
+                self.budget.pause(retry_after)
+            raise self._fail(request_type, "http_429", "rate limited (HTTP 429)", retry_after)
+        if status >= 500:
+            raise self._fail(request_type, "http_5xx", f"HTTP {status}")
+        if status >= 400:
+            snippet = response.text[:200].strip()
+            raise self._fail(request_type, "http_4xx", f"HTTP {status}: {snippet}")
+        try:
+            decoded = json.loads(response.content)
+        except ValueError as exc:
+            raise self._fail(request_type, "invalid_json", f"response is not JSON: {exc}") from exc
+        self.budget.charge(item_surcharge(request_type, decoded), collector)
+        return decoded
+
+    def _fail(
+        self, request_type: str, reason: str, message: str, retry_after: float | None = None
+    ) -> UpstreamError:
+        self.stats.errors[(request_type, reason)] += 1
+        return UpstreamError(reason, f"{request_type}: {message}", retry_after)

@@ -1,0 +1,95 @@
+"""Runs every poller on its own interval, turns results into snapshots, and isolates failures.
+
+A failing poller sets its success to 0, lets its last-success timestamp age and logs one line
+when its failure kind changes (not a traceback per poll); the other pollers carry on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+
+from exporter.collectors.base import Poller
+from exporter.exposition import render_families
+from exporter.hyperliquid.errors import ParseError, UpstreamError
+from exporter.store import PollerHealth, Snapshot, SnapshotStore
+
+log = logging.getLogger("exporter.scheduler")
+
+
+def failure_kind(exc: BaseException) -> tuple[str, str]:
+    """(kind used to decide whether to log again, human message)."""
+    if isinstance(exc, UpstreamError):
+        return exc.reason, str(exc)
+    if isinstance(exc, ParseError):
+        return f"parse:{exc.path}", str(exc)
+    return type(exc).__name__, f"{type(exc).__name__}: {exc}"
+
+
+class Scheduler:
+    def __init__(self, pollers: Sequence[Poller], store: SnapshotStore) -> None:
+        self.pollers = list(pollers)
+        self.store = store
+        for poller in self.pollers:
+            store.register(
+                PollerHealth(
+                    name=poller.name,
+                    collector=poller.collector,
+                    interval=poller.interval,
+                    max_age=poller.max_age,
+                    planned_weight_per_minute=poller.planned_weight_per_minute,
+                )
+            )
+
+    async def poll_once(self, poller: Poller) -> bool:
+        health = self.store.health[poller.name]
+        started = time.monotonic()
+        try:
+            families = await poller.poll()
+            snapshot = Snapshot(poller.name, self.store.clock(), render_families(families))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            kind, message = failure_kind(exc)
+            if kind != health.failure_kind:
+                unexpected = not isinstance(exc, UpstreamError | ParseError)
+                log.warning(
+                    "poller %s (collector %s) failed: %s%s",
+                    poller.name,
+                    poller.collector,
+                    message,
+                    "; repeats of this failure are logged at debug level" if not unexpected else "",
+                    exc_info=unexpected,
+                )
+            else:
+                log.debug("poller %s still failing: %s", poller.name, message)
+            health.failure_kind = kind
+            health.succeeded = False
+            return False
+        finally:
+            health.attempted = True
+            health.last_duration = time.monotonic() - started
+        self.store.publish(snapshot)
+        if health.failure_kind is not None:
+            log.info("poller %s (collector %s) recovered", poller.name, poller.collector)
+        health.failure_kind = None
+        health.succeeded = True
+        health.last_success = snapshot.observed_at
+        return True
+
+    async def _loop(self, poller: Poller) -> None:
+        next_run = time.monotonic()
+        while True:
+            await self.poll_once(poller)
+            next_run += poller.interval
+            now = time.monotonic()
+            if next_run < now:  # a slow poll (backoff, a 429 pause): skip the missed slots
+                next_run = now + poller.interval - (now - next_run) % poller.interval
+            await asyncio.sleep(next_run - now)
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for poller in self.pollers:
+                group.create_task(self._loop(poller), name=f"poller-{poller.name}")

@@ -1,0 +1,102 @@
+"""The exporter's metrics about itself, built from poller health, request counts and the budget.
+
+Small (a few dozen series), so rendered at scrape time to show the current counters.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from exporter import __version__
+from exporter.exposition import RenderedFamily, render_families
+from exporter.hyperliquid.budget import WeightBudget
+from exporter.hyperliquid.client import RequestStats
+from exporter.store import PollerHealth, SnapshotStore
+
+MARKET_COLLECTOR = "market"
+
+
+def _by_collector(health: Iterable[PollerHealth]) -> dict[str, list[PollerHealth]]:
+    grouped: defaultdict[str, list[PollerHealth]] = defaultdict(list)
+    for item in health:
+        grouped[item.collector].append(item)
+    return dict(sorted(grouped.items()))
+
+
+def self_families(store: SnapshotStore, stats: RequestStats, budget: WeightBudget) -> list[Metric]:
+    grouped = _by_collector(store.health.values())
+    up = GaugeMetricFamily(
+        "hyperliquid_up",
+        "1 if the last poll of Hyperliquid market data succeeded, 0 otherwise.",
+        value=1.0
+        if grouped.get(MARKET_COLLECTOR) and all(h.succeeded for h in grouped[MARKET_COLLECTOR])
+        else 0.0,
+    )
+    success = GaugeMetricFamily(
+        "hyperliquid_exporter_collector_success",
+        "1 if the last poll of every part of this collector succeeded, 0 otherwise.",
+        labels=["collector"],
+    )
+    last_success = GaugeMetricFamily(
+        "hyperliquid_exporter_collector_last_success_timestamp_seconds",
+        "Unix time when every part of this collector last had a successful poll (0 if never).",
+        labels=["collector"],
+    )
+    duration = GaugeMetricFamily(
+        "hyperliquid_exporter_collector_duration_seconds",
+        "Duration of this collector's slowest latest poll, in seconds.",
+        labels=["collector"],
+    )
+    planned = GaugeMetricFamily(
+        "hyperliquid_exporter_api_weight_planned_per_minute",
+        "Hyperliquid request weight per minute this collector plans to spend at its configured intervals.",
+        labels=["collector"],
+    )
+    for collector, items in grouped.items():
+        success.add_metric([collector], 1.0 if all(h.succeeded for h in items) else 0.0)
+        last_success.add_metric([collector], min(h.last_success for h in items))
+        duration.add_metric([collector], max(h.last_duration for h in items))
+        planned.add_metric([collector], sum(h.planned_weight_per_minute for h in items))
+    used = CounterMetricFamily(
+        "hyperliquid_exporter_api_weight_used_total",
+        "Hyperliquid request weight spent by this collector, including retries and per-item surcharges.",
+        labels=["collector"],
+    )
+    for collector in sorted(set(grouped) | set(budget.used)):
+        used.add_metric([collector], budget.used.get(collector, 0.0))
+    requests = CounterMetricFamily(
+        "hyperliquid_exporter_api_requests",
+        "Requests sent to Hyperliquid's info API, by request type (retries included).",
+        labels=["request"],
+    )
+    for request, count in sorted(stats.requests.items()):
+        requests.add_metric([request], float(count))
+    errors = CounterMetricFamily(
+        "hyperliquid_exporter_api_request_errors",
+        "Failed Hyperliquid requests and malformed response fields, by request type and reason.",
+        labels=["request", "reason"],
+    )
+    for (request, reason), count in sorted(stats.errors.items()):
+        errors.add_metric([request, reason], float(count))
+    budget_gauge = GaugeMetricFamily(
+        "hyperliquid_exporter_api_weight_budget_per_minute",
+        "The share of Hyperliquid's per-IP weight limit this exporter allows itself per minute.",
+        value=budget.per_minute,
+    )
+    build = GaugeMetricFamily(
+        "hyperliquid_exporter_build_info",
+        "Version and revision of the running exporter; always 1.",
+        labels=["version", "revision"],
+    )
+    build.add_metric([__version__, os.environ.get("HYPERLIQUID_EXPORTER_REVISION", "unknown")], 1.0)
+    return [up, success, last_success, duration, planned, used, requests, errors, budget_gauge, build]
+
+
+def render_self_metrics(
+    store: SnapshotStore, stats: RequestStats, budget: WeightBudget
+) -> dict[str, RenderedFamily]:
+    return render_families(self_families(store, stats, budget))

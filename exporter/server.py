@@ -1,0 +1,59 @@
+"""HTTP side of the exporter: /metrics, health, readiness and a landing page. Never calls upstream."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from exporter import __version__
+from exporter.exposition import CONTENT_TYPE
+from exporter.store import SnapshotStore
+
+
+def _landing_page(store: SnapshotStore) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(h.name)}</td><td>{html.escape(h.collector)}</td><td>{h.interval:g}s</td>"
+        f"<td>{'ok' if h.succeeded else ('failing' if h.attempted else 'starting')}</td></tr>"
+        for h in store.health.values()
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Hyperliquid Exporter</title></head>"
+        f"<body><h1>Hyperliquid Exporter</h1><p>Version {html.escape(__version__)}</p>"
+        "<ul><li><a href='metrics'>Metrics</a></li><li><a href='-/healthy'>Health</a></li>"
+        "<li><a href='-/ready'>Readiness</a></li></ul>"
+        "<table border='1' cellpadding='4'><tr><th>poller</th><th>collector</th><th>interval</th>"
+        f"<th>state</th></tr>{rows}</table></body></html>"
+    )
+
+
+def build_app(store: SnapshotStore, render_metrics: Callable[[], bytes]) -> Starlette:
+    async def metrics(_: Request) -> Response:
+        return Response(render_metrics(), media_type=CONTENT_TYPE)
+
+    async def healthy(_: Request) -> Response:
+        return PlainTextResponse("Healthy.\n")
+
+    async def ready(_: Request) -> Response:
+        if store.ready:
+            return PlainTextResponse("Ready.\n")
+        waiting = sorted(h.name for h in store.health.values() if not h.attempted)
+        return PlainTextResponse(
+            f"Not ready: first poll pending for {', '.join(waiting)}.\n", status_code=503
+        )
+
+    async def landing(_: Request) -> Response:
+        return HTMLResponse(_landing_page(store))
+
+    return Starlette(
+        routes=[
+            Route("/", landing, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+            Route("/-/healthy", healthy, methods=["GET", "HEAD"]),
+            Route("/-/ready", ready, methods=["GET", "HEAD"]),
+        ]
+    )

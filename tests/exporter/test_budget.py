@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from exporter.hyperliquid.budget import WeightBudget
+from exporter.hyperliquid.weights import base_weight, item_surcharge, request_weight
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_documented_weights() -> None:
+    assert base_weight("clearinghouseState") == 2
+    assert base_weight("allMids") == 2
+    assert base_weight("metaAndAssetCtxs") == 20
+    assert base_weight("vaultDetails") == 20
+    assert base_weight("userRole") == 60
+    assert request_weight("userFillsByTime", items=2000) == 20 + 100
+    assert request_weight("userFillsByTime", items=21) == 22
+    assert request_weight("candleSnapshot", items=61) == 22
+    assert item_surcharge("userFills", [{}] * 40) == 2
+    assert item_surcharge("clearinghouseState", [{}] * 40) == 0
+
+
+def test_bucket_spreads_requests_over_the_minute() -> None:
+    clock = FakeClock()
+    budget = WeightBudget(600, clock=clock)  # 10 weight per second, 150 burst
+    assert budget.delay_for(20) == 0
+    budget.charge(150, "market")
+    assert budget.delay_for(20) == pytest.approx(2.0)
+    clock.now += 2.0
+    assert budget.delay_for(20) == pytest.approx(0.0)
+
+
+def test_surcharge_debt_delays_later_requests_and_is_accounted() -> None:
+    clock = FakeClock()
+    budget = WeightBudget(600, clock=clock)
+    budget.charge(250, "fills")  # a big page of fills: bucket goes 100 into debt
+    assert budget.delay_for(2) == pytest.approx(10.2)
+    assert budget.used["fills"] == 250
+
+
+def test_retry_after_pauses_every_request() -> None:
+    clock = FakeClock()
+    budget = WeightBudget(600, clock=clock)
+    budget.pause(7.5)
+    assert budget.delay_for(2) == pytest.approx(7.5)
+    clock.now += 7.5
+    assert budget.delay_for(2) == 0
+
+
+def test_a_request_heavier_than_the_bucket_still_proceeds() -> None:
+    clock = FakeClock()
+    budget = WeightBudget(60, clock=clock)  # capacity 20
+    assert budget.delay_for(60) == 0
+
+
+def test_planned_weight_adds_up_per_collector() -> None:
+    budget = WeightBudget(600)
+    budget.plan("market", 120)
+    budget.plan("market", 20)
+    budget.plan("accounts", 72)
+    assert budget.planned == {"market": 140, "accounts": 72}
+    assert budget.planned_total == 212
+
+
+async def test_acquire_waits_for_tokens_and_counts_usage() -> None:
+    budget = WeightBudget(6000)  # 100/s, capacity 1500
+    budget.charge(1500, "market")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await budget.acquire(10, "accounts")
+    assert loop.time() - started >= 0.09
+    assert budget.used["accounts"] == 10
+
+
+def test_budget_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        WeightBudget(0)

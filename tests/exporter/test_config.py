@@ -1,0 +1,76 @@
+"""Config fixtures: valid-*.yaml must load; invalid-*.yaml must fail with the message in their first line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exporter.cli import main
+from exporter.config import ConfigError, load_config
+from tests.support.binaries import REPO_ROOT
+
+CONFIGS = Path(__file__).parent / "configs"
+ENV = {"TEST_BINANCE_URL": "http://127.0.0.1:1"}
+
+
+def _expected_message(path: Path) -> str:
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# expect: "), f"{path.name} must start with '# expect: <message>'"
+    return first.removeprefix("# expect: ")
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("valid-*.yaml")), ids=lambda p: p.name)
+def test_valid_configs_load(path: Path) -> None:
+    load_config(path, environ=ENV)
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("invalid-*.yaml")), ids=lambda p: p.name)
+def test_invalid_configs_fail_with_a_specific_message(path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ=ENV)
+    assert _expected_message(path) in str(caught.value)
+
+
+def test_shipped_config_loads_with_mainnet_defaults() -> None:
+    config = load_config(REPO_ROOT / "config.yaml", environ={})
+    assert config.hyperliquid.api_url == "https://api.hyperliquid.xyz"
+    assert config.hyperliquid.weight_budget_per_minute == 600
+    assert len(config.collectors.accounts.liquidators) == 4
+    assert config.reference_prices.symbols["kPEPE"].scale == 1000
+
+
+def test_environment_overrides_upstream_urls() -> None:
+    config = load_config(
+        REPO_ROOT / "config.yaml",
+        environ={"HYPERLIQUID_API_URL": "http://127.0.0.1:9764/", "OKX_API_URL": "http://127.0.0.1:9764"},
+    )
+    assert config.hyperliquid.api_url == "http://127.0.0.1:9764"
+    assert config.reference_prices.okx.base_url == "http://127.0.0.1:9764"
+
+
+def test_addresses_are_normalised_to_lower_case() -> None:
+    config = load_config(CONFIGS / "valid-testnet.yaml", environ={})
+    assert config.collectors.accounts.watched[0].address == "0xf3f496c9486be5924a93d67e98298733bb47057c"
+
+
+def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
+    path = tmp_path / "two-problems.yaml"
+    path.write_text("hyperliquid:\n  timeout_seconds: 0\n  colour: blue\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    message = str(caught.value)
+    assert f"{path}:2: hyperliquid.timeout_seconds: Input should be greater than 0" in message
+    assert f"{path}:3: hyperliquid.colour: unknown key" in message
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_config_check_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config.file", str(REPO_ROOT / "config.yaml"), "--config.check"]) == 0
+    assert "configuration is valid" in capsys.readouterr().out
+    assert main(["--config.file", str(CONFIGS / "invalid-unknown-key.yaml"), "--config.check"]) == 1
+    assert "intervall_seconds: unknown key" in capsys.readouterr().err

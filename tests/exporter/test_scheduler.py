@@ -1,0 +1,172 @@
+"""Snapshots, failure isolation, withdrawal of old data, log lines, readiness, self-metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import pytest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.hyperliquid.budget import WeightBudget
+from exporter.hyperliquid.client import RequestStats
+from exporter.hyperliquid.errors import ParseError, UpstreamError
+from exporter.scheduler import Scheduler
+from exporter.self_metrics import render_self_metrics
+from exporter.store import SnapshotStore
+from tests.exporter.fakes import ScriptedPoller, gauge
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def ok(values: dict[str, float]) -> Sequence[Metric]:
+    return [gauge("hyperliquid_mark_price_usd", values)]
+
+
+def fail_upstream() -> Sequence[Metric]:
+    raise UpstreamError("http_5xx", "metaAndAssetCtxs: HTTP 502")
+
+
+def fail_parse() -> Sequence[Metric]:
+    raise ParseError("metaAndAssetCtxs", "$[1]", "expected a list, got dict")
+
+
+def samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    out = {}
+    for family in text_string_to_metric_families(text.decode()):
+        for sample in family.samples:
+            out[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return out
+
+
+def exposition(store: SnapshotStore, budget: WeightBudget | None = None) -> bytes:
+    return store.exposition(render_self_metrics(store, RequestStats(), budget or WeightBudget(600)))
+
+
+async def test_failure_is_isolated_and_visible() -> None:
+    clock = Clock()
+    store = SnapshotStore(clock=clock)
+    market = ScriptedPoller("market", "market", [lambda: ok({"BTC": 100.0}), fail_upstream])
+    vaults = ScriptedPoller(
+        "vaults", "vaults", [lambda: [gauge("hyperliquid_vault_account_value_usd", {"0xv": 5.0}, "vault")]]
+    )
+    scheduler = Scheduler([market, vaults], store)
+    assert not store.ready
+    assert await scheduler.poll_once(market)
+    assert not store.ready
+    assert await scheduler.poll_once(vaults)
+    assert store.ready
+    first_success = clock.now
+    clock.now += 10
+    assert not await scheduler.poll_once(market)
+    assert await scheduler.poll_once(vaults)
+    values = samples(exposition(store))
+    assert values[("hyperliquid_up", ())] == 0
+    assert values[("hyperliquid_exporter_collector_success", (("collector", "market"),))] == 0
+    assert values[("hyperliquid_exporter_collector_success", (("collector", "vaults"),))] == 1
+    assert (
+        values[("hyperliquid_exporter_collector_last_success_timestamp_seconds", (("collector", "market"),))]
+        == first_success
+    )
+    # The last good market data is still served while younger than max_age...
+    assert values[("hyperliquid_mark_price_usd", (("coin", "BTC"),))] == 100.0
+    # ...and withdrawn once older, so alerts never freeze on old values.
+    clock.now += 25
+    values = samples(exposition(store))
+    assert ("hyperliquid_mark_price_usd", (("coin", "BTC"),)) not in values
+    assert values[("hyperliquid_vault_account_value_usd", (("vault", "0xv"),))] == 5.0
+
+
+async def test_a_closed_position_is_gone_after_the_next_poll() -> None:
+    store = SnapshotStore()
+    poller = ScriptedPoller(
+        "market", "market", [lambda: ok({"BTC": 1.0, "JELLY": 2.0}), lambda: ok({"BTC": 1.5})]
+    )
+    scheduler = Scheduler([poller], store)
+    await scheduler.poll_once(poller)
+    await scheduler.poll_once(poller)
+    values = samples(exposition(store))
+    assert values[("hyperliquid_mark_price_usd", (("coin", "BTC"),))] == 1.5
+    assert ("hyperliquid_mark_price_usd", (("coin", "JELLY"),)) not in values
+
+
+async def test_one_log_line_per_failure_kind(caplog: pytest.LogCaptureFixture) -> None:
+    store = SnapshotStore()
+    poller = ScriptedPoller(
+        "market",
+        "market",
+        [fail_upstream, fail_upstream, fail_upstream, fail_parse, lambda: ok({"BTC": 1.0}), fail_upstream],
+    )
+    scheduler = Scheduler([poller], store)
+    with caplog.at_level(logging.INFO, logger="exporter.scheduler"):
+        for _ in range(6):
+            await scheduler.poll_once(poller)
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert messages == [
+        "poller market (collector market) failed: metaAndAssetCtxs: HTTP 502; "
+        "repeats of this failure are logged at debug level",
+        "poller market (collector market) failed: "
+        "metaAndAssetCtxs response: $[1]: expected a list, got dict; "
+        "repeats of this failure are logged at debug level",
+        "poller market (collector market) recovered",
+        "poller market (collector market) failed: metaAndAssetCtxs: HTTP 502; "
+        "repeats of this failure are logged at debug level",
+    ]
+    assert not any(record.exc_info for record in caplog.records)
+
+
+async def test_an_unexpected_bug_is_logged_with_its_traceback_and_does_not_escape(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken() -> Sequence[Metric]:
+        raise KeyError("oops")
+
+    store = SnapshotStore()
+    poller = ScriptedPoller("market", "market", [broken])
+    with caplog.at_level(logging.WARNING):
+        assert not await Scheduler([poller], store).poll_once(poller)
+    assert caplog.records[0].exc_info is not None
+    assert store.ready
+
+
+async def test_families_shared_between_pollers_are_joined_under_one_header() -> None:
+    store = SnapshotStore()
+    liquidators = ScriptedPoller(
+        "accounts_liquidators",
+        "accounts",
+        [lambda: [gauge("hyperliquid_account_value_usd", {"0xa": 1.0}, "account")]],
+    )
+    watched = ScriptedPoller(
+        "accounts_watched",
+        "accounts",
+        [lambda: [gauge("hyperliquid_account_value_usd", {"0xb": 2.0}, "account")]],
+    )
+    scheduler = Scheduler([liquidators, watched], store)
+    await scheduler.poll_once(liquidators)
+    await scheduler.poll_once(watched)
+    text = exposition(store)
+    assert text.count(b"# TYPE hyperliquid_account_value_usd gauge") == 1
+    values = samples(text)
+    assert values[("hyperliquid_account_value_usd", (("account", "0xa"),))] == 1.0
+    assert values[("hyperliquid_account_value_usd", (("account", "0xb"),))] == 2.0
+    assert values[("hyperliquid_exporter_collector_success", (("collector", "accounts"),))] == 1
+
+
+async def test_self_metrics_report_budget_and_plan() -> None:
+    store = SnapshotStore()
+    budget = WeightBudget(600)
+    budget.charge(42, "market")
+    poller = ScriptedPoller("market", "market", [lambda: ok({"BTC": 1.0})])
+    await Scheduler([poller], store).poll_once(poller)
+    values = samples(exposition(store, budget))
+    assert values[("hyperliquid_exporter_api_weight_budget_per_minute", ())] == 600
+    assert values[("hyperliquid_exporter_api_weight_used_total", (("collector", "market"),))] == 42
+    assert values[("hyperliquid_exporter_api_weight_planned_per_minute", (("collector", "market"),))] == 120
+    assert values[("hyperliquid_up", ())] == 1

@@ -43,7 +43,7 @@ def test_shipped_config_loads_with_mainnet_defaults() -> None:
 def test_environment_overrides_upstream_urls() -> None:
     config = load_config(
         REPO_ROOT / "config.yaml",
-        environ={"HYPERLIQUID_API_URL": "http://127.0.0.1:9764/", "OKX_API_URL": "http://127.0.0.1:9764"},
+        environ={"HL_API_URL": "http://127.0.0.1:9764/", "HL_OKX_URL": "http://127.0.0.1:9764"},
     )
     assert config.hyperliquid.api_url == "http://127.0.0.1:9764"
     assert config.reference_prices.okx.base_url == "http://127.0.0.1:9764"

@@ -1,0 +1,1 @@
+"""Replay simulator: serves the Hyperliquid info API and reference-exchange prices from scenario files."""

@@ -1,0 +1,177 @@
+"""The simulator's HTTP side: `POST /info`, the reference exchanges' endpoints, the `/_replay` admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from exporter.replay.clock import ScenarioClock
+from exporter.replay.exchange_responses import OUTAGE_BODIES, ExchangeResponder
+from exporter.replay.faults import Fault, FaultSet
+from exporter.replay.info_responses import InfoRequestError, InfoResponder
+from exporter.replay.scenario import Exchange
+from exporter.replay.timeline import Timeline
+from exporter.replay.weights import WeightLimiter, base_weight, item_weight
+
+_FAULT_LIST = TypeAdapter(list[Fault])
+_KNOWN_INFO_TYPES = {
+    "meta",
+    "metaAndAssetCtxs",
+    "allMids",
+    "perpsAtOpenInterestCap",
+    "predictedFundings",
+    "clearinghouseState",
+    "vaultDetails",
+    "portfolio",
+    "userFills",
+    "userFillsByTime",
+}
+
+
+@dataclass
+class ReplayState:
+    timeline: Timeline
+    clock: ScenarioClock
+    limiter: WeightLimiter | None  # None: rate limiting switched off
+    faults: FaultSet = field(default_factory=FaultSet)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # injectable so tests need not wait
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    # Compact separators, like the real API; starlette's JSONResponse would do the same but slower to tweak.
+    return Response(
+        json.dumps(body, separators=(",", ":")), status_code=status, media_type="application/json"
+    )
+
+
+async def _apply_faults(state: ReplayState, target: str, body: Response) -> Response:
+    """Latency first, then the first error, down or malformed fault that triggers."""
+    scheduled = state.timeline.faults_at(state.clock.now())
+    for fault in state.faults.triggered(target, scheduled):
+        if fault.kind == "latency":
+            await state.sleep(fault.seconds)
+        elif fault.kind in ("error", "down"):
+            for exchange, outage_body in OUTAGE_BODIES.items():
+                if exchange == target:
+                    return Response(outage_body, status_code=fault.status)
+            return PlainTextResponse("Internal Server Error", status_code=fault.status)
+        elif fault.kind == "malformed":
+            text = bytes(body.body)
+            return Response(text[: max(1, len(text) // 2)], status_code=200, media_type="application/json")
+    return body
+
+
+def create_app(state: ReplayState) -> Starlette:
+    info = InfoResponder(state.timeline, state.clock)
+    exchanges = ExchangeResponder(state.timeline.market, state.clock, state.timeline.scenario.seed)
+
+    async def post_info(request: Request) -> Response:
+        try:
+            payload = json.loads(await request.body())
+        except ValueError:
+            return PlainTextResponse("Failed to parse the request body as JSON", status_code=400)
+        kind = payload.get("type") if isinstance(payload, dict) else None
+        if not isinstance(kind, str) or kind not in _KNOWN_INFO_TYPES:
+            return PlainTextResponse(InfoRequestError.body, status_code=422)
+        client = request.client.host if request.client is not None else "unknown"
+        if state.limiter is not None and not state.limiter.try_spend(client, base_weight(kind)):
+            return _json(None, status=429)
+        try:
+            answer = info.answer(payload)
+        except InfoRequestError:
+            return PlainTextResponse(InfoRequestError.body, status_code=422)
+        if state.limiter is not None:
+            state.limiter.spend(client, item_weight(kind, answer.items))
+        return await _apply_faults(state, f"info:{kind}", _json(answer.body))
+
+    async def exchange(name: Exchange, build: Any) -> Response:
+        status = exchanges.outage(name)
+        if status is not None:
+            return Response(OUTAGE_BODIES[name], status_code=status)
+        code, body = build()
+        return await _apply_faults(state, name, _json(body, status=code))
+
+    async def binance(request: Request) -> Response:
+        return await exchange("binance", lambda: exchanges.binance(request.query_params.get("symbol")))
+
+    async def okx(request: Request) -> Response:
+        return await exchange("okx", lambda: exchanges.okx(request.query_params.get("instType")))
+
+    async def bybit(request: Request) -> Response:
+        return await exchange("bybit", lambda: exchanges.bybit(request.query_params.get("category")))
+
+    async def coinbase(request: Request) -> Response:
+        return await exchange("coinbase", lambda: exchanges.coinbase(request.path_params["pair"]))
+
+    async def status(_: Request) -> Response:
+        now = state.clock.now()
+        scenario = state.timeline.scenario
+        upcoming = [at for at in state.timeline.event_times if at > now]
+        return JSONResponse(
+            {
+                "scenario": scenario.name,
+                "description": scenario.description,
+                "scenario_time_seconds": now,
+                "speed": state.clock.speed,
+                "start_offset_seconds": state.clock.start_offset,
+                "duration_seconds": scenario.duration,
+                "wall_time_ms": state.clock.wall_ms(now),
+                "scenario_zero_wall_ms": state.clock.wall_ms(0.0),
+                "events_applied": state.timeline.events_applied(now),
+                "events_total": len(state.timeline.event_times),
+                "next_event_seconds": upcoming[0] if upcoming else None,
+                "rate_limit": {
+                    "enabled": state.limiter is not None,
+                    "limit_per_minute": state.limiter.limit if state.limiter is not None else None,
+                },
+                "faults": [fault.model_dump() for fault in state.faults.faults],
+            }
+        )
+
+    async def get_faults(_: Request) -> Response:
+        return JSONResponse({"faults": [fault.model_dump() for fault in state.faults.faults]})
+
+    async def set_faults(request: Request) -> Response:
+        try:
+            payload = json.loads(await request.body())
+            if not isinstance(payload, dict) or set(payload) != {"faults"}:
+                raise ValueError('expected {"faults": [...]}')
+            faults = _FAULT_LIST.validate_python(payload["faults"])
+        except ValidationError as exc:
+            problems = [f"faults.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+            return JSONResponse({"error": "; ".join(problems)}, status_code=400)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        state.faults.replace(faults)
+        return await get_faults(request)
+
+    async def clear_faults(request: Request) -> Response:
+        state.faults.replace([])
+        return await get_faults(request)
+
+    async def healthy(_: Request) -> Response:
+        return PlainTextResponse("Healthy.\n")
+
+    routes = [
+        Route("/info", post_info, methods=["POST"]),
+        Route("/api/v3/ticker/price", binance, methods=["GET"]),
+        Route("/api/v5/market/tickers", okx, methods=["GET"]),
+        Route("/v5/market/tickers", bybit, methods=["GET"]),
+        Route("/v2/prices/{pair}/spot", coinbase, methods=["GET"]),
+        Route("/_replay/status", status, methods=["GET"]),
+        Route("/_replay/faults", get_faults, methods=["GET"]),
+        Route("/_replay/faults", set_faults, methods=["POST"]),
+        Route("/_replay/faults", clear_faults, methods=["DELETE"]),
+        Route("/-/healthy", healthy, methods=["GET"]),
+        Route("/-/ready", healthy, methods=["GET"]),
+    ]
+    return Starlette(routes=routes)

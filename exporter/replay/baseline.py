@@ -1,0 +1,178 @@
+"""The built-in mainnet-like market and HLP layout that scenarios start from.
+
+Prices are plausible late-2025 levels; each incident scenario overrides the coins it is about.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import string
+
+from exporter.replay.scenario import EXCHANGES, CoinSpec, Exchange, LongTailSpec, PositionSpec, VaultChildSpec
+
+_ALL: list[Exchange] = list(EXCHANGES)
+_NO_COINBASE: list[Exchange] = ["binance", "okx", "bybit"]
+
+# name, price, szDecimals, maxLeverage, open interest (USD), day volume (USD), reference exchanges
+_MAJORS: list[tuple[str, float, int, int, float, float, list[Exchange]]] = [
+    ("BTC", 95_000.0, 5, 40, 2.5e9, 3.0e9, _ALL),
+    ("ETH", 3_300.0, 4, 25, 1.5e9, 2.0e9, _ALL),
+    ("SOL", 150.0, 2, 20, 5.0e8, 6.0e8, _ALL),
+    ("HYPE", 35.0, 2, 10, 8.0e8, 4.0e8, ["okx", "bybit"]),
+    ("XRP", 2.2, 0, 20, 3.0e8, 2.0e8, _ALL),
+    ("DOGE", 0.16, 0, 10, 1.5e8, 1.0e8, _ALL),
+    ("BNB", 900.0, 3, 10, 5.0e7, 3.0e7, _NO_COINBASE),
+    ("AVAX", 15.0, 2, 10, 5.0e7, 4.0e7, _ALL),
+    ("LINK", 14.0, 1, 10, 6.0e7, 4.0e7, _ALL),
+    ("SUI", 1.8, 1, 10, 8.0e7, 6.0e7, _ALL),
+    ("ADA", 0.45, 0, 10, 5.0e7, 3.0e7, _ALL),
+    ("LTC", 90.0, 2, 10, 3.0e7, 2.0e7, _ALL),
+    ("BCH", 500.0, 3, 10, 2.0e7, 1.0e7, _ALL),
+    ("DOT", 2.8, 1, 10, 2.0e7, 1.0e7, _ALL),
+    ("TRX", 0.28, 0, 10, 2.0e7, 1.0e7, _NO_COINBASE),
+    ("TON", 1.8, 1, 10, 2.0e7, 1.0e7, _NO_COINBASE),
+    ("NEAR", 2.0, 1, 10, 2.0e7, 1.0e7, _ALL),
+    ("APT", 3.0, 2, 10, 2.0e7, 1.0e7, _ALL),
+    ("ARB", 0.25, 1, 10, 2.0e7, 1.0e7, _ALL),
+    ("OP", 0.4, 1, 10, 1.5e7, 1.0e7, _ALL),
+    ("AAVE", 180.0, 2, 10, 4.0e7, 3.0e7, _ALL),
+    ("UNI", 6.0, 1, 10, 2.0e7, 1.0e7, _ALL),
+    ("ENA", 0.3, 0, 10, 8.0e7, 6.0e7, _NO_COINBASE),
+    ("WLD", 0.7, 1, 10, 3.0e7, 2.0e7, _NO_COINBASE),
+    ("TIA", 0.8, 1, 10, 1.0e7, 1.0e7, _ALL),
+    ("INJ", 6.5, 1, 10, 1.0e7, 8.0e6, _ALL),
+    ("SEI", 0.15, 0, 10, 1.0e7, 8.0e6, _ALL),
+    ("PENDLE", 2.5, 0, 10, 1.0e7, 8.0e6, _NO_COINBASE),
+    ("FARTCOIN", 0.35, 1, 10, 5.0e7, 5.0e7, ["okx", "bybit"]),
+    ("PUMP", 0.003, 0, 10, 5.0e7, 5.0e7, ["okx", "bybit"]),
+    ("TRUMP", 6.0, 1, 10, 2.0e7, 2.0e7, _NO_COINBASE),
+    ("WIF", 0.45, 0, 10, 2.0e7, 2.0e7, _ALL),
+    ("kPEPE", 0.006, 0, 10, 5.0e7, 4.0e7, _ALL),
+    ("kBONK", 0.012, 0, 10, 1.5e7, 1.0e7, _ALL),
+    ("kSHIB", 0.009, 0, 10, 1.0e7, 5.0e6, _ALL),
+    ("XPL", 0.25, 0, 10, 3.0e7, 3.0e7, ["binance", "okx", "bybit"]),
+    ("ASTER", 1.1, 0, 5, 3.0e7, 3.0e7, ["binance", "bybit"]),
+    ("CRV", 0.45, 1, 10, 1.0e7, 1.0e7, _ALL),
+    ("LDO", 0.7, 1, 10, 8.0e6, 6.0e6, _ALL),
+    ("ZEC", 400.0, 2, 10, 8.0e7, 8.0e7, _ALL),
+]
+# Pre-launch perps: oracle is an EMA of their own mark, no reference exchange quotes them.
+_HYPERPS: list[tuple[str, float, int, int, float, float]] = [
+    ("MEGA", 0.5, 0, 3, 1.5e7, 1.0e7),
+]
+# Delisted coins stay in the universe (indices are stable) with isDelisted.
+_DELISTED: list[tuple[str, float, int]] = [
+    ("LOOM", 0.05, 0),
+    ("CANTO", 0.02, 0),
+    ("RLB", 0.05, 0),
+    ("UNIBOT", 8.0, 2),
+]
+
+
+def major_coins() -> list[CoinSpec]:
+    coins = []
+    for name, price, sz_decimals, leverage, oi_usd, volume, listed_on in _MAJORS:
+        thousand = name.startswith("k") and name[1:].isupper()
+        coins.append(
+            CoinSpec(
+                name=name,
+                price=price,
+                sz_decimals=sz_decimals,
+                max_leverage=leverage,
+                open_interest=round(oi_usd / price, sz_decimals),
+                day_volume_usd=volume,
+                listed_on=listed_on,
+                exchange_symbol=name[1:] if thousand else None,
+                exchange_units=1000.0 if thousand else 1.0,
+            )
+        )
+    for name, price, sz_decimals, leverage, oi_usd, volume in _HYPERPS:
+        coins.append(
+            CoinSpec(
+                name=name,
+                price=price,
+                sz_decimals=sz_decimals,
+                max_leverage=leverage,
+                open_interest=round(oi_usd / price, sz_decimals),
+                day_volume_usd=volume,
+                hyperp=True,
+                listed_on=[],
+            )
+        )
+    for name, price, sz_decimals in _DELISTED:
+        coins.append(
+            CoinSpec(
+                name=name, price=price, sz_decimals=sz_decimals, max_leverage=3, delisted=True, listed_on=[]
+            )
+        )
+    return coins
+
+
+def long_tail_coins(spec: LongTailSpec, taken: set[str]) -> list[CoinSpec]:
+    rng = random.Random(spec.seed)
+    coins: list[CoinSpec] = []
+    while len(coins) < spec.count:
+        name = "".join(rng.choices(string.ascii_uppercase, k=rng.randint(3, 6)))
+        if name in taken:
+            continue
+        taken.add(name)
+        price = float(f"{math.exp(rng.uniform(math.log(1e-4), math.log(50.0))):.5g}")
+        sz_decimals = 2 if price >= 10 else 1 if price >= 1 else 0
+        listed_on = [exchange for exchange, share in _LISTING_SHARE.items() if rng.random() < share]
+        coins.append(
+            CoinSpec(
+                name=name,
+                price=price,
+                sz_decimals=sz_decimals,
+                max_leverage=rng.choice([3, 5, 10]),
+                open_interest=round(math.exp(rng.uniform(math.log(2e5), math.log(2e7))) / price, sz_decimals),
+                day_volume_usd=round(math.exp(rng.uniform(math.log(1e5), math.log(3e7))), 2),
+                funding=round(rng.uniform(-0.00005, 0.0001), 8),
+                thin_book=rng.random() < spec.thin_book_share,
+                listed_on=listed_on,
+            )
+        )
+    return coins
+
+
+_LISTING_SHARE: dict[Exchange, float] = {"binance": 0.5, "okx": 0.5, "bybit": 0.6, "coinbase": 0.2}
+
+
+def _child(
+    address: str, name: str, deposits: float, liquidator: bool, positions: list[PositionSpec]
+) -> VaultChildSpec:
+    return VaultChildSpec(
+        address=address, name=name, deposits=deposits, liquidator=liquidator, positions=positions
+    )
+
+
+def default_hlp_children() -> list[VaultChildSpec]:
+    """The seven mainnet HLP children with a small market-making inventory entered at t=0 marks."""
+    return [
+        _child(
+            "0x010461c14e146ac35fe42271bdc1134ee31c703a",
+            "HLP Strategy A",
+            120_000_000.0,
+            False,
+            [PositionSpec(coin="BTC", size=45.0), PositionSpec(coin="SOL", size=-12_000.0)],
+        ),
+        _child(
+            "0x31ca8395cf837de08b24da3f660e77761dfb974b",
+            "HLP Strategy B",
+            160_000_000.0,
+            False,
+            [PositionSpec(coin="ETH", size=-900.0), PositionSpec(coin="HYPE", size=60_000.0)],
+        ),
+        _child(
+            "0x469f690213c467c39a23efacfd2816896009d7d8",
+            "HLP Strategy X",
+            100_000_000.0,
+            False,
+            [PositionSpec(coin="XRP", size=400_000.0)],
+        ),
+        _child("0x2e3d94f0562703b25c83308a05046ddaf9a8dd14", "HLP Liquidator", 15_000_000.0, True, []),
+        _child("0xb0a55f13d22f66e6d495ac98113841b2326e9540", "HLP Liquidator 2", 10_000_000.0, True, []),
+        _child("0x5e177e5e39c0f4e421f5865a6d8beed8d921cb70", "HLP Liquidator 3", 10_000_000.0, True, []),
+        _child("0x2ed5c4484ea3ff8b57d5f2fb152a40d9f2b68308", "HLP Liquidator 4", 10_000_000.0, True, []),
+    ]

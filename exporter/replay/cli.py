@@ -1,0 +1,90 @@
+"""`hyperliquid-replay`: serve a scenario as the Hyperliquid info API and the reference exchanges."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import uvicorn
+
+from exporter.listen import parse_listen_address
+from exporter.replay.app import ReplayState, create_app
+from exporter.replay.clock import ScenarioClock
+from exporter.replay.faults import FaultError, FaultSet, parse_fault_flag
+from exporter.replay.scenario import ScenarioError, load_scenario, scenario_names
+from exporter.replay.timeline import Timeline
+from exporter.replay.weights import WeightLimiter
+
+DEFAULT_LISTEN = ":9764"
+log = logging.getLogger("exporter.replay")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hyperliquid-replay",
+        description="Serve a scenario as the Hyperliquid info API and reference-exchange price endpoints.",
+    )
+    parser.add_argument(
+        "--scenario", help=f"a YAML file or a shipped scenario: {', '.join(scenario_names())}"
+    )
+    parser.add_argument(
+        "--web.listen-address", dest="listen", default=DEFAULT_LISTEN, help="HOST:PORT or :PORT"
+    )
+    parser.add_argument("--speed", type=float, default=1.0, help="scenario seconds per wall-clock second")
+    parser.add_argument("--start-offset", type=float, default=0.0, help="scenario time at start, in seconds")
+    parser.add_argument("--no-rate-limit", action="store_true", help="do not answer 429 past 1200 weight/min")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="TARGET:KIND[=VALUE][@P]",
+        help="inject a fault, e.g. info:latency=0.5, binance:down=451, info:error=503@0.2, okx:malformed",
+    )
+    parser.add_argument("--scenario.check", dest="check", action="store_true", help="validate and exit")
+    parser.add_argument("--list-scenarios", action="store_true", help="print the shipped scenarios and exit")
+    parser.add_argument(
+        "--log.level", dest="log_level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.list_scenarios:
+        print("\n".join(scenario_names()))
+        return 0
+    if not args.scenario:
+        print("hyperliquid-replay: --scenario is required", file=sys.stderr)
+        return 2
+    if args.speed <= 0:
+        print(f"hyperliquid-replay: --speed must be positive, got {args.speed}", file=sys.stderr)
+        return 2
+    try:
+        scenario = load_scenario(args.scenario)
+        timeline = Timeline(scenario)
+        faults = [parse_fault_flag(text) for text in args.fault]
+        host, port = parse_listen_address(args.listen)
+    except (ScenarioError, FaultError, ValueError) as exc:
+        print(f"hyperliquid-replay: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        perps, events = len(timeline.market.coins), len(scenario.events)
+        print(f"scenario {scenario.name}: OK ({perps} perps, {events} events)")
+        return 0
+    state = ReplayState(
+        timeline=timeline,
+        clock=ScenarioClock(speed=args.speed, start_offset=args.start_offset),
+        limiter=None if args.no_rate_limit else WeightLimiter(),
+        faults=FaultSet(faults, seed=scenario.seed),
+    )
+    log.info("replaying %s at speed %g on %s:%d", scenario.name, args.speed, host, port)
+    uvicorn.run(create_app(state), host=host, port=port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Market bodies of `/info`: meta, metaAndAssetCtxs, allMids, perpsAtOpenInterestCap, predictedFundings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exporter.replay.clock import ScenarioClock
+from exporter.replay.market import CoinQuote, Market
+from exporter.replay.numbers import decimal_string, price_string, rate_string, size_string
+
+Json = Any
+_PREDICTED_VENUES = {"BinPerp": ("binance", 8), "BybitPerp": ("bybit", 8)}
+
+
+class MarketBodies:
+    def __init__(self, market: Market, clock: ScenarioClock) -> None:
+        self._market = market
+        self._clock = clock
+
+    def meta(self, now: float) -> Json:
+        universe = []
+        table_ids: list[int] = []
+        for track in self._market.coins:
+            spec = track.spec
+            table = spec.margin_table_id if spec.margin_table_id is not None else spec.max_leverage
+            entry: dict[str, Json] = {
+                "szDecimals": spec.sz_decimals,
+                "name": spec.name,
+                "maxLeverage": spec.max_leverage,
+                "marginTableId": table,
+            }
+            if track.is_delisted(now):
+                entry.update({"isDelisted": True, "onlyIsolated": True, "marginMode": "strictIsolated"})
+            universe.append(entry)
+            if table not in table_ids:
+                table_ids.append(table)
+        margin_tables = [
+            [table, {"description": "", "marginTiers": [{"lowerBound": "0.0", "maxLeverage": table}]}]
+            for table in sorted(table_ids)
+        ]
+        return {"universe": universe, "marginTables": margin_tables, "collateralToken": 0}
+
+    def all_mids(self, now: float) -> Json:
+        mids = {}
+        for quote in self._market.quotes(now):
+            if quote.delisted:
+                continue
+            # With an empty book the API gives the last trade price; the mark stands in for it.
+            mid = quote.mid if quote.mid is not None else quote.mark
+            mids[quote.track.name] = price_string(mid, quote.track.spec.sz_decimals)
+        return mids
+
+    def predicted_fundings(self, now: float) -> Json:
+        next_hour = (int(self._clock.wall_ms(now)) // 3_600_000 + 1) * 3_600_000
+        next_eight_hours = (int(self._clock.wall_ms(now)) // 28_800_000 + 1) * 28_800_000
+        rows = []
+        for quote in self._market.quotes(now):
+            if quote.delisted:
+                continue
+            venues: list[Json] = []
+            for venue, (exchange, hours) in _PREDICTED_VENUES.items():
+                listed = exchange in quote.track.listed_on
+                entry = {
+                    "fundingRate": rate_string(quote.funding * hours),
+                    "nextFundingTime": next_eight_hours,
+                    "fundingIntervalHours": hours,
+                }
+                venues.append([venue, entry if listed else None])
+            hl = {
+                "fundingRate": rate_string(quote.funding),
+                "nextFundingTime": next_hour,
+                "fundingIntervalHours": 1,
+            }
+            venues.insert(1, ["HlPerp", hl])
+            rows.append([quote.track.name, venues])
+        return rows
+
+    def meta_and_asset_ctxs(self, now: float) -> Json:
+        return [self.meta(now), [_asset_ctx(quote) for quote in self._market.quotes(now)]]
+
+    def perps_at_open_interest_cap(self, now: float) -> Json:
+        return self._market.coins_at_cap(now)
+
+
+def _asset_ctx(quote: CoinQuote) -> Json:
+    sz = quote.track.spec.sz_decimals
+
+    def px(value: float) -> str:
+        return price_string(value, sz)
+
+    mark = quote.mark
+    return {
+        "funding": rate_string(quote.funding),
+        "openInterest": size_string(quote.open_interest, sz),
+        "prevDayPx": px(quote.prev_day_price),
+        "dayNtlVlm": decimal_string(quote.day_volume_usd, 2),
+        "premium": None if quote.premium is None else rate_string(quote.premium),
+        "oraclePx": px(quote.oracle),
+        "markPx": px(mark),
+        "midPx": None if quote.mid is None else px(quote.mid),
+        "impactPxs": None if quote.impact is None else [px(quote.impact[0]), px(quote.impact[1])],
+        "dayBaseVlm": size_string(quote.day_volume_usd / mark if mark else 0.0, sz),
+    }

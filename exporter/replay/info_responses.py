@@ -1,0 +1,79 @@
+"""`POST /info`: validate the request the way the real API does and pick the body builder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from exporter.replay.clock import ScenarioClock
+from exporter.replay.info_accounts import AccountBodies
+from exporter.replay.info_market import MarketBodies
+from exporter.replay.info_vaults import VaultBodies
+from exporter.replay.timeline import Timeline
+
+Json = Any
+
+
+class InfoRequestError(Exception):
+    """The real API answers 422 with this text for an unknown type or a body it cannot deserialize."""
+
+    body = "Failed to deserialize the JSON body into the target type"
+
+
+@dataclass(frozen=True)
+class InfoAnswer:
+    body: Json
+    items: int  # elements returned, for the per-item weight surcharge
+
+
+class InfoResponder:
+    def __init__(self, timeline: Timeline, clock: ScenarioClock) -> None:
+        self._clock = clock
+        self._market = MarketBodies(timeline.market, clock)
+        self._accounts = AccountBodies(timeline, clock)
+        self._vaults = VaultBodies(timeline, clock)
+
+    def answer(self, request: dict[str, Any]) -> InfoAnswer:
+        kind = request.get("type")
+        now = self._clock.now()
+        if kind == "meta":
+            return InfoAnswer(self._market.meta(now), 0)
+        if kind == "metaAndAssetCtxs":
+            return InfoAnswer(self._market.meta_and_asset_ctxs(now), 0)
+        if kind == "allMids":
+            return InfoAnswer(self._market.all_mids(now), 0)
+        if kind == "perpsAtOpenInterestCap":
+            return InfoAnswer(self._market.perps_at_open_interest_cap(now), 0)
+        if kind == "predictedFundings":
+            return InfoAnswer(self._market.predicted_fundings(now), 0)
+        if kind == "clearinghouseState":
+            return InfoAnswer(self._accounts.clearinghouse_state(_address(request, "user"), now), 0)
+        if kind == "vaultDetails":
+            return InfoAnswer(self._vaults.vault_details(_address(request, "vaultAddress"), now), 0)
+        if kind == "portfolio":
+            return InfoAnswer(self._vaults.portfolio(_address(request, "user"), now), 0)
+        if kind == "userFills":
+            fills = self._accounts.fills(_address(request, "user"), now, None, None)
+            return InfoAnswer(fills, len(fills))
+        if kind == "userFillsByTime":
+            start = _integer(request, "startTime", required=True)
+            end = _integer(request, "endTime", required=False)
+            fills = self._accounts.fills(_address(request, "user"), now, start, end)
+            return InfoAnswer(fills, len(fills))
+        raise InfoRequestError(f"unsupported request type {kind!r}")
+
+
+def _address(request: dict[str, Any], key: str) -> str:
+    value = request.get(key)
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 42:
+        raise InfoRequestError(f"{key} must be a 0x address")
+    return value.lower()
+
+
+def _integer(request: dict[str, Any], key: str, required: bool) -> int | None:
+    value = request.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InfoRequestError(f"{key} must be an integer number of milliseconds")
+    return value

@@ -1,0 +1,252 @@
+"""The market side of a scenario: the perp universe; each coin's prices, open interest and flags over time."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+from exporter.replay.baseline import long_tail_coins, major_coins
+from exporter.replay.paths import Path
+from exporter.replay.scenario import (
+    EXCHANGES,
+    CoinSpec,
+    DelistEvent,
+    Exchange,
+    MarketSpec,
+    OpenInterestCapEvent,
+    OutageEvent,
+    Quantity,
+    RampEvent,
+    ScenarioError,
+    StablecoinEvent,
+)
+
+DAY_SECONDS = 86_400.0
+# Hyperps: the oracle is an 8-hour EMA of the mark; a mean of 48 samples over 8 hours stands in for it.
+HYPERP_ORACLE_WINDOW_SECONDS = 8 * 3_600.0
+HYPERP_ORACLE_SAMPLES = 48
+DEFAULT_USDC_USDT = 1.0001
+QUANTITIES: tuple[Quantity, ...] = (
+    "price",
+    "oracle_offset",
+    "mark_premium",
+    "open_interest",
+    "funding",
+    "day_volume_usd",
+)
+
+
+@dataclass
+class CoinTrack:
+    spec: CoinSpec
+    index: int
+    paths: dict[Quantity, Path]
+    cap: Path = field(default_factory=lambda: Path(0.0))
+    delisted_at: float | None = None
+    settle_price: float | None = None
+    wiggle_phase: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def listed_on(self) -> list[Exchange]:
+        if self.spec.listed_on is not None:
+            return self.spec.listed_on
+        return [] if self.spec.hyperp else list(EXCHANGES)
+
+    def is_delisted(self, time: float) -> bool:
+        return self.delisted_at is not None and time >= self.delisted_at
+
+
+@dataclass(frozen=True)
+class CoinQuote:
+    """One coin's market at one instant, as floats; None where the API gives null."""
+
+    track: CoinTrack
+    delisted: bool
+    reference_usd: float | None
+    oracle: float
+    mark: float
+    mid: float | None
+    impact: tuple[float, float] | None
+    premium: float | None
+    funding: float
+    open_interest: float
+    day_volume_usd: float
+    prev_day_price: float
+
+
+@dataclass(frozen=True)
+class Outage:
+    exchange: Exchange
+    start: float
+    end: float
+    status: int
+
+
+def resolve_coins(spec: MarketSpec) -> list[CoinSpec]:
+    coins: dict[str, CoinSpec] = {coin.name: coin for coin in major_coins()} if spec.baseline else {}
+    seen: set[str] = set()
+    for position, override in enumerate(spec.coins):
+        if override.name in seen:
+            raise ScenarioError(f"market.coins.{position}: coin {override.name} is listed twice")
+        seen.add(override.name)
+        if override.name in coins:
+            updates = {name: getattr(override, name) for name in override.model_fields_set}
+            coins[override.name] = coins[override.name].model_copy(update=updates)
+        elif override.price is None:
+            raise ScenarioError(
+                f"market.coins.{position}: coin {override.name} is not in the baseline, so it needs a price"
+            )
+        else:
+            coins[override.name] = override
+    resolved = list(coins.values())
+    if spec.long_tail is not None:
+        resolved += long_tail_coins(spec.long_tail, set(coins))
+    if not resolved:
+        raise ScenarioError("market: no coins (set baseline: true or list coins)")
+    return resolved
+
+
+class Market:
+    def __init__(self, spec: MarketSpec, seed: int) -> None:
+        self._wiggle = spec.wiggle
+        self.coins: list[CoinTrack] = []
+        rng = random.Random(seed)
+        for index, coin in enumerate(resolve_coins(spec)):
+            assert coin.price is not None  # resolve_coins guarantees it
+            initial = {
+                "price": coin.price,
+                "oracle_offset": coin.oracle_offset,
+                "mark_premium": coin.mark_premium,
+                "open_interest": 0.0 if coin.delisted else coin.open_interest,
+                "funding": coin.funding,
+                "day_volume_usd": 0.0 if coin.delisted else coin.day_volume_usd,
+            }
+            paths: dict[Quantity, Path] = {quantity: Path(initial[quantity]) for quantity in QUANTITIES}
+            track = CoinTrack(spec=coin, index=index, paths=paths, wiggle_phase=rng.uniform(0, 2 * math.pi))
+            if coin.delisted:
+                track.delisted_at = float("-inf")
+                track.settle_price = coin.price
+            self.coins.append(track)
+        self.by_name = {track.name: track for track in self.coins}
+        self.usdc_usdt: dict[Exchange, Path] = {
+            exchange: Path(spec.usdc_usdt.get(exchange, DEFAULT_USDC_USDT)) for exchange in EXCHANGES
+        }
+        self.outages: list[Outage] = []
+
+    # --- compiling events ---
+
+    def coin(self, name: str, where: str) -> CoinTrack:
+        track = self.by_name.get(name)
+        if track is None:
+            raise ScenarioError(f"{where}: unknown coin {name!r}")
+        return track
+
+    def select(self, names: list[str], time: float, where: str) -> list[CoinTrack]:
+        if names == ["*"]:
+            return [t for t in self.coins if not t.is_delisted(time) and not t.spec.hyperp]
+        return [self.coin(name, where) for name in names]
+
+    def apply_ramp(self, event: RampEvent, rng: random.Random, where: str) -> None:
+        for track in self.select(event.coins, event.at, where):
+            path = track.paths[event.quantity]
+            if event.to is not None:
+                target = event.to
+            else:
+                assert event.by_ratio is not None
+                ratio = event.by_ratio * (1 + rng.uniform(-event.jitter, event.jitter))
+                target = path.value_at(event.at) * max(ratio, 0.0)
+            path.ramp(event.at, target, event.over)
+
+    def apply_cap(self, event: OpenInterestCapEvent, where: str) -> None:
+        self.coin(event.coin, where).cap.step(event.at, 1.0 if event.at_cap else 0.0)
+
+    def apply_delist(self, event: DelistEvent, where: str) -> None:
+        track = self.coin(event.coin, where)
+        if track.delisted_at is not None:
+            raise ScenarioError(f"{where}: {event.coin} is already delisted")
+        track.delisted_at = event.at
+        track.settle_price = event.settle_price
+        track.cap.step(event.at, 0.0)
+
+    def apply_outage(self, event: OutageEvent) -> None:
+        end = event.at + event.duration if event.duration is not None else float("inf")
+        self.outages.append(Outage(event.exchange, event.at, end, event.status))
+
+    def apply_stablecoin(self, event: StablecoinEvent) -> None:
+        self.usdc_usdt[event.exchange].ramp(event.at, event.to, event.over)
+
+    # --- reading state ---
+
+    def reference_price(self, track: CoinTrack, time: float) -> float:
+        price = track.paths["price"].value_at(time)
+        if self._wiggle is not None:
+            angle = 2 * math.pi * time / self._wiggle.period_seconds + track.wiggle_phase
+            price *= 1 + self._wiggle.amplitude * math.sin(angle)
+        return price
+
+    def oracle_price(self, track: CoinTrack, time: float) -> float:
+        if track.is_delisted(time):
+            assert track.settle_price is not None
+            return track.settle_price
+        if track.spec.hyperp:
+            step = HYPERP_ORACLE_WINDOW_SECONDS / HYPERP_ORACLE_SAMPLES
+            samples = [self._hyperp_mark(track, time - k * step) for k in range(HYPERP_ORACLE_SAMPLES)]
+            return sum(samples) / len(samples)
+        return self.reference_price(track, time) * (1 + track.paths["oracle_offset"].value_at(time))
+
+    def mark_price(self, track: CoinTrack, time: float) -> float:
+        if track.is_delisted(time):
+            assert track.settle_price is not None
+            return track.settle_price
+        if track.spec.hyperp:
+            return self._hyperp_mark(track, time)
+        return self.oracle_price(track, time) * (1 + track.paths["mark_premium"].value_at(time))
+
+    def mark_by_name(self, coin: str, time: float) -> float:
+        return self.mark_price(self.by_name[coin], time)
+
+    def _hyperp_mark(self, track: CoinTrack, time: float) -> float:
+        return self.reference_price(track, time) * (1 + track.paths["mark_premium"].value_at(time))
+
+    def quote(self, track: CoinTrack, time: float) -> CoinQuote:
+        delisted = track.is_delisted(time)
+        oracle = self.oracle_price(track, time)
+        mark = self.mark_price(track, time)
+        prev_day = self.mark_price(track, time - DAY_SECONDS)
+        if delisted:
+            return CoinQuote(track, True, None, oracle, mark, None, None, None, 0.0, 0.0, 0.0, prev_day)
+        volume = track.paths["day_volume_usd"].value_at(time)
+        thin = track.spec.thin_book
+        # Impact prices widen as daily volume shrinks: 2 bp at $1B a day, capped at 2%.
+        half_spread = min(0.02, 0.0002 * math.sqrt(1e9 / max(volume, 1e4)))
+        return CoinQuote(
+            track=track,
+            delisted=False,
+            reference_usd=None if track.spec.hyperp else self.reference_price(track, time),
+            oracle=oracle,
+            mark=mark,
+            mid=None if thin else mark,
+            impact=None if thin else (mark * (1 - half_spread), mark * (1 + half_spread)),
+            premium=(mark - oracle) / oracle,
+            funding=track.paths["funding"].value_at(time),
+            open_interest=track.paths["open_interest"].value_at(time),
+            day_volume_usd=volume,
+            prev_day_price=prev_day,
+        )
+
+    def quotes(self, time: float) -> list[CoinQuote]:
+        return [self.quote(track, time) for track in self.coins]
+
+    def coins_at_cap(self, time: float) -> list[str]:
+        return [t.name for t in self.coins if not t.is_delisted(time) and t.cap.value_at(time) > 0.5]
+
+    def outage_status(self, exchange: Exchange, time: float) -> int | None:
+        for outage in self.outages:
+            if outage.exchange == exchange and outage.start <= time < outage.end:
+                return outage.status
+        return None

@@ -1,0 +1,310 @@
+"""The scenario file format: strict pydantic models, loaded from YAML with errors that name the bad key.
+
+Times (`at`, `over`, path points) are scenario seconds; t=0 is when the simulator starts (or
+`--start-offset`). Prices are USD, sizes are coins (signed: negative is short), rates are ratios.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from exporter.replay.faults import Fault
+
+SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
+
+Exchange = Literal["binance", "okx", "bybit", "coinbase"]
+EXCHANGES: tuple[Exchange, ...] = ("binance", "okx", "bybit", "coinbase")
+Quantity = Literal["price", "oracle_offset", "mark_premium", "open_interest", "funding", "day_volume_usd"]
+
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be loaded; the message names the file and the offending key."""
+
+
+def _address(value: str) -> str:
+    if not _ADDRESS.match(value):
+        raise ValueError(f"{value!r} is not a 0x-prefixed 40-hex-digit address")
+    return value.lower()
+
+
+def _sorted_points(points: list[list[float]]) -> list[list[float]]:
+    if not points:
+        raise ValueError("a path needs at least one [seconds, value] point")
+    times = [point[0] for point in points]
+    if times != sorted(times):
+        raise ValueError("path points must be in increasing time order")
+    return points
+
+
+Address = Annotated[str, AfterValidator(_address)]
+Seconds = Annotated[float, Field(ge=0)]
+PositivePrice = Annotated[float, Field(gt=0)]
+PathPoint = Annotated[list[float], Field(min_length=2, max_length=2)]  # [seconds, value]
+TimePath = Annotated[list[PathPoint], AfterValidator(_sorted_points)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class CoinSpec(StrictModel):
+    """One perp. Fields left out take the built-in baseline's value for that coin (or the defaults)."""
+
+    name: str = Field(min_length=1, max_length=20)
+    price: PositivePrice | None = None  # reference (CEX) USD price at t=0; for a hyperp, its mark
+    sz_decimals: Annotated[int, Field(ge=0, le=8)] = 2
+    max_leverage: Annotated[int, Field(ge=1, le=100)] = 10
+    open_interest: Annotated[float, Field(ge=0)] = 0.0  # coins
+    day_volume_usd: Annotated[float, Field(ge=0)] = 0.0
+    funding: float = 0.0000125  # hourly
+    oracle_offset: float = 0.0  # oracle = price * (1 + oracle_offset)
+    mark_premium: float = 0.0  # mark = oracle * (1 + mark_premium)
+    hyperp: bool = False  # pre-launch perp: no reference price, oracle follows its own mark
+    delisted: bool = False
+    thin_book: bool = False  # midPx and impactPxs are null
+    listed_on: list[Exchange] | None = None  # reference exchanges quoting it; default all (none for hyperps)
+    exchange_symbol: str | None = None  # base asset on the exchanges when it differs (kPEPE -> PEPE)
+    exchange_units: Annotated[float, Field(gt=0)] = 1.0  # exchange units per coin (kPEPE: 1000)
+    margin_table_id: int | None = None
+
+
+class LongTailSpec(StrictModel):
+    """Synthetic small perps filling the universe up to mainnet size, generated from a seed."""
+
+    count: Annotated[int, Field(ge=0, le=1000)]
+    seed: int = 0
+    thin_book_share: Annotated[float, Field(ge=0, le=1)] = 0.1
+
+
+class WiggleSpec(StrictModel):
+    """Small deterministic oscillation of every price, so a calm market is not perfectly flat."""
+
+    amplitude: Annotated[float, Field(ge=0, le=0.05)] = 0.002
+    period_seconds: Annotated[float, Field(gt=0)] = 600.0
+
+
+class MarketSpec(StrictModel):
+    baseline: bool = True  # start from the built-in list of major perps (exporter/replay/baseline.py)
+    long_tail: LongTailSpec | None = None
+    coins: list[CoinSpec] = Field(default_factory=list)
+    wiggle: WiggleSpec | None = None
+    usdc_usdt: dict[Exchange, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+
+
+class PositionSpec(StrictModel):
+    coin: str
+    size: float  # signed coins
+    entry_price: PositivePrice | None = None  # default: the mark at t=0
+    leverage: Annotated[int, Field(ge=1, le=100)] = 10
+    margin: Literal["cross", "isolated"] = "cross"
+
+
+class AccountSpec(StrictModel):
+    address: Address
+    name: str = Field(min_length=1, max_length=64)
+    deposits: float = 0.0  # USD collateral put in (account value = deposits + realized + unrealized PnL)
+    positions: list[PositionSpec] = Field(default_factory=list)
+
+
+class VaultChildSpec(AccountSpec):
+    liquidator: bool = False
+
+
+class HlpSpec(StrictModel):
+    """The HLP parent vault. `children` default to the seven mainnet children (baseline.py)."""
+
+    address: Address = "0xdfc24b077bc1425ad1dea75bcb6f8158e10df303"
+    name: str = "Hyperliquidity Provider (HLP)"
+    leader: Address = "0x677d831aef5328190852e24f13c46cac05f984e7"
+    deposits: float = 1_000_000.0  # the parent's own clearinghouse account value
+    children: list[VaultChildSpec] | None = None
+    child_overrides: list[VaultChildSpec] = Field(default_factory=list)  # replace defaults by address
+    account_value: TimePath = Field(default_factory=lambda: [[0.0, 400_000_000.0]])
+    pnl: TimePath = Field(default_factory=lambda: [[0.0, 60_000_000.0]])  # cumulative all-time PnL
+    apr: float = 0.1
+    followers: Annotated[int, Field(ge=0, le=100)] = 5
+
+
+class EventBase(StrictModel):
+    at: Seconds
+
+
+class RampEvent(EventBase):
+    """Move a market quantity of some coins (or `["*"]`: every listed non-hyperp coin) linearly."""
+
+    kind: Literal["ramp"]
+    coins: list[str] = Field(min_length=1)
+    quantity: Quantity
+    to: float | None = None
+    by_ratio: Annotated[float, Field(ge=0)] | None = None  # multiply the value at `at`
+    jitter: Annotated[float, Field(ge=0, le=1)] = 0.0  # per-coin spread of by_ratio, from the seed
+    over: Seconds = 0.0
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.to is None) == (self.by_ratio is None):
+            raise ValueError("give exactly one of `to` and `by_ratio`")
+        if self.jitter and self.by_ratio is None:
+            raise ValueError("`jitter` only applies to `by_ratio`")
+        return self
+
+
+class PositionEvent(EventBase):
+    """Set an account's position in a coin to `size`, ramping over `over` seconds, with optional fills."""
+
+    kind: Literal["position"]
+    account: str  # address or name
+    coin: str
+    size: float
+    entry_price: PositivePrice | None = None  # default: the current entry, or the mark for a new position
+    leverage: Annotated[int, Field(ge=1, le=100)] | None = None
+    over: Seconds = 0.0
+    fills: Annotated[int, Field(ge=0, le=10_000)] = 0
+
+
+class TransferEvent(EventBase):
+    """Deposit (positive) or withdraw (negative) USD collateral."""
+
+    kind: Literal["transfer"]
+    account: str
+    usd: float
+
+
+class BackstopEvent(EventBase):
+    """A liquidation backstop: the account's whole position moves to a liquidator vault at `price`."""
+
+    kind: Literal["backstop"]
+    account: str
+    liquidator: str
+    coin: str
+    price: PositivePrice
+    remaining_equity: float = 0.0  # what the liquidated account keeps
+
+
+class FillsEvent(EventBase):
+    """A burst of fills on one account: market liquidations, backstops or auto-deleveraging."""
+
+    kind: Literal["fills"]
+    account: str
+    coins: list[str] = Field(min_length=1)  # or ["*"]; fills cycle through them
+    count: Annotated[int, Field(ge=1, le=20_000)]
+    method: Literal["market", "backstop", "adl"]
+    side: Literal["B", "A"] = "A"
+    notional_usd: Annotated[float, Field(gt=0)] = 50_000.0  # per fill, priced at the coin's mark
+    liquidated_user: Address | None = None  # default for adl: the HLP Liquidator
+    same_millisecond: bool = True
+    spread_over: Seconds = 0.0  # when not in one millisecond, fills are spread evenly over this
+
+
+class OpenInterestCapEvent(EventBase):
+    kind: Literal["oi_cap"]
+    coin: str
+    at_cap: bool = True
+
+
+class DelistEvent(EventBase):
+    """Validators delist the coin and settle every position at `settle_price`."""
+
+    kind: Literal["delist"]
+    coin: str
+    settle_price: PositivePrice
+
+
+class OutageEvent(EventBase):
+    """A reference exchange answers with an error status (e.g. Binance 451, Bybit 403) for a while."""
+
+    kind: Literal["outage"]
+    exchange: Exchange
+    status: Annotated[int, Field(ge=400, le=599)] = 451
+    duration: Annotated[float, Field(gt=0)] | None = None  # forever when absent
+
+
+class StablecoinEvent(EventBase):
+    """The exchange's USDC/USDT rate moves (a stablecoin wobble, not a price move)."""
+
+    kind: Literal["stablecoin"]
+    exchange: Exchange
+    to: Annotated[float, Field(gt=0)]
+    over: Seconds = 0.0
+
+
+class FaultEvent(EventBase):
+    """A fault (as for --fault or POST /_replay/faults) active from `at` for `duration` seconds."""
+
+    kind: Literal["fault"]
+    fault: Fault
+    duration: Annotated[float, Field(gt=0)] | None = None  # forever when absent
+
+
+Event = Annotated[
+    RampEvent
+    | PositionEvent
+    | TransferEvent
+    | BackstopEvent
+    | FillsEvent
+    | OpenInterestCapEvent
+    | DelistEvent
+    | OutageEvent
+    | StablecoinEvent
+    | FaultEvent,
+    Field(discriminator="kind"),
+]
+
+
+class Scenario(StrictModel):
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = 0
+    duration: Annotated[float, Field(gt=0)] = 3600.0  # informational: state is frozen after the last event
+    market: MarketSpec = Field(default_factory=MarketSpec)
+    hlp: HlpSpec = Field(default_factory=HlpSpec)
+    accounts: list[AccountSpec] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+
+
+def scenario_names() -> list[str]:
+    return sorted(path.stem for path in SCENARIOS_DIR.glob("*.yaml"))
+
+
+def resolve_scenario_path(name_or_file: str) -> Path:
+    candidate = Path(name_or_file)
+    if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
+        if not candidate.is_file():
+            raise ScenarioError(f"scenario file {name_or_file} does not exist")
+        return candidate
+    shipped = SCENARIOS_DIR / f"{name_or_file}.yaml"
+    if not shipped.is_file():
+        raise ScenarioError(
+            f"unknown scenario {name_or_file!r}: give a YAML file or one of {', '.join(scenario_names())}"
+        )
+    return shipped
+
+
+def parse_scenario(data: object, source: str) -> Scenario:
+    """Validate already-parsed YAML; errors list every bad key as a dotted path."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: the top level must be a mapping, got {type(data).__name__}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            location = ".".join(str(part) for part in error["loc"])
+            problems.append(f"  {location or '(top level)'}: {error['msg']}")
+        raise ScenarioError(f"{source}: invalid scenario\n" + "\n".join(problems)) from None
+
+
+def load_scenario(name_or_file: str) -> Scenario:
+    path = resolve_scenario_path(name_or_file)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    return parse_scenario(data, str(path))

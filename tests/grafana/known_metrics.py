@@ -1,0 +1,94 @@
+"""The metric names dashboards may use: the public interface fixed in DESIGN.md and the relay contract.
+
+Recording rule names are read from rules/ at test time; these lists only hold what the exporter and the
+relay publish, so a renamed metric fails the dashboard tests instead of rendering "No data".
+"""
+
+from __future__ import annotations
+
+EXPORTER_METRICS = frozenset(
+    {
+        # market
+        "hyperliquid_market_info",
+        "hyperliquid_oracle_price_usd",
+        "hyperliquid_mark_price_usd",
+        "hyperliquid_mid_price_usd",
+        "hyperliquid_funding_rate",
+        "hyperliquid_premium_ratio",
+        "hyperliquid_open_interest_size",
+        "hyperliquid_open_interest_usd",
+        "hyperliquid_impact_price_usd",
+        "hyperliquid_day_notional_volume_usd",
+        "hyperliquid_max_leverage",
+        "hyperliquid_open_interest_cap_reached",
+        # reference prices
+        "hyperliquid_external_price_usd",
+        "hyperliquid_external_source_up",
+        "hyperliquid_external_source_last_success_timestamp_seconds",
+        # vaults
+        "hyperliquid_vault_info",
+        "hyperliquid_vault_account_value_usd",
+        "hyperliquid_vault_pnl_usd",
+        # accounts
+        "hyperliquid_account_info",
+        "hyperliquid_account_value_usd",
+        "hyperliquid_account_position_size",
+        "hyperliquid_account_position_notional_usd",
+        "hyperliquid_account_position_unrealized_pnl_usd",
+        "hyperliquid_account_position_liquidation_price_usd",
+        # events
+        "hyperliquid_liquidations_total",
+        "hyperliquid_liquidated_notional_usd_total",
+        "hyperliquid_auto_deleverages_total",
+        "hyperliquid_auto_deleveraged_notional_usd_total",
+        # the exporter itself
+        "hyperliquid_up",
+        "hyperliquid_exporter_collector_success",
+        "hyperliquid_exporter_collector_last_success_timestamp_seconds",
+        "hyperliquid_exporter_collector_duration_seconds",
+        "hyperliquid_exporter_api_requests_total",
+        "hyperliquid_exporter_api_request_errors_total",
+        "hyperliquid_exporter_api_weight_used_total",
+        "hyperliquid_exporter_api_weight_planned_per_minute",
+        "hyperliquid_exporter_api_weight_budget_per_minute",
+        "hyperliquid_exporter_build_info",
+    }
+)
+
+# Published beyond DESIGN.md's minimum and documented in the exporter's metric reference (docs/metrics-*.md).
+ADDITIONAL_EXPORTER_METRICS = frozenset(
+    {
+        "hyperliquid_vault_apr_ratio",
+        "hyperliquid_account_cross_value_usd",
+        "hyperliquid_account_cross_maintenance_margin_used_usd",
+    }
+)
+
+RELAY_METRICS = frozenset(
+    {
+        "hyperliquid_relay_webhooks_received_total",
+        "hyperliquid_relay_webhooks_rejected_total",
+        "hyperliquid_relay_notifications_total",
+        "hyperliquid_relay_notifications_failed_total",
+        "hyperliquid_relay_queue_depth",
+        "hyperliquid_relay_queue_oldest_age_seconds",
+        "hyperliquid_relay_webhooks_duplicate_total",
+    }
+)
+RELAY_HISTOGRAMS = frozenset({"hyperliquid_relay_delivery_latency_seconds"})
+
+# Series Prometheus itself writes: scrape health and the state of alerting rules.
+PROMETHEUS_SERIES = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE"})
+
+
+def published_metric_names() -> frozenset[str]:
+    histogram_series = {
+        f"{name}{suffix}" for name in RELAY_HISTOGRAMS for suffix in ("_bucket", "_sum", "_count")
+    }
+    return (
+        EXPORTER_METRICS
+        | ADDITIONAL_EXPORTER_METRICS
+        | RELAY_METRICS
+        | frozenset(histogram_series)
+        | PROMETHEUS_SERIES
+    )

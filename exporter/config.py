@@ -117,9 +117,15 @@ class FillsCollectorConfig(CollectorConfig):
     interval_seconds: Seconds = 30.0
     watched_enabled: bool = True
     watched_interval_seconds: Seconds = 600.0
-    # Lookback for the first poll after start: counters start from "now", so this only
-    # primes deduplication and the cursor, it is never counted.
+    # The most fills one userFillsByTime answer holds (2000 on current mainnet, 500 in older
+    # versions): a page this long is full, so the next page is asked for at once.
     page_limit: Annotated[int, Field(gt=0)] = 2000
+    # Pages per account and poll; the rest is fetched on the next poll (only the 10,000 most
+    # recent fills are reachable at all).
+    max_pages_per_poll: Annotated[int, Field(gt=0)] = 5
+    # Without the market collector, `meta` (weight 20) is read this often for the listed coins, whose
+    # event counters exist at 0 from startup; with it, the market poller's universe is shared.
+    universe_interval_seconds: Seconds = 300.0
 
 
 class CollectorsConfig(StrictModel):
@@ -158,6 +164,10 @@ class ReferencePricesConfig(StrictModel):
     )
     # Coinbase needs one request per coin: only these are asked for.
     coinbase_coins: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL"])
+    # Coinbase requests in flight at once.
+    coinbase_max_concurrency: Annotated[int, Field(gt=0, le=32)] = 4
+    # Hyperliquid coins never priced from exchanges (an exchange ticker naming a different asset).
+    exclude_coins: list[str] = Field(default_factory=list)
     # Hyperliquid coins whose exchange symbol differs from the coin name, or which are scaled.
     symbols: dict[str, SymbolMapping] = Field(default_factory=_default_symbols)
 

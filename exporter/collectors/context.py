@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from exporter.collectors.universe import ListedCoins
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import InfoClient, RequestStats
 
@@ -20,6 +21,8 @@ class CollectorContext:
     budget: WeightBudget
     stats: RequestStats
     clock: Callable[[], float] = field(default=time.time)
+    # Written by the market poller, read by pollers that need the listed coins.
+    universe: ListedCoins = field(default_factory=ListedCoins)
 
     def count_malformed(self, request_type: str) -> None:
         """One malformed field or item: costs one sample and one error count, never the poll."""

@@ -71,6 +71,12 @@ class WeightBudget:
         self._tokens -= weight
         self.used[collector] += weight
 
+    def refund(self, weight: float, collector: str) -> None:
+        """Give back the weight of a request that never reached upstream (connection refused)."""
+        self._refill()
+        self._tokens = min(self._capacity, self._tokens + weight)
+        self.used[collector] -= weight
+
     def pause(self, seconds: float) -> None:
         """Hold every request for `seconds` (a 429 with Retry-After)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)

@@ -96,10 +96,15 @@ class InfoClient:
         raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
 
     async def _attempt(self, body: dict[str, Any], request_type: str, collector: str) -> Any:
-        await self.budget.acquire(base_weight(request_type), collector)
+        weight = base_weight(request_type)
+        await self.budget.acquire(weight, collector)
         self.stats.requests[request_type] += 1
         try:
             response = await self._http.post(self.url, json=body)
+        except httpx.ConnectError as exc:
+            # Nothing reached upstream, so nothing counts against its rate limit.
+            self.budget.refund(weight, collector)
+            raise self._fail(request_type, "connection", f"cannot reach {self.url}: {exc!r}") from exc
         except httpx.TimeoutException as exc:
             raise self._fail(request_type, "timeout", f"timed out after {type(exc).__name__}") from exc
         except httpx.TransportError as exc:

@@ -98,4 +98,5 @@ async def test_connection_refused_is_reported_as_connection() -> None:
     with pytest.raises(UpstreamError) as caught:
         await client.info({"type": "metaAndAssetCtxs"}, collector="market")
     assert caught.value.reason == "connection"
+    assert client.budget.used["market"] == 0  # nothing reached upstream: the weight is refunded
     await client.aclose()

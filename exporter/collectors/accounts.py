@@ -1,0 +1,377 @@
+"""Account collector: `clearinghouseState` of HLP's parent and children and of watched accounts.
+
+Three pollers, by priority:
+- `accounts_liquidators`: the configured liquidator children, on the shortest interval, so that
+  a backstop takeover shows within one poll. Polled whether or not discovery lists them.
+- `accounts_hlp`: the HLP parent and its other children, discovered from
+  `vaultDetails.relationship.data.childAddresses` at run time and rediscovered periodically.
+- `accounts_watched`: the configured watch list. When the shared weight budget is tight this
+  poller stretches its own interval (up to WATCHED_MAX_STRETCH times), so watched accounts yield
+  before market data and HLP positions do.
+Each poller asks for its accounts concurrently; the shared budget paces the requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+from exporter.collectors.base import Poller
+from exporter.collectors.context import CollectorContext
+from exporter.config import AccountsCollectorConfig, Config
+from exporter.hyperliquid.accounts import CLEARINGHOUSE_STATE, AccountState, parse_clearinghouse_state
+from exporter.hyperliquid.budget import WeightBudget
+from exporter.hyperliquid.errors import ParseError, UpstreamError
+from exporter.hyperliquid.vaults import VAULT_DETAILS, parse_vault_details
+from exporter.hyperliquid.weights import base_weight
+
+log = logging.getLogger("exporter.collectors.accounts")
+
+COLLECTOR = "accounts"
+ROLE_HLP = "hlp"
+ROLE_LIQUIDATOR = "hlp_liquidator"
+ROLE_WATCHED = "watched"
+WATCHED_MAX_STRETCH = 4.0
+# After a failed discovery, try again after this long rather than on every poll (it costs 20).
+DISCOVERY_RETRY_SECONDS = 60.0
+
+# Names of HLP's mainnet accounts, for the `name` label; unknown children get a name from their address.
+KNOWN_HLP_NAMES = {
+    "0xdfc24b077bc1425ad1dea75bcb6f8158e10df303": "HLP",
+    "0x010461c14e146ac35fe42271bdc1134ee31c703a": "HLP Strategy A",
+    "0x31ca8395cf837de08b24da3f660e77761dfb974b": "HLP Strategy B",
+    "0x469f690213c467c39a23efacfd2816896009d7d8": "HLP Strategy X",
+    "0x2e3d94f0562703b25c83308a05046ddaf9a8dd14": "HLP Liquidator",
+    "0xb0a55f13d22f66e6d495ac98113841b2326e9540": "HLP Liquidator 2",
+    "0x5e177e5e39c0f4e421f5865a6d8beed8d921cb70": "HLP Liquidator 3",
+    "0x2ed5c4484ea3ff8b57d5f2fb152a40d9f2b68308": "HLP Liquidator 4",
+}
+
+
+def hlp_name(address: str) -> str:
+    return KNOWN_HLP_NAMES.get(address, f"HLP {address[:10]}")
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoredAccount:
+    address: str
+    name: str
+    role: str
+    vault: str  # the parent vault for HLP accounts, "" for watched ones
+
+
+class BudgetPressure:
+    """How much a low-priority poller should stretch its interval to leave the budget to others.
+
+    Two signals: the plan (if every poller's planned weight exceeds the budget, stretch enough to
+    fit) and the bucket (if it cannot pay for this poller's batch right now, other pollers are
+    using it up: double the stretch; otherwise halve it back toward 1).
+    """
+
+    def __init__(self, budget: WeightBudget, batch_weight: float, own_planned_per_minute: float) -> None:
+        self._budget = budget
+        self._batch_weight = batch_weight
+        self._own_planned = own_planned_per_minute
+        self._adaptive = 1.0
+
+    @property
+    def stretch(self) -> float:
+        return min(WATCHED_MAX_STRETCH, max(1.0, self._plan_stretch(), self._adaptive))
+
+    def _plan_stretch(self) -> float:
+        excess = self._budget.planned_total - self._budget.per_minute
+        if excess <= 0 or self._own_planned <= 0:
+            return 1.0
+        remaining = self._own_planned - excess
+        return WATCHED_MAX_STRETCH if remaining <= 0 else self._own_planned / remaining
+
+    def observe(self) -> None:
+        """Call before each batch: sample how busy the shared bucket is."""
+        if self._budget.delay_for(self._batch_weight) > 0:
+            self._adaptive = min(WATCHED_MAX_STRETCH, self._adaptive * 2)
+        else:
+            self._adaptive = max(1.0, self._adaptive / 2)
+
+
+class HlpDiscovery:
+    """HLP's child addresses from `vaultDetails`, refreshed every `interval` seconds."""
+
+    def __init__(self, config: AccountsCollectorConfig, context: CollectorContext) -> None:
+        self.vault = config.hlp_vault
+        self.interval = config.child_discovery_interval_seconds
+        self._context = context
+        self.vault_name = hlp_name(self.vault)
+        self.children: tuple[str, ...] | None = None
+        self._next_due = 0.0
+
+    @property
+    def planned_weight_per_minute(self) -> float:
+        return base_weight(VAULT_DETAILS) * 60.0 / self.interval
+
+    def known_addresses(self) -> set[str]:
+        return {self.vault, *(self.children or ())}
+
+    async def refresh_if_due(self) -> None:
+        now = self._context.clock()
+        if now < self._next_due:
+            return
+        try:
+            raw = await self._context.client.info(
+                {"type": VAULT_DETAILS, "vaultAddress": self.vault}, COLLECTOR
+            )
+            details = parse_vault_details(raw)
+            if details is None:
+                raise ParseError(VAULT_DETAILS, "$", f"null: {self.vault} is not a known vault")
+        except (UpstreamError, ParseError):
+            self._next_due = now + min(self.interval, DISCOVERY_RETRY_SECONDS)
+            if self.children is None:
+                raise
+            log.warning(
+                "HLP child rediscovery failed; keeping the %d children found before", len(self.children)
+            )
+            return
+        for _ in range(details.malformed):
+            self._context.count_malformed(VAULT_DETAILS)
+        if details.relationship != "parent":
+            log.warning(
+                "vault %s has relationship %r, not parent: no children", self.vault, details.relationship
+            )
+        if self.children is not None and set(details.child_addresses) != set(self.children):
+            log.info("HLP children changed: %s", ", ".join(details.child_addresses))
+        self.children = details.child_addresses
+        self._next_due = now + self.interval
+
+
+class AccountFamilies:
+    """The account metric families of one poll; every poller emits the same names and HELP."""
+
+    def __init__(self, help_suffix: str) -> None:
+        def gauge(name: str, text: str, labels: Sequence[str]) -> GaugeMetricFamily:
+            return GaugeMetricFamily(name, f"{text} ({help_suffix}).", labels=list(labels))
+
+        account = ["account"]
+        position = ["account", "coin"]
+        self.info = gauge(
+            "hyperliquid_account_info",
+            "Monitored account: name, role (hlp, hlp_liquidator, watched) and parent vault; always 1",
+            ["account", "name", "role", "vault"],
+        )
+        self.value = gauge("hyperliquid_account_value_usd", "Account value in USD (marginSummary)", account)
+        self.maintenance = gauge(
+            "hyperliquid_account_cross_maintenance_margin_used_usd",
+            "Cross maintenance margin in use, USD; liquidation starts when cross value falls below it",
+            account,
+        )
+        self.cross_value = gauge(
+            "hyperliquid_account_cross_value_usd", "Cross-margin account value in USD", account
+        )
+        self.size = gauge(
+            "hyperliquid_account_position_size",
+            "Position size in coins, signed (negative is short)",
+            position,
+        )
+        self.notional = gauge(
+            "hyperliquid_account_position_notional_usd", "Absolute position notional at mark in USD", position
+        )
+        self.pnl = gauge(
+            "hyperliquid_account_position_unrealized_pnl_usd",
+            "Unrealised PnL of the position in USD",
+            position,
+        )
+        self.liquidation = gauge(
+            "hyperliquid_account_position_liquidation_price_usd",
+            "Estimated liquidation price of the position in USD; absent when there is none",
+            position,
+        )
+
+    def add(self, account: MonitoredAccount, state: AccountState) -> None:
+        address = account.address
+        self.info.add_metric([address, account.name, account.role, account.vault], 1.0)
+        self.value.add_metric([address], state.account_value_usd)
+        if state.cross_maintenance_margin_used_usd is not None:
+            self.maintenance.add_metric([address], state.cross_maintenance_margin_used_usd)
+        if state.cross_account_value_usd is not None:
+            self.cross_value.add_metric([address], state.cross_account_value_usd)
+        for position in state.positions:
+            labels = [address, position.coin]
+            self.size.add_metric(labels, position.size)
+            self.notional.add_metric(labels, position.position_value_usd)
+            self.pnl.add_metric(labels, position.unrealized_pnl_usd)
+            if position.liquidation_price_usd is not None:
+                self.liquidation.add_metric(labels, position.liquidation_price_usd)
+
+    def families(self) -> list[Metric]:
+        return [
+            self.info,
+            self.value,
+            self.maintenance,
+            self.cross_value,
+            self.size,
+            self.notional,
+            self.pnl,
+            self.liquidation,
+        ]
+
+
+def help_suffix(config: AccountsCollectorConfig) -> str:
+    return (
+        f"polled from clearinghouseState: HLP liquidators every {config.liquidator_interval_seconds:g} s, "
+        f"other HLP accounts every {config.interval_seconds:g} s, watched accounts every "
+        f"{config.watched_interval_seconds:g} s or less often when the weight budget is tight"
+    )
+
+
+class AccountGroupPoller(ABC):
+    """Polls one group of accounts concurrently and publishes their state as one snapshot."""
+
+    def __init__(
+        self,
+        name: str,
+        config: AccountsCollectorConfig,
+        context: CollectorContext,
+        interval: float,
+        planned_accounts: int,
+    ) -> None:
+        self._name = name
+        self._config = config
+        self._context = context
+        self._interval = interval
+        self._planned_accounts = planned_accounts
+        self._help = help_suffix(config)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def collector(self) -> str:
+        return COLLECTOR
+
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    @property
+    def max_age(self) -> float:
+        return self._config.max_age(self._interval)
+
+    @property
+    def planned_weight_per_minute(self) -> float:
+        return self._planned_accounts * base_weight(CLEARINGHOUSE_STATE) * 60.0 / self._interval
+
+    @abstractmethod
+    async def accounts(self) -> list[MonitoredAccount]:
+        """The accounts to poll now, with their labels."""
+
+    async def _state(self, account: MonitoredAccount) -> AccountState:
+        raw = await self._context.client.info(
+            {"type": CLEARINGHOUSE_STATE, "user": account.address}, COLLECTOR
+        )
+        state = parse_clearinghouse_state(raw)
+        for _ in range(state.malformed):
+            self._context.count_malformed(CLEARINGHOUSE_STATE)
+        return state
+
+    async def poll(self) -> Sequence[Metric]:
+        accounts = await self.accounts()
+        results = await asyncio.gather(*(self._state(a) for a in accounts), return_exceptions=True)
+        families = AccountFamilies(self._help)
+        for account, result in zip(accounts, results, strict=True):
+            if isinstance(result, BaseException):
+                raise result
+            families.add(account, result)
+        return families.families()
+
+
+class LiquidatorAccountsPoller(AccountGroupPoller):
+    def __init__(self, config: AccountsCollectorConfig, context: CollectorContext) -> None:
+        super().__init__(
+            "accounts_liquidators",
+            config,
+            context,
+            config.liquidator_interval_seconds,
+            len(config.liquidators),
+        )
+        self._accounts = [
+            MonitoredAccount(address, hlp_name(address), ROLE_LIQUIDATOR, config.hlp_vault)
+            for address in dict.fromkeys(config.liquidators)
+        ]
+
+    async def accounts(self) -> list[MonitoredAccount]:
+        return self._accounts
+
+
+# With the 7 children HLP had in 2026, 3 are not liquidators; plus the parent.
+PLANNED_HLP_ACCOUNTS = 4
+
+
+class HlpAccountsPoller(AccountGroupPoller):
+    def __init__(
+        self, config: AccountsCollectorConfig, context: CollectorContext, discovery: HlpDiscovery
+    ) -> None:
+        super().__init__("accounts_hlp", config, context, config.interval_seconds, PLANNED_HLP_ACCOUNTS)
+        self._discovery = discovery
+        self._liquidators = set(config.liquidators)
+
+    @property
+    def planned_weight_per_minute(self) -> float:
+        return super().planned_weight_per_minute + self._discovery.planned_weight_per_minute
+
+    async def accounts(self) -> list[MonitoredAccount]:
+        await self._discovery.refresh_if_due()
+        vault = self._discovery.vault
+        parent = MonitoredAccount(vault, self._discovery.vault_name, ROLE_HLP, vault)
+        children = [
+            MonitoredAccount(address, hlp_name(address), ROLE_HLP, vault)
+            for address in self._discovery.children or ()
+            if address not in self._liquidators and address != vault
+        ]
+        return [parent, *children]
+
+
+class WatchedAccountsPoller(AccountGroupPoller):
+    def __init__(self, config: AccountsCollectorConfig, context: CollectorContext, hlp: HlpDiscovery) -> None:
+        super().__init__(
+            "accounts_watched", config, context, config.watched_interval_seconds, len(config.watched)
+        )
+        self._hlp = hlp
+        self._excluded = set(config.liquidators)
+        self._accounts = [MonitoredAccount(w.address, w.name, ROLE_WATCHED, "") for w in config.watched]
+        self.pressure = BudgetPressure(
+            context.budget,
+            batch_weight=len(self._accounts) * base_weight(CLEARINGHOUSE_STATE),
+            own_planned_per_minute=self.planned_weight_per_minute,
+        )
+
+    @property
+    def interval(self) -> float:
+        return self._interval * self.pressure.stretch
+
+    @property
+    def max_age(self) -> float:
+        # Three intervals at the longest stretch, so a yielding poller's data is not withdrawn.
+        return self._config.max_age(self._interval * WATCHED_MAX_STRETCH)
+
+    async def accounts(self) -> list[MonitoredAccount]:
+        self.pressure.observe()
+        # An HLP account is published by the HLP pollers; publishing it twice would repeat series.
+        hlp = self._hlp.known_addresses() | self._excluded
+        return [account for account in self._accounts if account.address not in hlp]
+
+
+def pollers(config: Config, context: CollectorContext) -> list[Poller]:
+    section = config.collectors.accounts
+    if not section.enabled:
+        return []
+    discovery = HlpDiscovery(section, context)
+    groups: list[Poller] = [HlpAccountsPoller(section, context, discovery)]
+    if section.liquidators:
+        groups.insert(0, LiquidatorAccountsPoller(section, context))
+    if section.watched:
+        groups.append(WatchedAccountsPoller(section, context, discovery))
+    return groups

@@ -1,0 +1,176 @@
+"""Market and oracle gauges of every perp of the main dex, and which perps are at their OI cap.
+
+Two pollers of collector `market`: `metaAndAssetCtxs` every `interval_seconds`, and
+`perpsAtOpenInterestCap` on its own slower interval.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+from exporter.collectors.base import Poller
+from exporter.collectors.context import CollectorContext
+from exporter.config import Config, MarketCollectorConfig
+from exporter.hyperliquid.errors import ParseError
+from exporter.hyperliquid.market import (
+    META_AND_ASSET_CTXS,
+    OPEN_INTEREST_CAP,
+    MarketData,
+    parse_meta_and_asset_ctxs,
+    parse_open_interest_caps,
+)
+from exporter.hyperliquid.weights import base_weight
+
+log = logging.getLogger("exporter.collectors.market")
+
+COLLECTOR = "market"
+
+
+def planned_per_minute(request_type: str, interval: float) -> float:
+    return base_weight(request_type) * 60.0 / interval
+
+
+def count_skipped(context: CollectorContext, skipped: Sequence[ParseError]) -> None:
+    for error in skipped:
+        context.count_malformed(error.request_type)
+        log.debug("skipped a malformed item: %s", error)
+
+
+def _polled(meaning: str, interval: float, request_type: str) -> str:
+    return f"{meaning} (polled every {interval:g} s from {request_type})."
+
+
+def market_families(data: MarketData, interval: float) -> list[Metric]:
+    def gauge(name: str, meaning: str, labels: Sequence[str] = ("coin",)) -> GaugeMetricFamily:
+        return GaugeMetricFamily(name, _polled(meaning, interval, META_AND_ASSET_CTXS), labels=labels)
+
+    info = gauge(
+        "hyperliquid_market_info",
+        "Perps of the main dex, delisted ones included, with their margin mode; always 1",
+        ("coin", "delisted", "margin_mode"),
+    )
+    oracle = gauge("hyperliquid_oracle_price_usd", "Oracle price in USD")
+    mark = gauge("hyperliquid_mark_price_usd", "Mark price in USD, used for margining and liquidations")
+    mid = gauge("hyperliquid_mid_price_usd", "Order-book mid price in USD; absent when the book has none")
+    funding = gauge("hyperliquid_funding_rate", "Current hourly funding rate (0.0001 = 0.01% per hour)")
+    premium = gauge("hyperliquid_premium_ratio", "Premium used for funding, as a ratio; absent when null")
+    oi_size = gauge("hyperliquid_open_interest_size", "Open interest in coins")
+    oi_usd = gauge("hyperliquid_open_interest_usd", "Open interest in USD (open interest in coins x mark)")
+    impact = gauge(
+        "hyperliquid_impact_price_usd",
+        "Impact bid and ask prices in USD; a side is absent when null",
+        ("coin", "side"),
+    )
+    volume = gauge("hyperliquid_day_notional_volume_usd", "Notional volume of the last 24 hours in USD")
+    leverage = gauge("hyperliquid_max_leverage", "Maximum leverage allowed")
+    for perp in data.perps:
+        spec, ctx = perp.spec, perp.context
+        info.add_metric([spec.name, "true" if spec.delisted else "false", spec.margin_mode], 1.0)
+        if spec.delisted:
+            continue
+        coin = [spec.name]
+        if spec.max_leverage is not None:
+            leverage.add_metric(coin, spec.max_leverage)
+        if ctx is None:
+            continue
+        oracle.add_metric(coin, ctx.oracle_price)
+        mark.add_metric(coin, ctx.mark_price)
+        if ctx.mid_price is not None:
+            mid.add_metric(coin, ctx.mid_price)
+        funding.add_metric(coin, ctx.funding_rate)
+        if ctx.premium is not None:
+            premium.add_metric(coin, ctx.premium)
+        oi_size.add_metric(coin, ctx.open_interest)
+        oi_usd.add_metric(coin, ctx.open_interest_usd)
+        if ctx.impact_bid is not None:
+            impact.add_metric([spec.name, "bid"], ctx.impact_bid)
+        if ctx.impact_ask is not None:
+            impact.add_metric([spec.name, "ask"], ctx.impact_ask)
+        if ctx.day_notional_volume is not None:
+            volume.add_metric(coin, ctx.day_notional_volume)
+    return [info, oracle, mark, mid, funding, premium, oi_size, oi_usd, impact, volume, leverage]
+
+
+class MarketPoller:
+    """metaAndAssetCtxs: the universe and every perp's oracle, mark, mid, funding and open interest."""
+
+    def __init__(self, config: MarketCollectorConfig, context: CollectorContext) -> None:
+        self._config = config
+        self._context = context
+
+    name = "market"
+    collector = COLLECTOR
+
+    @property
+    def interval(self) -> float:
+        return self._config.interval_seconds
+
+    @property
+    def max_age(self) -> float:
+        return self._config.max_age()
+
+    @property
+    def planned_weight_per_minute(self) -> float:
+        return planned_per_minute(META_AND_ASSET_CTXS, self.interval)
+
+    async def poll(self) -> Sequence[Metric]:
+        try:
+            response = await self._context.client.info({"type": META_AND_ASSET_CTXS}, COLLECTOR)
+            data = parse_meta_and_asset_ctxs(response)
+        finally:
+            # Readers stop waiting once the first attempt is over, whatever its outcome.
+            self._context.universe.mark_attempted()
+        count_skipped(self._context, data.skipped)
+        self._context.universe.publish(data.listed)
+        return market_families(data, self.interval)
+
+
+class OpenInterestCapPoller:
+    """perpsAtOpenInterestCap: 1 for listed perps at their cap, 0 for the other listed perps."""
+
+    def __init__(self, config: MarketCollectorConfig, context: CollectorContext) -> None:
+        self._config = config
+        self._context = context
+
+    name = "market_open_interest_cap"
+    collector = COLLECTOR
+
+    @property
+    def interval(self) -> float:
+        return self._config.open_interest_cap_interval_seconds
+
+    @property
+    def max_age(self) -> float:
+        return self._config.max_age(self.interval)
+
+    @property
+    def planned_weight_per_minute(self) -> float:
+        return planned_per_minute(OPEN_INTEREST_CAP, self.interval)
+
+    async def poll(self) -> Sequence[Metric]:
+        listed = await self._context.universe.wait(seconds=self._config.interval_seconds * 3)
+        response = await self._context.client.info({"type": OPEN_INTEREST_CAP}, COLLECTOR)
+        caps = parse_open_interest_caps(response)
+        count_skipped(self._context, caps.skipped)
+        reached = GaugeMetricFamily(
+            "hyperliquid_open_interest_cap_reached",
+            _polled(
+                "1 if the perp is at its open-interest cap (no new positions), 0 otherwise",
+                self.interval,
+                OPEN_INTEREST_CAP,
+            ),
+            labels=["coin"],
+        )
+        for coin in listed:
+            reached.add_metric([coin], 1.0 if coin in caps.coins else 0.0)
+        return [reached]
+
+
+def pollers(config: Config, context: CollectorContext) -> list[Poller]:
+    market = config.collectors.market
+    if not market.enabled:
+        return []
+    return [MarketPoller(market, context), OpenInterestCapPoller(market, context)]

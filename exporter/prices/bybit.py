@@ -1,0 +1,33 @@
+"""Bybit: `GET /v5/market/tickers?category=spot`:
+`{"retCode":0,"retMsg":"OK","result":{"category":"spot","list":[{"symbol":"BTCUSDT","lastPrice":"..."}]}}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exporter.config import PriceSourceConfig
+from exporter.prices.errors import SourceError
+from exporter.prices.source import BulkTickerSource
+from exporter.prices.tickers import usd_prices_from_usdt_tickers
+
+SOURCE = "bybit"
+PATH = "/v5/market/tickers"
+PARAMS = {"category": "spot"}
+
+
+def parse(payload: Any) -> dict[str, float]:
+    if not isinstance(payload, dict):
+        raise SourceError(SOURCE, "shape", f"expected an object, got {type(payload).__name__}")
+    code = payload.get("retCode")
+    if code != 0 or isinstance(code, bool):
+        raise SourceError(SOURCE, "api_error", f"retCode {code!r:.20}: {str(payload.get('retMsg'))[:200]}")
+    result = payload.get("result")
+    tickers = result.get("list") if isinstance(result, dict) else None
+    if not isinstance(tickers, list):
+        raise SourceError(SOURCE, "shape", "expected a list at result.list")
+    pairs = ((item.get("symbol"), item.get("lastPrice")) for item in tickers if isinstance(item, dict))
+    return usd_prices_from_usdt_tickers(SOURCE, pairs, "USDT", "USDCUSDT")
+
+
+def source(config: PriceSourceConfig) -> BulkTickerSource:
+    return BulkTickerSource(SOURCE, config.base_url + PATH, PARAMS, parse, config.timeout_seconds)

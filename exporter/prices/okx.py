@@ -1,0 +1,32 @@
+"""OKX: `GET /api/v5/market/tickers?instType=SPOT`:
+`{"code":"0","msg":"","data":[{"instId":"BTC-USDT","last":"..."}]}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exporter.config import PriceSourceConfig
+from exporter.prices.errors import SourceError
+from exporter.prices.source import BulkTickerSource
+from exporter.prices.tickers import usd_prices_from_usdt_tickers
+
+SOURCE = "okx"
+PATH = "/api/v5/market/tickers"
+PARAMS = {"instType": "SPOT"}
+
+
+def parse(payload: Any) -> dict[str, float]:
+    if not isinstance(payload, dict):
+        raise SourceError(SOURCE, "shape", f"expected an object, got {type(payload).__name__}")
+    code = payload.get("code")
+    if code != "0":
+        raise SourceError(SOURCE, "api_error", f"code {code!r:.20}: {str(payload.get('msg'))[:200]}")
+    data = payload.get("data")
+    if not isinstance(data, list):
+        raise SourceError(SOURCE, "shape", f"expected a list at data, got {type(data).__name__}")
+    tickers = ((item.get("instId"), item.get("last")) for item in data if isinstance(item, dict))
+    return usd_prices_from_usdt_tickers(SOURCE, tickers, "-USDT", "USDC-USDT")
+
+
+def source(config: PriceSourceConfig) -> BulkTickerSource:
+    return BulkTickerSource(SOURCE, config.base_url + PATH, PARAMS, parse, config.timeout_seconds)

@@ -1,0 +1,68 @@
+"""The default weight plan: HLP (7 children), fills of 4 liquidators, 20 watched accounts and the
+market collectors stay under half of Hyperliquid's 1200 per minute; what one round really costs."""
+
+from __future__ import annotations
+
+import pytest
+
+from exporter.app import build_exporter
+from exporter.config import Config
+from tests.hlp.fake_hyperliquid import (
+    HLP,
+    LIQUIDATORS,
+    STRATEGIES,
+    FakeHyperliquid,
+    address,
+    config_for,
+    serving,
+    vault_details,
+)
+
+WATCHED = [{"address": address(2000 + n), "name": f"watched-{n}"} for n in range(20)]
+
+
+async def test_default_plan_stays_under_half_the_limit() -> None:
+    config = Config.model_validate({"collectors": {"accounts": {"watched": WATCHED}}})
+    exporter = build_exporter(config)
+    try:
+        planned = {name: h.planned_weight_per_minute for name, h in exporter.store.health.items()}
+        budget = exporter.context.budget
+    finally:
+        await exporter.aclose()
+    hl_planned = {name: weight for name, weight in planned.items() if weight}
+    assert hl_planned == pytest.approx(
+        {
+            "market": 120.0,  # metaAndAssetCtxs every 10 s
+            "market_open_interest_cap": 20.0,  # perpsAtOpenInterestCap every 60 s
+            "vaults": 20.0,  # vaultDetails(HLP) every 60 s
+            "accounts_liquidators": 96.0,  # 4 x clearinghouseState (2) every 5 s
+            "accounts_hlp": 32.0 + 2.0,  # parent + 3 children every 15 s, child discovery every 600 s
+            "accounts_watched": 80.0,  # 20 x clearinghouseState every 30 s
+            "fills": 160.0 + 40.0,  # 4 liquidators every 30 s, 20 watched every 600 s (base weight)
+        }
+    )
+    assert budget.planned_total == pytest.approx(570.0)
+    assert budget.planned_total < 0.5 * 1200
+    assert budget.per_minute == 600.0
+
+
+async def test_one_round_costs_what_the_plan_says() -> None:
+    fake = FakeHyperliquid()
+    fake.vaults[HLP] = vault_details(HLP, "HLP", [*STRATEGIES, *LIQUIDATORS])
+    async with serving(fake):
+        config = config_for(fake, {"accounts": {"watched": WATCHED}}, market=True)
+        exporter = build_exporter(config)
+        try:
+            for poller in exporter.scheduler.pollers:
+                assert await exporter.scheduler.poll_once(poller)
+            used = dict(exporter.context.budget.used)
+        finally:
+            await exporter.aclose()
+    assert used == {
+        "market": 20 + 20,
+        "vaults": 20,
+        # 4 liquidators, parent + 3 children, 20 watched at 2 each; one discovery vaultDetails.
+        "accounts": (4 + 4 + 20) * 2 + 20,
+        # 24 userFillsByTime with no fills (no per-item surcharge); the universe came from market.
+        "fills": 24 * 20,
+    }

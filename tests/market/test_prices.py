@@ -1,0 +1,368 @@
+"""Reference-price adapters against realistic exchange payloads, and the per-source pollers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from exporter.app import Exporter, build_exporter
+from exporter.config import Config, SymbolMapping
+from exporter.prices import binance, bybit, coinbase, okx
+from exporter.prices.errors import SourceError
+from exporter.prices.symbols import ExchangeAsset, SymbolMap
+from tests.market.samples import samples, series, value
+
+BINANCE = "https://binance.test"
+OKX = "https://okx.test"
+BYBIT = "https://bybit.test"
+COINBASE = "https://coinbase.test"
+
+# Shapes as the exchanges answer (fields trimmed to a realistic few; unknown ones must be ignored).
+BINANCE_TICKERS = [
+    {"symbol": "ETHBTC", "price": "0.03527000"},
+    {"symbol": "BTCUSDT", "price": "97031.90000000"},
+    {"symbol": "ETHUSDT", "price": "3422.38000000"},
+    {"symbol": "PEPEUSDT", "price": "0.00001532"},
+    {"symbol": "DOGEUSDT", "price": "0.37120000"},  # not listed on Hyperliquid in these tests
+    {"symbol": "USDCUSDT", "price": "1.00020000"},
+    {"symbol": "BTCUSDC", "price": "97012.00000000"},
+    {"symbol": "HALTEDUSDT", "price": "0.00000000"},
+]
+OKX_TICKERS: dict[str, Any] = {
+    "code": "0",
+    "msg": "",
+    "data": [
+        {
+            "instType": "SPOT",
+            "instId": "BTC-USDT",
+            "last": "97010.1",
+            "lastSz": "0.0001",
+            "ts": "1764090000000",
+        },
+        {"instType": "SPOT", "instId": "USDC-USDT", "last": "0.9998", "ts": "1764090000000"},
+        {"instType": "SPOT", "instId": "ETH-BTC", "last": "0.0352"},
+    ],
+}
+BYBIT_TICKERS: dict[str, Any] = {
+    "retCode": 0,
+    "retMsg": "OK",
+    "result": {
+        "category": "spot",
+        "list": [
+            {"symbol": "BTCUSDT", "bid1Price": "97000", "lastPrice": "97020.5", "volume24h": "1.2"},
+            {"symbol": "USDCUSDT", "lastPrice": "1.0001"},
+            {"symbol": "PEPEUSDT", "lastPrice": "0.00001530"},
+        ],
+    },
+    "retExtInfo": {},
+    "time": 1764090000000,
+}
+
+
+def test_binance_converts_usdt_quotes_with_its_usdc_pair() -> None:
+    prices = binance.parse(BINANCE_TICKERS)
+    assert prices["BTC"] == pytest.approx(97031.9 / 1.0002)
+    assert prices["PEPE"] == pytest.approx(0.00001532 / 1.0002)
+    assert "HALTED" not in prices  # a zero price is a halted pair, not a price
+    assert "ETHB" not in prices
+    assert "USDC" not in prices
+
+
+def test_okx_and_bybit_convert_with_their_own_pairs() -> None:
+    assert okx.parse(OKX_TICKERS) == {"BTC": pytest.approx(97010.1 / 0.9998)}
+    prices = bybit.parse(BYBIT_TICKERS)
+    assert prices["BTC"] == pytest.approx(97020.5 / 1.0001)
+    assert prices["PEPE"] == pytest.approx(0.0000153 / 1.0001)
+
+
+@pytest.mark.parametrize(
+    ("parse", "payload", "pair"),
+    [
+        (binance.parse, [t for t in BINANCE_TICKERS if t["symbol"] != "USDCUSDT"], "USDCUSDT"),
+        (okx.parse, {**OKX_TICKERS, "data": OKX_TICKERS["data"][:1]}, "USDC-USDT"),
+        (
+            bybit.parse,
+            {**BYBIT_TICKERS, "result": {"list": [BYBIT_TICKERS["result"]["list"][0]]}},
+            "USDCUSDT",
+        ),
+    ],
+)
+def test_missing_conversion_pair_fails_the_source_instead_of_publishing_usdt(
+    parse: Any, payload: Any, pair: str
+) -> None:
+    with pytest.raises(SourceError) as caught:
+        parse(payload)
+    assert caught.value.reason == "conversion"
+    assert pair in str(caught.value)
+
+
+def test_implausible_conversion_price_fails_the_source() -> None:
+    broken = [{"symbol": "BTCUSDT", "price": "97000"}, {"symbol": "USDCUSDT", "price": "0.01"}]
+    with pytest.raises(SourceError, match="implausible USDCUSDT"):
+        binance.parse(broken)
+
+
+def test_exchange_error_codes_fail_the_source() -> None:
+    with pytest.raises(SourceError, match="51000") as okx_error:
+        okx.parse({"code": "51000", "msg": "Parameter instType error", "data": []})
+    assert okx_error.value.reason == "api_error"
+    with pytest.raises(SourceError, match="params error"):
+        bybit.parse({"retCode": 10001, "retMsg": "params error", "result": {}})
+
+
+def test_coinbase_answer() -> None:
+    assert (
+        coinbase.parse({"data": {"amount": "97015.125", "base": "BTC", "currency": "USD"}}, "BTC")
+        == 97015.125
+    )
+    assert coinbase.parse({"data": {"amount": "1", "base": "ETH", "currency": "USD"}}, "BTC") is None
+    with pytest.raises(SourceError):
+        coinbase.parse({"errors": [{"id": "not_found"}]}, "BTC")
+
+
+def test_symbol_map_defaults_and_overrides() -> None:
+    symbols = SymbolMap(
+        {"MATIC": SymbolMapping(base="POL"), "kNEIRO": SymbolMapping(base="NEIRO", scale=1000)}
+    )
+    assert symbols.asset("BTC") == ExchangeAsset("BTC", 1.0)
+    assert symbols.asset("kPEPE") == ExchangeAsset("PEPE", 1000.0)  # the k rule, without configuration
+    assert symbols.asset("MATIC") == ExchangeAsset("POL", 1.0)
+    assert symbols.asset("kNEIRO") == ExchangeAsset("NEIRO", 1000.0)
+    assert symbols.asset("kb") == ExchangeAsset("kb", 1.0)
+    prices = symbols.coin_prices(
+        ["BTC", "kPEPE", "MATIC", "HYPERP"], {"BTC": 97000.0, "PEPE": 0.0000153, "POL": 0.5}
+    )
+    assert prices == {"BTC": 97000.0, "kPEPE": pytest.approx(0.0153), "MATIC": 0.5}
+
+
+def test_configured_default_mapping_prices_kpepe_as_1000_pepe() -> None:
+    symbols = SymbolMap(Config().reference_prices.symbols)
+    assert symbols.asset("kPEPE") == ExchangeAsset("PEPE", 1000.0)
+    assert symbols.asset("kSHIB") == ExchangeAsset("SHIB", 1000.0)
+
+
+def config(**prices: Any) -> Config:
+    return Config.model_validate(
+        {
+            "collectors": {name: {"enabled": False} for name in ("vaults", "accounts", "fills")},
+            "reference_prices": {
+                "binance": {"base_url": BINANCE},
+                "okx": {"base_url": OKX},
+                "bybit": {"base_url": BYBIT},
+                "coinbase": {"base_url": COINBASE, "interval_seconds": 60},
+                **prices,
+            },
+        }
+    )
+
+
+def config_without_market() -> Config:
+    body = config().model_dump()
+    body["collectors"]["market"]["enabled"] = False
+    return Config.model_validate(body)
+
+
+@pytest.fixture
+async def exporter() -> AsyncIterator[Exporter]:
+    built = build_exporter(
+        config(coinbase_coins=["BTC", "kPEPE", "HYPE", "DELISTED"], coinbase_max_concurrency=2)
+    )
+    built.context.universe.publish(["BTC", "ETH", "kPEPE", "HYPE"])
+    yield built
+    await built.aclose()
+
+
+def poller(exporter: Exporter, name: str) -> Any:
+    return next(p for p in exporter.scheduler.pollers if p.name == name)
+
+
+def mock_bulk_sources(router: respx.Router) -> None:
+    router.get(f"{BINANCE}/api/v3/ticker/price").respond(json=BINANCE_TICKERS)
+    router.get(f"{OKX}/api/v5/market/tickers", params={"instType": "SPOT"}).respond(json=OKX_TICKERS)
+    router.get(f"{BYBIT}/v5/market/tickers", params={"category": "spot"}).respond(json=BYBIT_TICKERS)
+
+
+async def test_every_source_publishes_listed_coins_in_usd(exporter: Exporter) -> None:
+    with respx.mock(assert_all_called=False) as router:
+        mock_bulk_sources(router)
+        router.get(f"{COINBASE}/v2/prices/BTC-USD/spot").respond(
+            json={"data": {"amount": "97015.12", "base": "BTC", "currency": "USD"}}
+        )
+        router.get(f"{COINBASE}/v2/prices/PEPE-USD/spot").respond(
+            json={"data": {"amount": "0.00001531", "base": "PEPE", "currency": "USD"}}
+        )
+        router.get(f"{COINBASE}/v2/prices/HYPE-USD/spot").respond(404, json={"errors": [{"id": "not_found"}]})
+        for name in ("prices_binance", "prices_okx", "prices_bybit", "prices_coinbase"):
+            assert await exporter.scheduler.poll_once(poller(exporter, name))
+    found = samples(exporter.render_metrics())
+    price = series(found, "hyperliquid_external_price_usd")
+    assert price == {
+        frozenset({("coin", "BTC"), ("source", "binance")}): pytest.approx(97031.9 / 1.0002),
+        frozenset({("coin", "ETH"), ("source", "binance")}): pytest.approx(3422.38 / 1.0002),
+        frozenset({("coin", "kPEPE"), ("source", "binance")}): pytest.approx(0.01532 / 1.0002),
+        frozenset({("coin", "BTC"), ("source", "okx")}): pytest.approx(97010.1 / 0.9998),
+        frozenset({("coin", "BTC"), ("source", "bybit")}): pytest.approx(97020.5 / 1.0001),
+        frozenset({("coin", "kPEPE"), ("source", "bybit")}): pytest.approx(0.0153 / 1.0001),
+        frozenset({("coin", "BTC"), ("source", "coinbase")}): 97015.12,
+        frozenset({("coin", "kPEPE"), ("source", "coinbase")}): pytest.approx(0.01531),
+    }
+    for source in ("binance", "okx", "bybit", "coinbase"):
+        assert value(found, "hyperliquid_external_source_up", source=source) == 1.0
+        stamp = value(found, "hyperliquid_external_source_last_success_timestamp_seconds", source=source)
+        assert stamp is not None
+        assert stamp > 1.7e9
+    assert value(found, "hyperliquid_exporter_collector_success", collector="prices") == 1.0
+
+
+async def test_excluded_coins_are_never_priced() -> None:
+    built = build_exporter(config(exclude_coins=["ETH"], coinbase_coins=["ETH"]))
+    built.context.universe.publish(["BTC", "ETH"])
+    try:
+        with respx.mock(assert_all_called=False) as router:
+            mock_bulk_sources(router)
+            coinbase_eth = router.get(f"{COINBASE}/v2/prices/ETH-USD/spot").respond(
+                json={"data": {"amount": "3400", "base": "ETH", "currency": "USD"}}
+            )
+            for name in ("prices_binance", "prices_coinbase"):
+                assert await built.scheduler.poll_once(poller(built, name))
+    finally:
+        await built.aclose()
+    assert not coinbase_eth.called
+    prices = series(samples(built.render_metrics()), "hyperliquid_external_price_usd")
+    assert set(prices) == {frozenset({("coin", "BTC"), ("source", "binance")})}
+
+
+@pytest.mark.parametrize("status", [451, 403])
+async def test_region_block_is_source_down_logged_once(
+    exporter: Exporter, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="exporter.collectors.prices")
+    with respx.mock(assert_all_called=False) as router:
+        mock_bulk_sources(router)
+        blocked = router.get(f"{BINANCE}/api/v3/ticker/price")
+        blocked.respond(status, json={"code": 0, "msg": "Service unavailable from a restricted location"})
+        for _ in range(3):
+            assert await exporter.scheduler.poll_once(poller(exporter, "prices_binance"))
+        assert await exporter.scheduler.poll_once(poller(exporter, "prices_okx"))
+        found = samples(exporter.render_metrics())
+        assert value(found, "hyperliquid_external_source_up", source="binance") == 0.0
+        assert (
+            value(found, "hyperliquid_external_source_last_success_timestamp_seconds", source="binance")
+            == 0.0
+        )
+        assert not any(
+            dict(labels)["source"] == "binance" for labels in series(found, "hyperliquid_external_price_usd")
+        )
+        assert value(found, "hyperliquid_external_source_up", source="okx") == 1.0
+        assert value(found, "hyperliquid_external_price_usd", coin="BTC", source="okx") is not None
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1
+        assert f"HTTP {status}" in warnings[0].getMessage()
+        assert "binance" in warnings[0].getMessage()
+
+        blocked.respond(json=BINANCE_TICKERS)
+        assert await exporter.scheduler.poll_once(poller(exporter, "prices_binance"))
+    found = samples(exporter.render_metrics())
+    assert value(found, "hyperliquid_external_source_up", source="binance") == 1.0
+    assert any("up again" in r.getMessage() for r in caplog.records if r.levelno == logging.INFO)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.Response(500),
+        httpx.Response(429),
+        httpx.Response(200, content=b"<html>"),
+        httpx.Response(200, json={"code": 0}),
+        httpx.ConnectTimeout("slow"),
+        httpx.ConnectError("refused"),
+    ],
+    ids=["5xx", "429", "invalid-json", "wrong-shape", "timeout", "connection"],
+)
+async def test_any_source_failure_reads_as_source_down(exporter: Exporter, failure: Any) -> None:
+    with respx.mock(assert_all_called=False) as router:
+        route = router.get(f"{BINANCE}/api/v3/ticker/price")
+        if isinstance(failure, Exception):
+            route.side_effect = failure
+        else:
+            route.return_value = failure
+        assert await exporter.scheduler.poll_once(poller(exporter, "prices_binance"))
+    found = samples(exporter.render_metrics())
+    assert value(found, "hyperliquid_external_source_up", source="binance") == 0.0
+
+
+async def test_coinbase_asks_one_coin_at_a_time_within_its_concurrency(exporter: Exporter) -> None:
+    in_flight = 0
+    most = 0
+    asked: list[str] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.02)
+        in_flight -= 1
+        pair = request.url.path.split("/")[3]
+        asked.append(pair)
+        return httpx.Response(200, json={"data": {"amount": "2.5", "base": pair[:-4], "currency": "USD"}})
+
+    many = config(coinbase_coins=[f"C{n}" for n in range(10)], coinbase_max_concurrency=3)
+    built = build_exporter(many)
+    built.context.universe.publish([f"C{n}" for n in range(12)])
+    try:
+        with respx.mock() as router:
+            router.get(url__startswith=f"{COINBASE}/v2/prices/").mock(side_effect=answer)
+            assert await built.scheduler.poll_once(poller(built, "prices_coinbase"))
+    finally:
+        await built.aclose()
+    assert sorted(asked) == sorted(f"C{n}-USD" for n in range(10))
+    assert most == 3
+    found = samples(built.render_metrics())
+    assert len(series(found, "hyperliquid_external_price_usd")) == 10
+
+
+async def test_coinbase_failure_on_one_coin_fails_the_source(exporter: Exporter) -> None:
+    with respx.mock(assert_all_called=False) as router:
+        router.get(f"{COINBASE}/v2/prices/BTC-USD/spot").respond(
+            json={"data": {"amount": "97015.12", "base": "BTC", "currency": "USD"}}
+        )
+        router.get(f"{COINBASE}/v2/prices/PEPE-USD/spot").respond(503)
+        router.get(f"{COINBASE}/v2/prices/HYPE-USD/spot").respond(404)
+        assert await exporter.scheduler.poll_once(poller(exporter, "prices_coinbase"))
+    found = samples(exporter.render_metrics())
+    assert value(found, "hyperliquid_external_source_up", source="coinbase") == 0.0
+    assert value(found, "hyperliquid_external_price_usd", coin="BTC", source="coinbase") is None
+
+
+async def test_prices_wait_for_the_universe_then_fail_the_poll() -> None:
+    built = build_exporter(config(binance={"base_url": BINANCE, "interval_seconds": 0.05}))
+    try:
+        with respx.mock(assert_all_called=False) as router:
+            route = router.get(f"{BINANCE}/api/v3/ticker/price").respond(json=BINANCE_TICKERS)
+            assert not await built.scheduler.poll_once(poller(built, "prices_binance"))
+            assert not route.called  # no coin list yet: the exchange is not asked
+    finally:
+        await built.aclose()
+    found = samples(built.render_metrics())
+    assert value(found, "hyperliquid_exporter_collector_success", collector="prices") == 0.0
+
+
+async def test_disabled_sources_get_no_poller() -> None:
+    partial = build_exporter(config(okx={"base_url": OKX, "enabled": False}, coinbase_coins=[]))
+    switched_off = build_exporter(config(enabled=False))
+    try:
+        names = {p.name for p in partial.scheduler.pollers}
+        assert names == {"market", "market_open_interest_cap", "prices_binance", "prices_bybit"}
+        assert {p.collector for p in switched_off.scheduler.pollers} == {"market"}
+        no_market = build_exporter(config_without_market())
+        assert no_market.scheduler.pollers == []  # no coin list, so no reference prices either
+        await no_market.aclose()
+    finally:
+        await partial.aclose()
+        await switched_off.aclose()

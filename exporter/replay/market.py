@@ -221,9 +221,13 @@ class Market:
         if delisted:
             return CoinQuote(track, True, None, oracle, mark, None, None, None, 0.0, 0.0, 0.0, prev_day)
         volume = track.paths["day_volume_usd"].value_at(time)
+        open_interest = track.paths["open_interest"].value_at(time)
         thin = track.spec.thin_book
-        # Impact prices widen as daily volume shrinks: 2 bp at $1B a day, capped at 2%.
-        half_spread = min(0.02, 0.0002 * math.sqrt(1e9 / max(volume, 1e4)))
+        # Impact prices widen as the market shrinks: 2 bp at $1B of daily volume (or of twice the
+        # open interest, whichever is deeper), capped at 2%. Markets with $10M+ of open interest
+        # stay under the 1% that HyperliquidLiquidityThin reads as thin.
+        depth = max(volume, 2 * open_interest * mark, 1e4)
+        half_spread = min(0.02, 0.0002 * math.sqrt(1e9 / depth))
         return CoinQuote(
             track=track,
             delisted=False,
@@ -234,7 +238,7 @@ class Market:
             impact=None if thin else (mark * (1 - half_spread), mark * (1 + half_spread)),
             premium=(mark - oracle) / oracle,
             funding=track.paths["funding"].value_at(time),
-            open_interest=track.paths["open_interest"].value_at(time),
+            open_interest=open_interest,
             day_volume_usd=volume,
             prev_day_price=prev_day,
         )

@@ -1,0 +1,263 @@
+"""The product end to end, per incident scenario: simulator -> exporter -> Prometheus (project rules)
+-> Alertmanager (project routing) -> relay -> fake Telegram and Discord, plus Slack, webhook and
+heartbeat sinks.
+
+Each scenario runs only its onset, ten times faster than real time: the simulator runs at speed 10
+and every poll interval, rule window, `for` and Alertmanager timer is divided by 10, so rules mean
+in scenario time what they mean in production (hour-long behaviour is covered by the promtool
+tests). Every stack is started once per scenario and shared by the tests below, which also run
+every Grafana panel query against it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.grafana.dashboards import PanelQuery, panel_queries
+from tests.support.stack import HEARTBEAT_PATH, WEBHOOK_PATH, Stack, StackOptions, running_stack
+
+SPEED = 10.0
+
+
+@dataclass(frozen=True)
+class Expected:
+    """Alerts the onset must deliver, by severity; `allowed` may also fire (later consequences)."""
+
+    critical: frozenset[str] = frozenset()
+    warning: frozenset[str] = frozenset()
+    allowed: frozenset[str] = frozenset()
+    # (alertname, regular expression) pairs that the alert's chat text must match.
+    content: tuple[tuple[str, str], ...] = ()
+    # How long to watch, in wall seconds, once everything expected has arrived (calm: the whole run).
+    settle_seconds: float = 3.0
+    # Make a third of Hyperliquid requests fail with 502 for a few seconds: retried, counted on the
+    # health dashboard, and not worth waking anyone for.
+    api_hiccup: bool = False
+
+
+SCENARIOS: dict[str, Expected] = {
+    "calm": Expected(settle_seconds=45.0, api_hiccup=True),
+    "jelly-2025-03-26": Expected(
+        critical=frozenset({"HyperliquidHLPBackstopTakeover", "HyperliquidHLPConcentration"}),
+        warning=frozenset({"HyperliquidOpenInterestCapReached"}),
+        allowed=frozenset(
+            {"HyperliquidHLPPnLDrop", "HyperliquidHLPUnrealizedLoss", "HyperliquidLiquidityThin"}
+        ),
+        content=(
+            ("HyperliquidHLPBackstopTakeover", r"JELLY.*\b4\.\d+M USD|\b4\.\d+M USD.*JELLY"),
+            ("HyperliquidOpenInterestCapReached", r"JELLY"),
+        ),
+    ),
+    "cascade-2025-10-10": Expected(
+        critical=frozenset({"HyperliquidAutoDeleveraging", "HyperliquidHLPBackstopTakeover"}),
+        warning=frozenset({"HyperliquidOpenInterestDropFast"}),
+        allowed=frozenset(
+            {
+                "HyperliquidLiquidationCascade",
+                "HyperliquidPriceMoveFast",
+                "HyperliquidHLPConcentration",
+                "HyperliquidFundingRateExtreme",
+                "HyperliquidLiquidityThin",
+                "HyperliquidMarkOracleDivergence",
+                "HyperliquidAccountNearLiquidation",
+                "HyperliquidHLPUnrealizedLoss",
+            }
+        ),
+        content=(("HyperliquidAutoDeleveraging", r"\b[A-Z]{2,}\b"),),
+    ),
+    "eth-whale-2025-03-12": Expected(
+        critical=frozenset({"HyperliquidHLPBackstopTakeover"}),
+        allowed=frozenset(
+            {
+                "HyperliquidHLPConcentration",
+                "HyperliquidHLPPnLDrop",
+                "HyperliquidHLPUnrealizedLoss",
+                "HyperliquidAccountNearLiquidation",
+                "HyperliquidLiquidityThin",
+            }
+        ),
+        content=(("HyperliquidHLPBackstopTakeover", r"ETH.*\b30\d(\.\d+)?M USD|\b30\d(\.\d+)?M USD.*ETH"),),
+    ),
+    "oracle-deviation": Expected(
+        critical=frozenset({"HyperliquidOracleDeviation"}),
+        allowed=frozenset({"HyperliquidMarkOracleDivergence"}),
+        content=(("HyperliquidOracleDeviation", r"SOL"),),
+    ),
+    "watched-whale": Expected(
+        warning=frozenset({"HyperliquidAccountNearLiquidation"}),
+        content=(("HyperliquidAccountNearLiquidation", r"BTC"),),
+    ),
+}
+
+CHAT_ALERT_NAME = re.compile(r"\b(Hyperliquid[A-Za-z]+)\b")
+
+
+@dataclass
+class Run:
+    scenario: str
+    telegram: list[str] = field(default_factory=list)
+    discord: list[str] = field(default_factory=list)
+    slack: list[str] = field(default_factory=list)
+    webhook: set[str] = field(default_factory=set)
+    heartbeat: set[str] = field(default_factory=set)
+    firing: set[str] = field(default_factory=set)
+    queries_with_data: set[tuple[str, str, str]] = field(default_factory=set)
+    query_errors: list[str] = field(default_factory=list)
+    log_dir: Path = Path()
+
+
+def _names(texts: list[str]) -> set[str]:
+    return {name for text in texts for name in CHAT_ALERT_NAME.findall(text)}
+
+
+def _delivered_everything(stack: Stack, expected: Expected) -> bool:
+    telegram, discord, slack = (
+        _names(stack.telegram_texts()),
+        _names(stack.discord_texts()),
+        _names(stack.slack_texts()),
+    )
+    webhook = stack.webhook_alertnames(WEBHOOK_PATH)
+    return (
+        expected.critical <= telegram
+        and expected.critical <= discord
+        and expected.critical <= slack
+        and expected.critical <= webhook
+        and expected.warning <= discord
+        and expected.warning <= slack
+    )
+
+
+def _run_queries(stack: Stack, run: Run, queries: list[PanelQuery]) -> None:
+    for query in queries:
+        try:
+            result = stack.query(query.expr)
+        except Exception as exc:  # the error is the finding: a query Prometheus refuses
+            run.query_errors.append(f"{query.dashboard_uid} / {query.panel_title}: {exc}")
+            continue
+        if result:
+            run.queries_with_data.add((query.dashboard_uid, query.panel_title, query.ref_id))
+
+
+def _api_hiccup(stack: Stack) -> None:
+    time.sleep(5)
+    faults = {"faults": [{"target": "info", "kind": "error", "status": 502, "probability": 0.3}]}
+    httpx.post(f"{stack.replay_url}/_replay/faults", json=faults, timeout=5).raise_for_status()
+    time.sleep(5)
+    httpx.delete(f"{stack.replay_url}/_replay/faults", timeout=5).raise_for_status()
+
+
+def run_scenario(scenario: str, workdir: Path, queries: list[PanelQuery]) -> Run:
+    expected = SCENARIOS[scenario]
+    options = StackOptions(
+        scenario=scenario, speed=SPEED, scrape_interval=1.0, evaluation_interval=1.0, rate_limit=False
+    )
+    run = Run(scenario, log_dir=workdir)
+    with running_stack(options, workdir) as stack:
+        if expected.api_hiccup:
+            _api_hiccup(stack)
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and not _delivered_everything(stack, expected):
+            time.sleep(0.5)
+        time.sleep(expected.settle_seconds)
+        run.firing = {alert["labels"]["alertname"] for alert in stack.firing_alerts()}
+        _run_queries(stack, run, queries)
+        run.telegram = stack.telegram_texts()
+        run.discord = stack.discord_texts()
+        run.slack = stack.slack_texts()
+        run.webhook = stack.webhook_alertnames(WEBHOOK_PATH)
+        run.heartbeat = stack.webhook_alertnames(HEARTBEAT_PATH)
+    return run
+
+
+class Runs:
+    """Each scenario's stack runs once, on first use, and its observations are kept."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._runs: dict[str, Run] = {}
+        self.queries = panel_queries()
+
+    def get(self, scenario: str) -> Run:
+        if scenario not in self._runs:
+            self._runs[scenario] = run_scenario(scenario, self._root / scenario, self.queries)
+        return self._runs[scenario]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    return Runs(tmp_path_factory.mktemp("e2e"))
+
+
+def _explain(run: Run) -> str:
+    return (
+        f"\nfiring in Prometheus: {sorted(run.firing)}\ntelegram: {sorted(_names(run.telegram))}\n"
+        f"discord: {sorted(_names(run.discord))}\nslack: {sorted(_names(run.slack))}\n"
+        f"webhook: {sorted(run.webhook)}\nlogs: {run.log_dir}"
+    )
+
+
+@pytest.mark.parametrize("scenario", [name for name in SCENARIOS if name != "calm"])
+def test_onset_alerts_reach_the_right_channels(runs: Runs, scenario: str) -> None:
+    run = runs.get(scenario)
+    expected = SCENARIOS[scenario]
+    telegram, discord, slack = _names(run.telegram), _names(run.discord), _names(run.slack)
+    explain = _explain(run)
+    # Critical: Telegram and Discord through the relay, Slack natively, and the generic webhook.
+    assert expected.critical <= telegram, explain
+    assert expected.critical <= discord, explain
+    assert expected.critical <= slack, explain
+    assert expected.critical <= run.webhook, explain
+    # Warning: Discord and Slack only.
+    assert expected.warning <= discord, explain
+    assert expected.warning <= slack, explain
+    assert not (expected.warning - expected.critical) & telegram, explain
+    # Nothing unexplained reached a person.
+    known = expected.critical | expected.warning | expected.allowed
+    assert (telegram | discord | slack) <= known, explain
+    assert "HyperliquidWatchdog" not in telegram | discord | slack | run.webhook, explain
+
+
+@pytest.mark.parametrize(
+    "scenario", [name for name, expected in SCENARIOS.items() if expected.content], ids=str
+)
+def test_messages_say_what_happened(runs: Runs, scenario: str) -> None:
+    run = runs.get(scenario)
+    for alertname, pattern in SCENARIOS[scenario].content:
+        texts = [text for text in run.discord + run.telegram if alertname in text]
+        assert texts, f"no chat message about {alertname}" + _explain(run)
+        assert any(re.search(pattern, text, re.S) for text in texts), (
+            f"no {alertname} message matches {pattern!r}:\n" + "\n---\n".join(texts[:3])
+        )
+        for text in texts:
+            assert "runbook" in text.lower(), text
+            assert "grafana" in text.lower(), text
+
+
+def test_calm_delivers_nothing_but_the_watchdog(runs: Runs) -> None:
+    run = runs.get("calm")
+    explain = _explain(run)
+    assert run.firing == {"HyperliquidWatchdog"}, explain
+    assert run.heartbeat == {"HyperliquidWatchdog"}, explain
+    assert run.telegram == [], explain
+    assert run.discord == [], explain
+    assert run.slack == [], explain
+    assert run.webhook == set(), explain
+
+
+def test_every_dashboard_query_runs_and_returns_data_in_some_scenario(runs: Runs) -> None:
+    all_runs = [runs.get(scenario) for scenario in SCENARIOS]
+    errors = [error for run in all_runs for error in run.query_errors]
+    assert errors == []
+    with_data = set().union(*(run.queries_with_data for run in all_runs))
+    empty = [
+        f"{query.dashboard_uid} / {query.panel_title} [{query.ref_id}]: {query.expr}"
+        for query in runs.queries
+        if (query.dashboard_uid, query.panel_title, query.ref_id) not in with_data
+    ]
+    assert empty == [], "queries that returned no data in any scenario:\n" + "\n".join(empty)

@@ -1,0 +1,328 @@
+"""The whole product on loopback: simulator, exporter, Prometheus with the project's rules,
+Alertmanager with the project's routing, the relay, fake Telegram and Discord APIs, and
+recording sinks for Slack, the generic webhook and the heartbeat.
+
+Used by the end-to-end tests (time compressed by `speed`), the demo and the detection-latency
+benchmark (speed 1, shipped intervals). Every server binds 127.0.0.1 on a free port and is stopped
+when the `with` block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from alertmanager.render_config import SOURCE_DIR as ALERTMANAGER_SOURCE_DIR
+from alertmanager.render_config import render_directory
+from exporter.replay.scenario import load_scenario
+from tests.alertmanager.sinks import RecordingSink, running_sink
+from tests.alertmanager.timers import scale_route_timers
+from tests.relay.fake_chat import FakeChatAPI, fake_chat_api
+from tests.support.alertmanager import alertmanager_command
+from tests.support.binaries import REPO_ROOT, find_binary
+from tests.support.processes import free_port, running
+from tests.support.timescale import write_scaled_rules
+
+RELAY_TOKEN = "stack-relay-token"
+TELEGRAM_TOKEN = "123456:STACK"
+TELEGRAM_CHAT = -1001234567890
+SLACK_PATH = "/slack/T000/B000/STACK"
+WEBHOOK_PATH = "/webhook"
+HEARTBEAT_PATH = "/heartbeat"
+GRAFANA_URL = "http://grafana.stack.test:3000"
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    scenario: str
+    # Scenario seconds per wall-clock second. Poll intervals, rule windows and `for`, and
+    # Alertmanager timers are all divided by it, so behaviour in scenario time is unchanged.
+    speed: float = 1.0
+    scrape_interval: float = 5.0
+    evaluation_interval: float = 5.0
+    start_offset: float = 0.0
+    rate_limit: bool = True
+    extra_exporter_config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Stack:
+    options: StackOptions
+    workdir: Path
+    chat: FakeChatAPI
+    sink: RecordingSink
+    replay_url: str = ""
+    exporter_url: str = ""
+    prometheus_url: str = ""
+    alertmanager_url: str = ""
+    relay_url: str = ""
+    sink_url: str = ""
+    started_at: float = 0.0
+
+    # --- what reached each channel -------------------------------------------------------------
+    def telegram_texts(self) -> list[str]:
+        return self.chat.texts("telegram")
+
+    def discord_texts(self) -> list[str]:
+        return self.chat.texts("discord")
+
+    def sink_bodies(self, path: str) -> list[Any]:
+        return [request.body for request in self.sink.received(path)]
+
+    def slack_texts(self) -> list[str]:
+        texts = []
+        for body in self.sink_bodies(SLACK_PATH):
+            for attachment in body.get("attachments", []):
+                texts.append(" ".join(str(attachment.get(key, "")) for key in ("title", "text")))
+        return texts
+
+    def webhook_alertnames(self, path: str = WEBHOOK_PATH) -> set[str]:
+        names = set()
+        for body in self.sink_bodies(path):
+            for alert in body.get("alerts", []):
+                names.add(alert["labels"]["alertname"])
+        return names
+
+    # --- Prometheus and Alertmanager views -----------------------------------------------------
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        response = httpx.get(f"{self.prometheus_url}/api/v1/query", params={"query": expr}, timeout=10)
+        response.raise_for_status()
+        result: list[dict[str, Any]] = response.json()["data"]["result"]
+        return result
+
+    def firing_alerts(self) -> list[dict[str, Any]]:
+        response = httpx.get(f"{self.prometheus_url}/api/v1/alerts", timeout=10)
+        response.raise_for_status()
+        return [a for a in response.json()["data"]["alerts"] if a["state"] == "firing"]
+
+    def scenario_time(self) -> float:
+        status = httpx.get(f"{self.replay_url}/_replay/status", timeout=5).json()
+        return float(status["scenario_time_seconds"])
+
+
+def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
+    speed = options.speed
+    scenario = load_scenario(options.scenario)
+    watched = [{"address": account.address, "name": account.name[:64]} for account in scenario.accounts]
+    config: dict[str, Any] = {
+        "hyperliquid": {
+            "api_url": replay_url,
+            "timeout_seconds": 5,
+            # Compressed time multiplies the request rate; the simulator's limit is off then.
+            "weight_limit_per_minute": int(1200 * max(1.0, speed)),
+            "weight_budget_share": 0.5,
+            "max_retries": 2,
+            "retry_max_wait_seconds": 2,
+        },
+        "collectors": {
+            "market": {
+                "interval_seconds": 10 / speed,
+                "open_interest_cap_interval_seconds": 60 / speed,
+            },
+            "vaults": {"interval_seconds": 60 / speed},
+            "accounts": {
+                "interval_seconds": 15 / speed,
+                "liquidator_interval_seconds": 5 / speed,
+                "watched_interval_seconds": 30 / speed,
+                "child_discovery_interval_seconds": 600 / speed,
+                "watched": watched,
+            },
+            "fills": {"interval_seconds": 30 / speed, "watched_interval_seconds": 600 / speed},
+        },
+        "reference_prices": {
+            source: {"base_url": replay_url, "interval_seconds": (60 if source == "coinbase" else 10) / speed}
+            for source in ("binance", "okx", "bybit", "coinbase")
+        },
+    }
+    for section, values in options.extra_exporter_config.items():
+        config[section] = {**config.get(section, {}), **values}
+    return config
+
+
+def _relay_config(chat_url: str, queue_path: Path) -> dict[str, Any]:
+    return {
+        "relay": {
+            "queue_path": str(queue_path),
+            "bearer_token": "${HL_RELAY_BEARER_TOKEN}",
+            "grafana_base_url": GRAFANA_URL,
+            "telegram": {"api_url": chat_url, "bot_token": TELEGRAM_TOKEN, "chat_id": TELEGRAM_CHAT},
+            "discord": {"webhook_url": f"{chat_url}/api/webhooks/1/stack"},
+        }
+    }
+
+
+def _prometheus_config(stack: Stack, rules_dir: Path) -> dict[str, Any]:
+    options = stack.options
+    exporter_target = stack.exporter_url.removeprefix("http://")
+    relay_target = stack.relay_url.removeprefix("http://")
+    scrape = f"{int(options.scrape_interval * 1000)}ms"
+    return {
+        "global": {
+            "scrape_interval": scrape,
+            "scrape_timeout": scrape,
+            "evaluation_interval": f"{int(options.evaluation_interval * 1000)}ms",
+            "external_labels": {"monitor": "hyperliquid"},
+        },
+        "rule_files": [str(rules_dir / "*.rules.yml")],
+        "alerting": {
+            "alertmanagers": [
+                {"static_configs": [{"targets": [stack.alertmanager_url.removeprefix("http://")]}]}
+            ]
+        },
+        "scrape_configs": [
+            {"job_name": "hyperliquid", "static_configs": [{"targets": [exporter_target]}]},
+            {"job_name": "hyperliquid-relay", "static_configs": [{"targets": [relay_target]}]},
+        ],
+    }
+
+
+def _alertmanager_environment(sink_url: str, relay_url: str) -> dict[str, str]:
+    return {
+        "HL_RELAY_URL": relay_url,
+        "HL_RELAY_BEARER_TOKEN": RELAY_TOKEN,
+        "HL_SLACK_WEBHOOK_URL": sink_url + SLACK_PATH,
+        "HL_SLACK_CHANNEL": "#hyperliquid-stack",
+        "HL_WEBHOOK_URL": sink_url + WEBHOOK_PATH,
+        "HL_HEARTBEAT_URL": sink_url + HEARTBEAT_PATH,
+        "HL_GRAFANA_URL": GRAFANA_URL,
+    }
+
+
+def _write_yaml(path: Path, document: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(document, sort_keys=False, width=1_000_000))
+    return path
+
+
+@contextlib.contextmanager
+def running_stack(options: StackOptions, workdir: Path) -> Iterator[Stack]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    python = sys.executable
+    with contextlib.ExitStack() as exits:
+        chat = exits.enter_context(fake_chat_api())
+        sink, sink_url = exits.enter_context(running_sink())
+        stack = Stack(options, workdir, chat, sink, sink_url=sink_url)
+
+        replay_port = free_port()
+        stack.replay_url = f"http://127.0.0.1:{replay_port}"
+        replay_argv = [
+            python,
+            "-m",
+            "exporter.replay.cli",
+            f"--scenario={options.scenario}",
+            f"--web.listen-address=127.0.0.1:{replay_port}",
+            f"--speed={options.speed}",
+            f"--start-offset={options.start_offset}",
+        ]
+        if not options.rate_limit:
+            replay_argv.append("--no-rate-limit")
+        exits.enter_context(
+            running(replay_argv, f"{stack.replay_url}/_replay/status", workdir / "replay.log", cwd=REPO_ROOT)
+        )
+        stack.started_at = time.time()
+
+        exporter_port = free_port()
+        stack.exporter_url = f"http://127.0.0.1:{exporter_port}"
+        exporter_config = _write_yaml(workdir / "config.yaml", _exporter_config(options, stack.replay_url))
+        exits.enter_context(
+            running(
+                [
+                    python,
+                    "-m",
+                    "exporter.cli",
+                    f"--config.file={exporter_config}",
+                    f"--web.listen-address=127.0.0.1:{exporter_port}",
+                ],
+                f"{stack.exporter_url}/-/healthy",
+                workdir / "exporter.log",
+                cwd=REPO_ROOT,
+            )
+        )
+
+        relay_port = free_port()
+        stack.relay_url = f"http://127.0.0.1:{relay_port}"
+        relay_config = _write_yaml(
+            workdir / "relay.yaml", _relay_config(chat.url, workdir / "relay-queue.sqlite3")
+        )
+        exits.enter_context(
+            running(
+                [
+                    python,
+                    "-m",
+                    "exporter.relay.cli",
+                    f"--config.file={relay_config}",
+                    f"--web.listen-address=127.0.0.1:{relay_port}",
+                ],
+                f"{stack.relay_url}/-/ready",
+                workdir / "relay.log",
+                env={"HL_RELAY_BEARER_TOKEN": RELAY_TOKEN},
+                cwd=REPO_ROOT,
+            )
+        )
+
+        am_port = free_port()
+        stack.alertmanager_url = f"http://127.0.0.1:{am_port}"
+        am_dir = workdir / "alertmanager"
+        am_config_path = render_directory(
+            ALERTMANAGER_SOURCE_DIR, am_dir, _alertmanager_environment(sink_url, stack.relay_url)
+        )
+        am_config = yaml.safe_load(am_config_path.read_text())
+        if options.speed > 1:
+            scale_route_timers(am_config["route"], int(options.speed))
+        _write_yaml(am_config_path, am_config)
+        exits.enter_context(
+            running(
+                [
+                    *alertmanager_command(),
+                    f"--config.file={am_config_path}",
+                    f"--storage.path={workdir / 'am-data'}",
+                    f"--web.listen-address=127.0.0.1:{am_port}",
+                    "--cluster.listen-address=",
+                    f"--web.external-url={stack.alertmanager_url}",
+                ],
+                f"{stack.alertmanager_url}/-/ready",
+                workdir / "alertmanager.log",
+            )
+        )
+
+        prometheus_port = free_port()
+        stack.prometheus_url = f"http://127.0.0.1:{prometheus_port}"
+        rules_dir = workdir / "rules"
+        write_scaled_rules(REPO_ROOT / "rules", rules_dir, options.speed)
+        prometheus_config = _write_yaml(workdir / "prometheus.yml", _prometheus_config(stack, rules_dir))
+        exits.enter_context(
+            running(
+                [
+                    find_binary("prometheus"),
+                    f"--config.file={prometheus_config}",
+                    f"--storage.tsdb.path={workdir / 'prometheus-data'}",
+                    f"--web.listen-address=127.0.0.1:{prometheus_port}",
+                    f"--web.external-url={stack.prometheus_url}",
+                    # Alerts evaluated before Alertmanager is discovered are dropped until the next
+                    # resend (default 1m): compress that too.
+                    f"--rules.alert.resend-delay={max(1, round(60 / options.speed))}s",
+                ],
+                f"{stack.prometheus_url}/-/ready",
+                workdir / "prometheus.log",
+            )
+        )
+        yield stack
+
+
+def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.25) -> Any:
+    """Poll `condition()` until it returns something truthy; fail with `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = condition()
+        if last:
+            return last
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")

@@ -37,8 +37,11 @@ pytest: install binaries
 
 test: lint typecheck pytest
 
+# make demo SCENARIO=cascade-2025-10-10 SPEED=10
+SCENARIO ?= jelly-2025-03-26
+SPEED ?= 1
 demo: install binaries
-	PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m scripts.demo $(SCENARIO)
+	PYTHONPATH=$(CURDIR) $(BIN)/python scripts/demo.py $(SCENARIO) --speed=$(SPEED)
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from tests.grafana.dashboards import PanelQuery, load_dashboards, panel_queries, substitute
-from tests.grafana.known_metrics import published_metric_names
 from tests.grafana.promql import (
     metric_names,
     promtool_check_rules,
@@ -15,6 +14,7 @@ from tests.grafana.promql import (
     write_as_recording_rules,
 )
 from tests.support.binaries import REPO_ROOT
+from tests.support.published_metrics import published_metric_names
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from tests.rules.rulebook import (
     recording_names,
     rule_files_of_test,
 )
+from tests.support.published_metrics import published_metric_names
 
 # The public names fixed by DESIGN.md ("Interfaces other tools rely on").
 DESIGN_ALERTS = {
@@ -203,57 +204,9 @@ def test_every_incident_has_a_scenario_test_over_all_rules(scenario: str) -> Non
     assert {path.resolve() for path in RULE_FILES} <= set(rule_files_of_test(test_file))
 
 
-# Metrics the rules may read: the exporter's and the relay's public names (DESIGN.md and the relay
-# contract), plus Prometheus' own `up` and `ALERTS`. A misspelt name would make an alert silently dead.
-KNOWN_METRICS = {
-    "up",
-    "ALERTS",
-    "hyperliquid_market_info",
-    "hyperliquid_oracle_price_usd",
-    "hyperliquid_mark_price_usd",
-    "hyperliquid_mid_price_usd",
-    "hyperliquid_funding_rate",
-    "hyperliquid_premium_ratio",
-    "hyperliquid_open_interest_size",
-    "hyperliquid_open_interest_usd",
-    "hyperliquid_impact_price_usd",
-    "hyperliquid_day_notional_volume_usd",
-    "hyperliquid_max_leverage",
-    "hyperliquid_open_interest_cap_reached",
-    "hyperliquid_external_price_usd",
-    "hyperliquid_external_source_up",
-    "hyperliquid_external_source_last_success_timestamp_seconds",
-    "hyperliquid_vault_info",
-    "hyperliquid_vault_account_value_usd",
-    "hyperliquid_vault_pnl_usd",
-    "hyperliquid_account_info",
-    "hyperliquid_account_value_usd",
-    "hyperliquid_account_position_size",
-    "hyperliquid_account_position_notional_usd",
-    "hyperliquid_account_position_unrealized_pnl_usd",
-    "hyperliquid_account_position_liquidation_price_usd",
-    "hyperliquid_liquidations_total",
-    "hyperliquid_liquidated_notional_usd_total",
-    "hyperliquid_auto_deleverages_total",
-    "hyperliquid_auto_deleveraged_notional_usd_total",
-    "hyperliquid_up",
-    "hyperliquid_exporter_collector_success",
-    "hyperliquid_exporter_collector_last_success_timestamp_seconds",
-    "hyperliquid_exporter_collector_duration_seconds",
-    "hyperliquid_exporter_api_requests_total",
-    "hyperliquid_exporter_api_request_errors_total",
-    "hyperliquid_exporter_api_weight_used_total",
-    "hyperliquid_exporter_api_weight_planned_per_minute",
-    "hyperliquid_exporter_api_weight_budget_per_minute",
-    "hyperliquid_exporter_build_info",
-    "hyperliquid_relay_webhooks_received_total",
-    "hyperliquid_relay_webhooks_rejected_total",
-    "hyperliquid_relay_notifications_total",
-    "hyperliquid_relay_notifications_failed_total",
-    "hyperliquid_relay_queue_depth",
-    "hyperliquid_relay_queue_oldest_age_seconds",
-    "hyperliquid_relay_delivery_latency_seconds",
-}
+# Metrics the rules may read: the exporter's and the relay's public names, plus Prometheus' own `up` and
+# `ALERTS`. A misspelt name would make an alert silently dead.
+KNOWN_METRICS = published_metric_names()
 RECORDING_NAME = re.compile(r"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+")
 
 

@@ -1,7 +1,8 @@
-"""The metric names dashboards may use: the public interface fixed in DESIGN.md and the relay contract.
+"""The metric names dashboards and rules may read: DESIGN.md's public interface and the relay contract.
 
 Recording rule names are read from rules/ at test time; these lists only hold what the exporter and the
-relay publish, so a renamed metric fails the dashboard tests instead of rendering "No data".
+relay publish (and Prometheus' own series), so a renamed metric fails the dashboard and rule tests
+instead of rendering "No data" or leaving an alert silently dead.
 """
 
 from __future__ import annotations

@@ -1,0 +1,100 @@
+"""The relay's own metrics, in a private registry (served at /metrics)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from exporter.relay.queue import ChannelBacklog
+
+CHANNELS = ("telegram", "discord")
+REJECT_REASONS = ("unauthorized", "too_large", "invalid_payload", "not_configured", "persist_failed")
+FAILURE_REASONS = ("rate_limited", "timeout", "network", "server_error", "unauthorized", "rejected")
+LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+class BacklogCollector(Collector):
+    """Queue depth and oldest age, read from the latest backlog snapshot at scrape time."""
+
+    def __init__(
+        self, snapshot: Callable[[], Mapping[str, ChannelBacklog]], clock: Callable[[], float]
+    ) -> None:
+        self._snapshot = snapshot
+        self._clock = clock
+
+    def collect(self) -> Iterable[Metric]:
+        backlog = self._snapshot()
+        now = self._clock()
+        depth = GaugeMetricFamily(
+            "hyperliquid_relay_queue_depth", "Messages waiting for delivery.", labels=["channel"]
+        )
+        age = GaugeMetricFamily(
+            "hyperliquid_relay_queue_oldest_age_seconds",
+            "Age of the oldest waiting message since its webhook was accepted; 0 when the queue is empty.",
+            labels=["channel"],
+        )
+        for channel in CHANNELS:
+            entry = backlog.get(channel)
+            depth.add_metric([channel], entry.depth if entry else 0)
+            oldest = entry.oldest_received_at if entry else None
+            age.add_metric([channel], max(0.0, now - oldest) if oldest is not None else 0.0)
+        yield depth
+        yield age
+
+
+class RelayMetrics:
+    def __init__(
+        self, backlog: Callable[[], Mapping[str, ChannelBacklog]], clock: Callable[[], float] = time.time
+    ) -> None:
+        self.registry = CollectorRegistry()
+        self.webhooks_received = Counter(
+            "hyperliquid_relay_webhooks_received",
+            "Webhook requests received on the channel's intake endpoint, accepted or not.",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.webhooks_rejected = Counter(
+            "hyperliquid_relay_webhooks_rejected",
+            "Webhook requests refused (4xx, or 5xx when the queue could not persist them).",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
+        self.webhooks_duplicate = Counter(
+            "hyperliquid_relay_webhooks_duplicate",
+            "Webhooks acknowledged without sending because they repeat the group's last accepted webhook.",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.notifications = Counter(
+            "hyperliquid_relay_notifications",
+            "Messages the chat API accepted.",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.notifications_failed = Counter(
+            "hyperliquid_relay_notifications_failed",
+            "Failed delivery attempts (the message stays queued unless the reason is rejected).",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
+        self.delivery_latency = Histogram(
+            "hyperliquid_relay_delivery_latency_seconds",
+            "Time from webhook accepted to chat API accepted, per message.",
+            ["channel"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.registry.register(BacklogCollector(backlog, clock))
+        for channel in CHANNELS:
+            self.webhooks_received.labels(channel)
+            self.webhooks_duplicate.labels(channel)
+            self.notifications.labels(channel)
+            self.delivery_latency.labels(channel)
+            for reason in REJECT_REASONS:
+                self.webhooks_rejected.labels(channel, reason)
+            for reason in FAILURE_REASONS:
+                self.notifications_failed.labels(channel, reason)

@@ -1,0 +1,85 @@
+"""What both chat renderers say about an alert: status wording, severity, links. No markup here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from exporter.relay.payload import Alert, WebhookPayload
+
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+HIDDEN_LABELS = frozenset({"alertname", "severity"})
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+def alert_links(alert: Alert, grafana_base_url: str | None) -> list[Link]:
+    links = []
+    runbook = alert.annotations.get("runbook_url", "")
+    if runbook.startswith(("https://", "http://")):
+        links.append(Link("Runbook", runbook))
+    dashboard_path = alert.annotations.get("dashboard_path", "")
+    if grafana_base_url and dashboard_path.startswith("/"):
+        links.append(Link("Grafana", grafana_base_url.rstrip("/") + dashboard_path))
+    if alert.generatorURL.startswith(("https://", "http://")):
+        links.append(Link("Prometheus", alert.generatorURL))
+    return links
+
+
+def ordered_alerts(payload: WebhookPayload) -> list[Alert]:
+    """Firing before resolved, then by severity, then by start time: the most urgent reads first."""
+    return sorted(
+        payload.alerts,
+        key=lambda alert: (
+            alert.status != "firing",
+            SEVERITY_ORDER.get(alert.labels.get("severity", ""), 3),
+            alert.startsAt,
+        ),
+    )
+
+
+def headline(payload: WebhookPayload) -> str:
+    """`[FIRING:3] HyperliquidOracleDeviation coin=BTC`, in the spirit of Alertmanager's own subject."""
+    firing = sum(1 for alert in payload.alerts if alert.status == "firing")
+    status = f"FIRING:{firing}" if payload.status == "firing" else "RESOLVED"
+    names = payload.groupLabels.get("alertname") or payload.commonLabels.get("alertname") or "alerts"
+    others = " ".join(
+        f"{key}={value}" for key, value in sorted(payload.groupLabels.items()) if key != "alertname"
+    )
+    return f"[{status}] {names}" + (f" {others}" if others else "")
+
+
+def alert_title(alert: Alert) -> str:
+    summary = alert.annotations.get("summary", "")
+    return summary or alert.alertname or "alert"
+
+
+def extra_labels(alert: Alert, payload: WebhookPayload) -> list[tuple[str, str]]:
+    """Labels worth showing per alert: not the group's (already in the headline) nor name/severity."""
+    return [
+        (key, value)
+        for key, value in sorted(alert.labels.items())
+        if key not in HIDDEN_LABELS and payload.groupLabels.get(key) != value
+    ]
+
+
+def status_line(alert: Alert) -> str:
+    severity = alert.labels.get("severity", "unknown")
+    if alert.status == "resolved":
+        return f"resolved after {_duration(alert.startsAt, alert.endsAt)}"
+    return f"{severity}, since {alert.startsAt.strftime('%Y-%m-%d %H:%M:%S UTC')}"
+
+
+def _duration(start: datetime, end: datetime) -> str:
+    seconds = max(0, int((end - start).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"

@@ -6,7 +6,9 @@ logs; the root loader expands `${ENV_VAR}` before these models see the values.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator, model_validator
 
 
 class _Strict(BaseModel):
@@ -55,6 +57,18 @@ class TelegramConfig(_Strict):
     pacing: tuple[RateWindow, ...] = TELEGRAM_DEFAULT_PACING
     max_messages_per_notification: int = Field(default=3, ge=1)
 
+    @field_validator("chat_id")
+    @classmethod
+    def _chat_shape(cls, value: int | str) -> int | str:
+        if isinstance(value, int):
+            return value
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+        if text.startswith("@") and len(text) > 1:
+            return text
+        raise ValueError("must be a numeric chat id (negative for groups) or @channelusername")
+
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
@@ -95,3 +109,21 @@ class RelayConfig(_Strict):
     retry: RetryConfig = RetryConfig()
     telegram: TelegramConfig | None = None
     discord: DiscordConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_secret_means_not_configured(cls, data: Any) -> Any:
+        """`${HL_TELEGRAM_BOT_TOKEN:-}` left unset turns the channel off instead of failing.
+
+        One config.yaml serves every command; the exporter must start where no chat secrets exist.
+        """
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if data.get("bearer_token") == "":
+            data["bearer_token"] = None
+        for channel, secret in (("telegram", "bot_token"), ("discord", "webhook_url")):
+            section = data.get(channel)
+            if isinstance(section, dict) and section.get(secret) == "":
+                data[channel] = None
+        return data

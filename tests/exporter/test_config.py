@@ -74,3 +74,27 @@ def test_config_check_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert "configuration is valid" in capsys.readouterr().out
     assert main(["--config.file", str(CONFIGS / "invalid-unknown-key.yaml"), "--config.check"]) == 1
     assert "intervall_seconds: unknown key" in capsys.readouterr().err
+
+
+def test_shipped_relay_section_is_off_without_secrets_and_on_with_them() -> None:
+    quiet = load_config(REPO_ROOT / "config.yaml", environ={})
+    assert quiet.relay is not None
+    assert (quiet.relay.bearer_token, quiet.relay.telegram, quiet.relay.discord) == (None, None, None)
+    configured = load_config(
+        REPO_ROOT / "config.yaml",
+        environ={
+            "HL_RELAY_BEARER_TOKEN": "token",
+            "HL_TELEGRAM_BOT_TOKEN": "123:abc",
+            "HL_TELEGRAM_CHAT_ID": "-1001234",
+            "HL_DISCORD_WEBHOOK_URL": "https://discord.com/api/webhooks/1/x",
+        },
+    )
+    assert configured.relay is not None
+    assert configured.relay.telegram is not None
+    assert configured.relay.telegram.chat_id == -1001234
+    assert configured.relay.discord is not None
+
+
+def test_a_telegram_token_without_a_chat_is_an_error() -> None:
+    with pytest.raises(ConfigError, match=r"relay\.telegram\.chat_id: must be a numeric chat id"):
+        load_config(REPO_ROOT / "config.yaml", environ={"HL_TELEGRAM_BOT_TOKEN": "123:abc"})

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -17,6 +17,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: Any
+    # Wall-clock arrival (time.time()), comparable with Prometheus timestamps.
+    received_at: float = field(default_factory=time.time)
 
 
 class RecordingSink:

@@ -56,7 +56,7 @@ EXPORTER_METRICS = frozenset(
     }
 )
 
-# Published beyond DESIGN.md's minimum and documented in the exporter's metric reference (docs/metrics-*.md).
+# Published beyond DESIGN.md's minimum and documented in README.md.
 ADDITIONAL_EXPORTER_METRICS = frozenset(
     {
         "hyperliquid_vault_apr_ratio",

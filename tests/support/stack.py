@@ -51,6 +51,10 @@ class StackOptions:
     start_offset: float = 0.0
     rate_limit: bool = True
     extra_exporter_config: dict[str, Any] = field(default_factory=dict)
+    # group_wait of top-level Alertmanager routes, keyed by the route's first matcher (for example
+    # {'severity="critical"': "1s"}), applied to the rendered config: lets the latency benchmark try
+    # a timer without editing alertmanager.yml.
+    alertmanager_group_wait: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,6 +70,8 @@ class Stack:
     relay_url: str = ""
     sink_url: str = ""
     started_at: float = 0.0
+    # Wall-clock epoch seconds of scenario time 0 (from the simulator's /_replay/status).
+    scenario_zero_wall: float = 0.0
 
     # --- what reached each channel -------------------------------------------------------------
     def telegram_texts(self) -> list[str]:
@@ -142,9 +148,18 @@ def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
             for source in ("binance", "okx", "bybit", "coinbase")
         },
     }
-    for section, values in options.extra_exporter_config.items():
-        config[section] = {**config.get(section, {}), **values}
-    return config
+    return _merged(config, options.extra_exporter_config)
+
+
+def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `extra` laid over it, nested mappings merged key by key."""
+    result = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = value
+    return result
 
 
 def _relay_config(chat_url: str, queue_path: Path) -> dict[str, Any]:
@@ -196,6 +211,14 @@ def _alertmanager_environment(sink_url: str, relay_url: str) -> dict[str, str]:
     }
 
 
+def _override_group_wait(route: dict[str, Any], group_wait: dict[str, str]) -> None:
+    routes = {str(child.get("matchers", [""])[0]): child for child in route.get("routes", [])}
+    for matcher, value in group_wait.items():
+        if matcher not in routes:
+            raise ValueError(f"no top-level Alertmanager route matches {matcher!r}; have {sorted(routes)}")
+        routes[matcher]["group_wait"] = value
+
+
 def _write_yaml(path: Path, document: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(document, sort_keys=False, width=1_000_000))
     return path
@@ -227,6 +250,8 @@ def running_stack(options: StackOptions, workdir: Path) -> Iterator[Stack]:
             running(replay_argv, f"{stack.replay_url}/_replay/status", workdir / "replay.log", cwd=REPO_ROOT)
         )
         stack.started_at = time.time()
+        status = httpx.get(f"{stack.replay_url}/_replay/status", timeout=5).json()
+        stack.scenario_zero_wall = float(status["scenario_zero_wall_ms"]) / 1000
 
         exporter_port = free_port()
         stack.exporter_url = f"http://127.0.0.1:{exporter_port}"
@@ -276,6 +301,7 @@ def running_stack(options: StackOptions, workdir: Path) -> Iterator[Stack]:
         am_config = yaml.safe_load(am_config_path.read_text())
         if options.speed > 1:
             scale_route_timers(am_config["route"], int(options.speed))
+        _override_group_wait(am_config["route"], options.alertmanager_group_wait)
         _write_yaml(am_config_path, am_config)
         exits.enter_context(
             running(

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from exporter.collectors.base import Poller
+from exporter.collectors.budget_pressure import WATCHED_MAX_STRETCH, BudgetPressure
 from exporter.collectors.context import CollectorContext
 from exporter.config import AccountsCollectorConfig, Config
 from exporter.hyperliquid.accounts import CLEARINGHOUSE_STATE, AccountState, parse_clearinghouse_state
-from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.hyperliquid.vaults import VAULT_DETAILS, parse_vault_details
 from exporter.hyperliquid.weights import base_weight
@@ -36,7 +36,6 @@ COLLECTOR = "accounts"
 ROLE_HLP = "hlp"
 ROLE_LIQUIDATOR = "hlp_liquidator"
 ROLE_WATCHED = "watched"
-WATCHED_MAX_STRETCH = 4.0
 # After a failed discovery, try again after this long rather than on every poll (it costs 20).
 DISCOVERY_RETRY_SECONDS = 60.0
 
@@ -63,39 +62,6 @@ class MonitoredAccount:
     name: str
     role: str
     vault: str  # the parent vault for HLP accounts, "" for watched ones
-
-
-class BudgetPressure:
-    """How much a low-priority poller should stretch its interval to leave the budget to others.
-
-    Two signals: the plan (if every poller's planned weight exceeds the budget, stretch enough to
-    fit) and the bucket (if it cannot pay for this poller's batch right now, other pollers are
-    using it up: double the stretch; otherwise halve it back toward 1).
-    """
-
-    def __init__(self, budget: WeightBudget, batch_weight: float, own_planned_per_minute: float) -> None:
-        self._budget = budget
-        self._batch_weight = batch_weight
-        self._own_planned = own_planned_per_minute
-        self._adaptive = 1.0
-
-    @property
-    def stretch(self) -> float:
-        return min(WATCHED_MAX_STRETCH, max(1.0, self._plan_stretch(), self._adaptive))
-
-    def _plan_stretch(self) -> float:
-        excess = self._budget.planned_total - self._budget.per_minute
-        if excess <= 0 or self._own_planned <= 0:
-            return 1.0
-        remaining = self._own_planned - excess
-        return WATCHED_MAX_STRETCH if remaining <= 0 else self._own_planned / remaining
-
-    def observe(self) -> None:
-        """Call before each batch: sample how busy the shared bucket is."""
-        if self._budget.delay_for(self._batch_weight) > 0:
-            self._adaptive = min(WATCHED_MAX_STRETCH, self._adaptive * 2)
-        else:
-            self._adaptive = max(1.0, self._adaptive / 2)
 
 
 class HlpDiscovery:

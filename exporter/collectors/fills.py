@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from prometheus_client.metrics_core import CounterMetricFamily, Metric
 
-from exporter.collectors.accounts import BudgetPressure
 from exporter.collectors.base import Poller
+from exporter.collectors.budget_pressure import BudgetPressure
 from exporter.collectors.context import CollectorContext
 from exporter.collectors.universe import UniverseUnavailable
 from exporter.config import Config, FillsCollectorConfig

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from exporter.app import Exporter, build_exporter
-from exporter.collectors.accounts import WATCHED_MAX_STRETCH, BudgetPressure, WatchedAccountsPoller
+from exporter.collectors.accounts import WatchedAccountsPoller
 from exporter.collectors.base import Poller
+from exporter.collectors.budget_pressure import WATCHED_MAX_STRETCH, BudgetPressure
 from exporter.collectors.fills import FillsPoller
 from exporter.hyperliquid.budget import WeightBudget
 from tests.hlp.fake_hyperliquid import (

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from exporter.relay.payload import Alert, WebhookPayload
+
+T = TypeVar("T")
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 HIDDEN_LABELS = frozenset({"alertname", "severity"})
@@ -83,3 +87,24 @@ def _duration(start: datetime, end: datetime) -> str:
     if minutes:
         return f"{minutes}m{secs:02d}s"
     return f"{secs}s"
+
+
+def pack(
+    items: Sequence[T], size: Callable[[T], int], budget: int, max_items: int | None = None
+) -> list[list[T]]:
+    """Split items, in order, into parts whose sizes add up to at most `budget` (and at most
+    `max_items` items); an item larger than the budget gets a part of its own."""
+    parts: list[list[T]] = []
+    current: list[T] = []
+    used = 0
+    for item in items:
+        item_size = size(item)
+        full = max_items is not None and len(current) == max_items
+        if current and (full or used + item_size > budget):
+            parts.append(current)
+            current, used = [], 0
+        current.append(item)
+        used += item_size
+    if current:
+        parts.append(current)
+    return parts

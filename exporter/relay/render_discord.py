@@ -12,6 +12,7 @@ from exporter.relay.presentation import (
     extra_labels,
     headline,
     ordered_alerts,
+    pack,
     status_line,
 )
 
@@ -59,7 +60,7 @@ def render_discord(
 ) -> list[dict[str, Any]]:
     """One or more `{"content": str, "embeds": [...]}` messages."""
     embeds = [_embed(alert, payload, grafana_base_url) for alert in ordered_alerts(payload)]
-    parts = _pack(embeds)
+    parts = pack(embeds, embed_size, MAX_EMBED_TOTAL, max_items=MAX_EMBEDS)
     shown = parts[:max_messages]
     omitted = sum(len(part) for part in parts[max_messages:]) + payload.truncatedAlerts
     title = clip(escape_markdown(headline(payload)), 1800)
@@ -71,22 +72,6 @@ def render_discord(
             content += f"\n… and {omitted} more alert{'s' if omitted != 1 else ''}"
         messages.append({"content": clip(content, MAX_CONTENT), "embeds": part})
     return messages
-
-
-def _pack(embeds: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    parts: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
-    used = 0
-    for embed in embeds:
-        size = embed_size(embed)
-        if current and (len(current) == MAX_EMBEDS or used + size > MAX_EMBED_TOTAL):
-            parts.append(current)
-            current, used = [], 0
-        current.append(embed)
-        used += size
-    if current:
-        parts.append(current)
-    return parts
 
 
 def _embed(alert: Alert, payload: WebhookPayload, grafana_base_url: str | None) -> dict[str, Any]:

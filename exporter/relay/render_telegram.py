@@ -16,6 +16,7 @@ from exporter.relay.presentation import (
     extra_labels,
     headline,
     ordered_alerts,
+    pack,
     status_line,
 )
 
@@ -23,6 +24,7 @@ MAX_MESSAGE_LENGTH = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH, in
 _HEADER_RESERVE = 300  # room for the headline and "(part i/n)"
 _FOOTER_RESERVE = 80  # room for "… and N more alerts"
 _ALERT_BUDGET = MAX_MESSAGE_LENGTH - _HEADER_RESERVE - _FOOTER_RESERVE
+BLOCK_SEPARATOR = "\n\n"  # a blank line between alerts
 _TAG = re.compile(r"<[^>]*>")
 ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
 RESOLVED_ICON = "✅"
@@ -59,7 +61,7 @@ def render_telegram(
 ) -> list[dict[str, str]]:
     """One or more `{"text": html}` messages; alerts beyond `max_messages` messages become "and N more"."""
     blocks = [_alert_block(alert, payload, grafana_base_url) for alert in ordered_alerts(payload)]
-    parts = _pack(blocks, _ALERT_BUDGET)
+    parts = pack(blocks, _block_size, _ALERT_BUDGET)
     shown_parts = parts[:max_messages]
     omitted = sum(len(part) for part in parts[max_messages:]) + payload.truncatedAlerts
     icon = "🔥" if payload.status == "firing" else RESOLVED_ICON
@@ -67,27 +69,15 @@ def render_telegram(
     messages = []
     for index, part in enumerate(shown_parts, start=1):
         numbering = f" ({index}/{len(shown_parts)})" if len(shown_parts) > 1 else ""
-        text = f"{icon} <b>{title}</b>{numbering}\n\n" + "\n\n".join(part)
+        text = f"{icon} <b>{title}</b>{numbering}\n\n" + BLOCK_SEPARATOR.join(part)
         if index == len(shown_parts) and omitted:
             text += f"\n\n… and {omitted} more alert{'s' if omitted != 1 else ''}"
         messages.append({"text": text})
     return messages
 
 
-def _pack(blocks: list[str], budget: int) -> list[list[str]]:
-    parts: list[list[str]] = []
-    current: list[str] = []
-    used = 0
-    for block in blocks:
-        size = telegram_length(block) + 2
-        if current and used + size > budget:
-            parts.append(current)
-            current, used = [], 0
-        current.append(block)
-        used += size
-    if current:
-        parts.append(current)
-    return parts
+def _block_size(block: str) -> int:
+    return telegram_length(block) + len(BLOCK_SEPARATOR)
 
 
 def _alert_block(alert: Alert, payload: WebhookPayload, grafana_base_url: str | None) -> str:

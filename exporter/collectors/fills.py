@@ -91,9 +91,14 @@ class FillsAccount:
 
 
 class FillsPoller:
+    name = "fills"
+    collector = COLLECTOR
+
     def __init__(self, config: Config, context: CollectorContext) -> None:
         self._config = config.collectors.fills
         self._context = context
+        self.interval = self._config.interval_seconds
+        self.max_age = self._config.max_age()
         accounts = config.collectors.accounts
         liquidators = list(dict.fromkeys(accounts.liquidators))
         watched = (
@@ -120,22 +125,6 @@ class FillsPoller:
             batch_weight=len(watched) * base_weight(USER_FILLS_BY_TIME),
             own_planned_per_minute=self._watched_planned,
         )
-
-    @property
-    def name(self) -> str:
-        return "fills"
-
-    @property
-    def collector(self) -> str:
-        return COLLECTOR
-
-    @property
-    def interval(self) -> float:
-        return self._config.interval_seconds
-
-    @property
-    def max_age(self) -> float:
-        return self._config.max_age()
 
     @property
     def _watched_planned(self) -> float:

@@ -97,20 +97,14 @@ def market_families(data: MarketData, interval: float) -> list[Metric]:
 class MarketPoller:
     """metaAndAssetCtxs: the universe and every perp's oracle, mark, mid, funding and open interest."""
 
-    def __init__(self, config: MarketCollectorConfig, context: CollectorContext) -> None:
-        self._config = config
-        self._context = context
-
     name = "market"
     collector = COLLECTOR
 
-    @property
-    def interval(self) -> float:
-        return self._config.interval_seconds
-
-    @property
-    def max_age(self) -> float:
-        return self._config.max_age()
+    def __init__(self, config: MarketCollectorConfig, context: CollectorContext) -> None:
+        self._config = config
+        self._context = context
+        self.interval = config.interval_seconds
+        self.max_age = config.max_age()
 
     @property
     def planned_weight_per_minute(self) -> float:
@@ -131,20 +125,14 @@ class MarketPoller:
 class OpenInterestCapPoller:
     """perpsAtOpenInterestCap: 1 for listed perps at their cap, 0 for the other listed perps."""
 
-    def __init__(self, config: MarketCollectorConfig, context: CollectorContext) -> None:
-        self._config = config
-        self._context = context
-
     name = "market_open_interest_cap"
     collector = COLLECTOR
 
-    @property
-    def interval(self) -> float:
-        return self._config.open_interest_cap_interval_seconds
-
-    @property
-    def max_age(self) -> float:
-        return self._config.max_age(self.interval)
+    def __init__(self, config: MarketCollectorConfig, context: CollectorContext) -> None:
+        self._config = config
+        self._context = context
+        self.interval = config.open_interest_cap_interval_seconds
+        self.max_age = config.max_age(self.interval)
 
     @property
     def planned_weight_per_minute(self) -> float:

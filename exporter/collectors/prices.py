@@ -66,21 +66,12 @@ class ReferencePricePoller:
         self._only = None if only_coins is None else frozenset(only_coins)
         self._excluded = frozenset(excluded_coins)
         self.health = SourceHealth(source.name)
+        self.name = f"prices_{source.name}"
+        self.interval = config.interval_seconds
+        self.max_age = 3 * config.interval_seconds
 
     collector = COLLECTOR
     planned_weight_per_minute = 0.0  # reference exchanges do not spend Hyperliquid's weight
-
-    @property
-    def name(self) -> str:
-        return f"prices_{self._source.name}"
-
-    @property
-    def interval(self) -> float:
-        return self._config.interval_seconds
-
-    @property
-    def max_age(self) -> float:
-        return 3 * self._config.interval_seconds
 
     async def poll(self) -> Sequence[Metric]:
         listed = await self._context.universe.wait(seconds=self.interval)

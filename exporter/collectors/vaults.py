@@ -23,30 +23,19 @@ PNL_WINDOWS = ("day", "week", "month", "allTime")
 
 
 class VaultPoller:
+    name = "vaults"
+    collector = COLLECTOR
+
     def __init__(self, config: VaultsCollectorConfig, context: CollectorContext) -> None:
         self._config = config
         self._context = context
+        self.interval = config.interval_seconds
+        self.max_age = config.max_age()
         # A vault listed twice would repeat its series: the first entry (and its name) wins.
         unique: dict[str, VaultRef] = {}
         for vault in config.vaults:
             unique.setdefault(vault.address, vault)
         self._vaults = list(unique.values())
-
-    @property
-    def name(self) -> str:
-        return "vaults"
-
-    @property
-    def collector(self) -> str:
-        return COLLECTOR
-
-    @property
-    def interval(self) -> float:
-        return self._config.interval_seconds
-
-    @property
-    def max_age(self) -> float:
-        return self._config.max_age()
 
     @property
     def planned_weight_per_minute(self) -> float:

@@ -25,7 +25,7 @@ from tests.rules.rulebook import (
     recording_names,
     rule_files_of_test,
 )
-from tests.support.published_metrics import published_metric_names
+from tests.support.published_metrics import DESIGN_RECORDING_RULES, published_metric_names
 
 # The public names fixed by DESIGN.md ("Interfaces other tools rely on").
 DESIGN_ALERTS = {
@@ -50,17 +50,6 @@ DESIGN_ALERTS = {
     "HyperliquidHLPPnLDrop",
     "HyperliquidAutoDeleveraging",
     "HyperliquidAccountNearLiquidation",
-}
-DESIGN_RECORDING_RULES = {
-    "coin:hyperliquid_mark_oracle_deviation:ratio",
-    "coin:hyperliquid_oracle_reference_deviation:ratio",
-    "coin:hyperliquid_mark_price:change_ratio5m",
-    "coin:hyperliquid_open_interest_size:change_ratio1m",
-    "coin:hyperliquid_hlp_position_notional_usd:sum",
-    "coin:hyperliquid_hlp_open_interest_share:ratio",
-    "account_coin:hyperliquid_liquidation_distance:ratio",
-    "domain:hyperliquid_risk_score:ratio",
-    "hyperliquid:risk_score:max",
 }
 SEVERITIES = {"critical", "warning", "info"}
 COLLECTORS = {"market", "prices", "vaults", "accounts", "fills", "exporter", "relay"}

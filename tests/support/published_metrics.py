@@ -93,3 +93,19 @@ def published_metric_names() -> frozenset[str]:
         | frozenset(histogram_series)
         | PROMETHEUS_SERIES
     )
+
+
+# Recording rules DESIGN.md names: dashboards and alerts share them.
+DESIGN_RECORDING_RULES = frozenset(
+    {
+        "coin:hyperliquid_mark_oracle_deviation:ratio",
+        "coin:hyperliquid_oracle_reference_deviation:ratio",
+        "coin:hyperliquid_mark_price:change_ratio5m",
+        "coin:hyperliquid_open_interest_size:change_ratio1m",
+        "coin:hyperliquid_hlp_position_notional_usd:sum",
+        "coin:hyperliquid_hlp_open_interest_share:ratio",
+        "account_coin:hyperliquid_liquidation_distance:ratio",
+        "domain:hyperliquid_risk_score:ratio",
+        "hyperliquid:risk_score:max",
+    }
+)

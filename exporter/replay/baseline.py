@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import random
 import string
+from typing import Any
 
 from exporter.replay.scenario import EXCHANGES, CoinSpec, Exchange, LongTailSpec, PositionSpec, VaultChildSpec
 
@@ -70,36 +71,39 @@ _DELISTED: list[tuple[str, float, int]] = [
 ]
 
 
+def _listed(
+    name: str, price: float, sz_decimals: int, leverage: int, oi_usd: float, volume: float, **extra: Any
+) -> CoinSpec:
+    return CoinSpec(
+        name=name,
+        price=price,
+        sz_decimals=sz_decimals,
+        max_leverage=leverage,
+        open_interest=round(oi_usd / price, sz_decimals),
+        day_volume_usd=volume,
+        **extra,
+    )
+
+
 def major_coins() -> list[CoinSpec]:
     coins = []
     for name, price, sz_decimals, leverage, oi_usd, volume, listed_on in _MAJORS:
         thousand = name.startswith("k") and name[1:].isupper()
         coins.append(
-            CoinSpec(
-                name=name,
-                price=price,
-                sz_decimals=sz_decimals,
-                max_leverage=leverage,
-                open_interest=round(oi_usd / price, sz_decimals),
-                day_volume_usd=volume,
+            _listed(
+                name,
+                price,
+                sz_decimals,
+                leverage,
+                oi_usd,
+                volume,
                 listed_on=listed_on,
                 exchange_symbol=name[1:] if thousand else None,
                 exchange_units=1000.0 if thousand else 1.0,
             )
         )
     for name, price, sz_decimals, leverage, oi_usd, volume in _HYPERPS:
-        coins.append(
-            CoinSpec(
-                name=name,
-                price=price,
-                sz_decimals=sz_decimals,
-                max_leverage=leverage,
-                open_interest=round(oi_usd / price, sz_decimals),
-                day_volume_usd=volume,
-                hyperp=True,
-                listed_on=[],
-            )
-        )
+        coins.append(_listed(name, price, sz_decimals, leverage, oi_usd, volume, hyperp=True, listed_on=[]))
     for name, price, sz_decimals in _DELISTED:
         coins.append(
             CoinSpec(

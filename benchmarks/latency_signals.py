@@ -18,13 +18,13 @@ from exporter.replay.scenario import FillsEvent, load_scenario
 ACCOUNT_INFO = "hyperliquid_account_info"
 POSITION_SIZE = "hyperliquid_account_position_size"
 POSITION_NOTIONAL = "hyperliquid_account_position_notional_usd"
-LIQUIDATION_PRICE = "hyperliquid_account_position_liquidation_price_usd"
-MARK = "hyperliquid_mark_price_usd"
-ORACLE = "hyperliquid_oracle_price_usd"
+LIQUIDATION_PRICE = "hyperliquid_account_position_liquidation_price"
+MARK = "hyperliquid_mark_price"
+ORACLE = "hyperliquid_oracle_price"
 OPEN_INTEREST_SIZE = "hyperliquid_open_interest_size"
 OPEN_INTEREST_USD = "hyperliquid_open_interest_usd"
 OPEN_INTEREST_CAP = "hyperliquid_open_interest_cap_reached"
-EXTERNAL_PRICE = "hyperliquid_external_price_usd"
+EXTERNAL_PRICE = "hyperliquid_external_price"
 AUTO_DELEVERAGES = "hyperliquid_auto_deleverages_total"
 
 # Which simulator requests the API probe must make to see a condition's facts.

@@ -150,7 +150,7 @@ class AccountFamilies:
             position,
         )
         self.liquidation = gauge(
-            "hyperliquid_account_position_liquidation_price_usd",
+            "hyperliquid_account_position_liquidation_price",
             "Estimated liquidation price of the position in USD; absent when there is none",
             position,
         )

@@ -52,15 +52,15 @@ def market_families(data: MarketData, interval: float) -> list[Metric]:
         "Perps of the main dex, delisted ones included, with their margin mode; always 1",
         ("coin", "delisted", "margin_mode"),
     )
-    oracle = gauge("hyperliquid_oracle_price_usd", "Oracle price in USD")
-    mark = gauge("hyperliquid_mark_price_usd", "Mark price in USD, used for margining and liquidations")
-    mid = gauge("hyperliquid_mid_price_usd", "Order-book mid price in USD; absent when the book has none")
+    oracle = gauge("hyperliquid_oracle_price", "Oracle price in USD")
+    mark = gauge("hyperliquid_mark_price", "Mark price in USD, used for margining and liquidations")
+    mid = gauge("hyperliquid_mid_price", "Order-book mid price in USD; absent when the book has none")
     funding = gauge("hyperliquid_funding_rate", "Current hourly funding rate (0.0001 = 0.01% per hour)")
     premium = gauge("hyperliquid_premium_ratio", "Premium used for funding, as a ratio; absent when null")
     oi_size = gauge("hyperliquid_open_interest_size", "Open interest in coins")
     oi_usd = gauge("hyperliquid_open_interest_usd", "Open interest in USD (open interest in coins x mark)")
     impact = gauge(
-        "hyperliquid_impact_price_usd",
+        "hyperliquid_impact_price",
         "Impact bid and ask prices in USD; a side is absent when null",
         ("coin", "side"),
     )

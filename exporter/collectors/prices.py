@@ -92,7 +92,7 @@ class ReferencePricePoller:
     def _families(self, prices: dict[str, float], up: bool) -> list[Metric]:
         source = self._source.name
         price = GaugeMetricFamily(
-            "hyperliquid_external_price_usd",
+            "hyperliquid_external_price",
             "USD price of a listed Hyperliquid coin on a reference exchange; USDT quotes converted with "
             f"that exchange's USDC/USDT price ({_POLLED}).",
             labels=["coin", "source"],

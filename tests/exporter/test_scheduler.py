@@ -27,7 +27,7 @@ class Clock:
 
 
 def ok(values: dict[str, float]) -> Sequence[Metric]:
-    return [gauge("hyperliquid_mark_price_usd", values)]
+    return [gauge("hyperliquid_mark_price", values)]
 
 
 def fail_upstream() -> Sequence[Metric]:
@@ -76,11 +76,11 @@ async def test_failure_is_isolated_and_visible() -> None:
         == first_success
     )
     # The last good market data is still served while younger than max_age...
-    assert values[("hyperliquid_mark_price_usd", (("coin", "BTC"),))] == 100.0
+    assert values[("hyperliquid_mark_price", (("coin", "BTC"),))] == 100.0
     # ...and withdrawn once older, so alerts never freeze on old values.
     clock.now += 25
     values = samples(exposition(store))
-    assert ("hyperliquid_mark_price_usd", (("coin", "BTC"),)) not in values
+    assert ("hyperliquid_mark_price", (("coin", "BTC"),)) not in values
     assert values[("hyperliquid_vault_account_value_usd", (("vault", "0xv"),))] == 5.0
 
 
@@ -93,8 +93,8 @@ async def test_a_closed_position_is_gone_after_the_next_poll() -> None:
     await scheduler.poll_once(poller)
     await scheduler.poll_once(poller)
     values = samples(exposition(store))
-    assert values[("hyperliquid_mark_price_usd", (("coin", "BTC"),))] == 1.5
-    assert ("hyperliquid_mark_price_usd", (("coin", "JELLY"),)) not in values
+    assert values[("hyperliquid_mark_price", (("coin", "BTC"),))] == 1.5
+    assert ("hyperliquid_mark_price", (("coin", "JELLY"),)) not in values
 
 
 async def test_one_log_line_per_failure_kind(caplog: pytest.LogCaptureFixture) -> None:

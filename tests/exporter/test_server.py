@@ -13,7 +13,7 @@ from tests.exporter.fakes import ScriptedPoller, gauge
 
 async def test_endpoints() -> None:
     store = SnapshotStore()
-    poller = ScriptedPoller("market", "market", [lambda: [gauge("hyperliquid_mark_price_usd", {"BTC": 1.0})]])
+    poller = ScriptedPoller("market", "market", [lambda: [gauge("hyperliquid_mark_price", {"BTC": 1.0})]])
     scheduler = Scheduler([poller], store)
 
     def render() -> bytes:
@@ -34,7 +34,7 @@ async def check_endpoints(client: httpx.AsyncClient, scheduler: Scheduler, polle
     assert (await client.get("/-/ready")).status_code == 200
     metrics = await client.get("/metrics")
     assert metrics.headers["content-type"] == CONTENT_TYPE
-    assert b'hyperliquid_mark_price_usd{coin="BTC"} 1.0' in metrics.content
+    assert b'hyperliquid_mark_price{coin="BTC"} 1.0' in metrics.content
     assert poller.calls == 1  # scrapes never poll
     landing = await client.get("/")
     assert "text/html" in landing.headers["content-type"]

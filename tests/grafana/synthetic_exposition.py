@@ -34,15 +34,15 @@ def exporter_exposition(now: float | None = None) -> str:
         c = {"coin": coin}
         lines += [
             _line("hyperliquid_market_info", {**c, "delisted": "false", "margin_mode": "cross"}, 1),
-            _line("hyperliquid_oracle_price_usd", c, price),
-            _line("hyperliquid_mark_price_usd", c, price * 1.001),
-            _line("hyperliquid_mid_price_usd", c, price * 1.0005),
+            _line("hyperliquid_oracle_price", c, price),
+            _line("hyperliquid_mark_price", c, price * 1.001),
+            _line("hyperliquid_mid_price", c, price * 1.0005),
             _line("hyperliquid_funding_rate", c, 0.0000125),
             _line("hyperliquid_premium_ratio", c, 0.0003),
             _line("hyperliquid_open_interest_size", c, 1_000_000 / price),
             _line("hyperliquid_open_interest_usd", c, 1_000_000),
-            _line("hyperliquid_impact_price_usd", {**c, "side": "bid"}, price * 0.999),
-            _line("hyperliquid_impact_price_usd", {**c, "side": "ask"}, price * 1.001),
+            _line("hyperliquid_impact_price", {**c, "side": "bid"}, price * 0.999),
+            _line("hyperliquid_impact_price", {**c, "side": "ask"}, price * 1.001),
             _line("hyperliquid_day_notional_volume_usd", c, 5_000_000),
             _line("hyperliquid_max_leverage", c, 20),
             _line("hyperliquid_open_interest_cap_reached", c, 0),
@@ -50,7 +50,7 @@ def exporter_exposition(now: float | None = None) -> str:
             _line("hyperliquid_auto_deleveraged_notional_usd_total", c, 25_000),
         ]
         for source in SOURCES:
-            lines.append(_line("hyperliquid_external_price_usd", {**c, "source": source}, price * 0.9995))
+            lines.append(_line("hyperliquid_external_price", {**c, "source": source}, price * 0.9995))
         for method in ("market", "backstop"):
             lines.append(_line("hyperliquid_liquidations_total", {**c, "method": method}, 3))
             lines.append(_line("hyperliquid_liquidated_notional_usd_total", {**c, "method": method}, 90_000))
@@ -86,7 +86,7 @@ def exporter_exposition(now: float | None = None) -> str:
                 _line("hyperliquid_account_position_notional_usd", ac, abs(size) * price),
                 _line("hyperliquid_account_position_unrealized_pnl_usd", ac, -1_500 * size_factor),
                 _line(
-                    "hyperliquid_account_position_liquidation_price_usd",
+                    "hyperliquid_account_position_liquidation_price",
                     ac,
                     price * (0.8 if size > 0 else 1.2),
                 ),

@@ -123,15 +123,13 @@ async def test_hlp_children_roles_and_vanishing_positions(fake: FakeHyperliquid)
             == 40_000
         )
         assert (
-            value(
-                found, "hyperliquid_account_position_liquidation_price_usd", account=STRATEGIES[1], coin="BTC"
-            )
+            value(found, "hyperliquid_account_position_liquidation_price", account=STRATEGIES[1], coin="BTC")
             is None
         )
         assert (
             value(
                 found,
-                "hyperliquid_account_position_liquidation_price_usd",
+                "hyperliquid_account_position_liquidation_price",
                 account=LIQUIDATORS[0],
                 coin="SOL",
             )
@@ -236,9 +234,7 @@ async def test_watched_accounts_skip_hlp_and_yield_when_budget_is_tight(fake: Fa
         )
         == 1
     )
-    assert (
-        value(found, "hyperliquid_account_position_liquidation_price_usd", account=whale, coin="ETH") == 3000
-    )
+    assert value(found, "hyperliquid_account_position_liquidation_price", account=whale, coin="ETH") == 3000
 
     # A budget far smaller than the plan: watched accounts stretch, liquidators and HLP do not.
     tight = config_for(fake, {"vaults": {"enabled": False}, "accounts": {"watched": watched}})

@@ -173,7 +173,7 @@ def check_accounts(found: Samples, accounts: dict[str, tuple[float, dict[str, Ho
     size = series(found, "hyperliquid_account_position_size")
     notional = series(found, "hyperliquid_account_position_notional_usd")
     upnl = series(found, "hyperliquid_account_position_unrealized_pnl_usd")
-    liquidation = series(found, "hyperliquid_account_position_liquidation_price_usd")
+    liquidation = series(found, "hyperliquid_account_position_liquidation_price")
     expected_positions = {(("account", a), ("coin", c)) for a, (_, held) in accounts.items() for c in held}
     assert set(size) == set(notional) == set(upnl) == expected_positions
     hlp_coins = {c for a in (*STRATEGIES, *LIQUIDATORS) for c in accounts[a][1]}

@@ -201,7 +201,7 @@ async def test_every_source_publishes_listed_coins_in_usd(exporter: Exporter) ->
         for name in ("prices_binance", "prices_okx", "prices_bybit", "prices_coinbase"):
             assert await exporter.scheduler.poll_once(poller(exporter, name))
     found = samples(exporter.render_metrics())
-    price = series(found, "hyperliquid_external_price_usd")
+    price = series(found, "hyperliquid_external_price")
     assert price == {
         frozenset({("coin", "BTC"), ("source", "binance")}): pytest.approx(97031.9 / 1.0002),
         frozenset({("coin", "ETH"), ("source", "binance")}): pytest.approx(3422.38 / 1.0002),
@@ -234,7 +234,7 @@ async def test_excluded_coins_are_never_priced() -> None:
     finally:
         await built.aclose()
     assert not coinbase_eth.called
-    prices = series(samples(built.render_metrics()), "hyperliquid_external_price_usd")
+    prices = series(samples(built.render_metrics()), "hyperliquid_external_price")
     assert set(prices) == {frozenset({("coin", "BTC"), ("source", "binance")})}
 
 
@@ -257,10 +257,10 @@ async def test_region_block_is_source_down_logged_once(
             == 0.0
         )
         assert not any(
-            dict(labels)["source"] == "binance" for labels in series(found, "hyperliquid_external_price_usd")
+            dict(labels)["source"] == "binance" for labels in series(found, "hyperliquid_external_price")
         )
         assert value(found, "hyperliquid_external_source_up", source="okx") == 1.0
-        assert value(found, "hyperliquid_external_price_usd", coin="BTC", source="okx") is not None
+        assert value(found, "hyperliquid_external_price", coin="BTC", source="okx") is not None
         warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 1
         assert f"HTTP {status}" in warnings[0].getMessage()
@@ -324,7 +324,7 @@ async def test_coinbase_asks_one_coin_at_a_time_within_its_concurrency(exporter:
     assert sorted(asked) == sorted(f"C{n}-USD" for n in range(10))
     assert most == 3
     found = samples(built.render_metrics())
-    assert len(series(found, "hyperliquid_external_price_usd")) == 10
+    assert len(series(found, "hyperliquid_external_price")) == 10
 
 
 async def test_coinbase_failure_on_one_coin_fails_the_source(exporter: Exporter) -> None:
@@ -337,7 +337,7 @@ async def test_coinbase_failure_on_one_coin_fails_the_source(exporter: Exporter)
         assert await exporter.scheduler.poll_once(poller(exporter, "prices_coinbase"))
     found = samples(exporter.render_metrics())
     assert value(found, "hyperliquid_external_source_up", source="coinbase") == 0.0
-    assert value(found, "hyperliquid_external_price_usd", coin="BTC", source="coinbase") is None
+    assert value(found, "hyperliquid_external_price", coin="BTC", source="coinbase") is None
 
 
 async def test_prices_wait_for_the_universe_then_fail_the_poll() -> None:

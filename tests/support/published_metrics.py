@@ -11,19 +11,19 @@ EXPORTER_METRICS = frozenset(
     {
         # market
         "hyperliquid_market_info",
-        "hyperliquid_oracle_price_usd",
-        "hyperliquid_mark_price_usd",
-        "hyperliquid_mid_price_usd",
+        "hyperliquid_oracle_price",
+        "hyperliquid_mark_price",
+        "hyperliquid_mid_price",
         "hyperliquid_funding_rate",
         "hyperliquid_premium_ratio",
         "hyperliquid_open_interest_size",
         "hyperliquid_open_interest_usd",
-        "hyperliquid_impact_price_usd",
+        "hyperliquid_impact_price",
         "hyperliquid_day_notional_volume_usd",
         "hyperliquid_max_leverage",
         "hyperliquid_open_interest_cap_reached",
         # reference prices
-        "hyperliquid_external_price_usd",
+        "hyperliquid_external_price",
         "hyperliquid_external_source_up",
         "hyperliquid_external_source_last_success_timestamp_seconds",
         # vaults
@@ -36,7 +36,7 @@ EXPORTER_METRICS = frozenset(
         "hyperliquid_account_position_size",
         "hyperliquid_account_position_notional_usd",
         "hyperliquid_account_position_unrealized_pnl_usd",
-        "hyperliquid_account_position_liquidation_price_usd",
+        "hyperliquid_account_position_liquidation_price",
         # events
         "hyperliquid_liquidations_total",
         "hyperliquid_liquidated_notional_usd_total",

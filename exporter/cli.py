@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from exporter import __version__
 from exporter.config import ConfigError, load_config
 from exporter.listen import parse_listen_address
-from exporter.logs import LEVELS, setup_logging
+from exporter.logs import add_logging_flags, setup_logging
 
 log = logging.getLogger("exporter")
 
@@ -29,14 +29,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--config.check", dest="config_check", action="store_true", help="validate the config file and exit"
     )
-    parser.add_argument("--log.level", dest="log_level", default="info", choices=LEVELS)
+    add_logging_flags(parser)
     parser.add_argument("--version", action="version", version=f"hyperliquid-exporter {__version__}")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    setup_logging(args.log_level)
+    setup_logging(args.log_level, args.log_format)
     try:
         config = load_config(args.config_file)
     except ConfigError as exc:

@@ -14,7 +14,7 @@ import uvicorn
 
 from exporter import __version__
 from exporter.listen import parse_listen_address
-from exporter.logs import LEVELS, setup_logging
+from exporter.logs import add_logging_flags, setup_logging
 from exporter.relay.app import create_app
 from exporter.relay.config import RelayConfig
 from exporter.relay.redact import install_redaction
@@ -35,7 +35,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--config.check", dest="config_check", action="store_true", help="validate the config file and exit"
     )
-    parser.add_argument("--log.level", dest="log_level", default="info", choices=LEVELS)
+    add_logging_flags(parser)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser.parse_args(argv)
 
@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from exporter.config import ConfigError
 
     args = parse_args(argv)
-    setup_logging(args.log_level)
+    setup_logging(args.log_level, args.log_format)
     try:
         config = load_relay_config(args.config_file)
         host, port = parse_listen_address(args.listen_address)

@@ -9,6 +9,7 @@ import sys
 import uvicorn
 
 from exporter.listen import parse_listen_address
+from exporter.logs import add_logging_flags, setup_logging
 from exporter.replay.app import ReplayState, create_app
 from exporter.replay.clock import ScenarioClock
 from exporter.replay.faults import FaultError, FaultSet, parse_fault_flag
@@ -17,7 +18,7 @@ from exporter.replay.timeline import Timeline
 from exporter.replay.weights import WeightLimiter
 
 DEFAULT_LISTEN = ":9764"
-log = logging.getLogger("exporter.replay")
+log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,17 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--scenario.check", dest="check", action="store_true", help="validate and exit")
     parser.add_argument("--list-scenarios", action="store_true", help="print the shipped scenarios and exit")
-    parser.add_argument(
-        "--log.level", dest="log_level", default="info", choices=["debug", "info", "warning", "error"]
-    )
+    add_logging_flags(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(args.log_level, args.log_format)
     if args.list_scenarios:
         print("\n".join(scenario_names()))
         return 0
@@ -82,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         faults=FaultSet(faults, seed=scenario.seed),
     )
     log.info("replaying %s at speed %g on %s:%d", scenario.name, args.speed, host, port)
-    uvicorn.run(create_app(state), host=host, port=port, log_level=args.log_level, access_log=False)
+    uvicorn.run(create_app(state), host=host, port=port, log_config=None, access_log=False)
     return 0
 
 

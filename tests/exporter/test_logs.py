@@ -65,7 +65,7 @@ def test_logfmt_escapes_newlines_quotes_and_backslashes(captured: io.StringIO) -
 def test_logfmt_keeps_the_whole_traceback_on_one_line(captured: io.StringIO) -> None:
     def emit(log: logging.Logger) -> None:
         try:
-            {}["missing"]
+            raise KeyError("missing")
         except KeyError:
             log.exception("poll failed")
 

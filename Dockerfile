@@ -22,9 +22,13 @@ RUN dev_pattern="^($(echo "${DEV_PACKAGES}" | tr ' ' '|'))==" \
     && grep -v -i -E "${dev_pattern}" requirements.lock > runtime.lock \
     && pip install --no-cache-dir --no-deps -r runtime.lock
 
-COPY pyproject.toml README.md ./
+# The source revision, shown as hyperliquid_exporter_build_info{revision}:
+# docker build --build-arg REVISION="$(git rev-parse HEAD)" .
+ARG REVISION=unknown
+COPY pyproject.toml README.md LICENSE ./
 COPY exporter ./exporter
-RUN pip install --no-cache-dir --no-deps . \
+RUN printf '%s\n' "${REVISION}" > exporter/REVISION \
+    && pip install --no-cache-dir --no-deps . \
     && pip check
 
 

@@ -6,7 +6,7 @@ PROM_BIN := $(CURDIR)/.cache/prometheus/usr/bin
 CONFIG ?= config.yaml
 LISTEN ?= :9762
 
-.PHONY: run test lint typecheck pytest install binaries demo clean
+.PHONY: run test lint typecheck pytest install binaries demo clean wheel
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,5 +43,11 @@ SPEED ?= 1
 demo: install binaries
 	PYTHONPATH=$(CURDIR) $(BIN)/python scripts/demo.py $(SCENARIO) --speed=$(SPEED)
 
+# A wheel that knows its source revision (hyperliquid_exporter_build_info{revision}).
+wheel: install
+	git rev-parse HEAD > exporter/REVISION
+	$(BIN)/pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir dist .
+	rm -f exporter/REVISION
+
 clean:
-	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache dist build exporter/REVISION

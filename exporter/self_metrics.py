@@ -5,13 +5,13 @@ Small (a few dozen series), so rendered at scrape time to show the current count
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from exporter import __version__
+from exporter.build import revision
 from exporter.exposition import RenderedFamily, render_families
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import RequestStats
@@ -92,7 +92,7 @@ def self_families(store: SnapshotStore, stats: RequestStats, budget: WeightBudge
         "Version and revision of the running exporter; always 1.",
         labels=["version", "revision"],
     )
-    build.add_metric([__version__, os.environ.get("HYPERLIQUID_EXPORTER_REVISION", "unknown")], 1.0)
+    build.add_metric([__version__, revision()], 1.0)
     return [up, success, last_success, duration, planned, used, requests, errors, budget_gauge, build]
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -112,6 +112,8 @@ def check_discord_message(payload: dict[str, Any]) -> str | None:
         return "more than 10 embeds"
     total = 0
     for embed in embeds:
+        if embed.get("url") is not None and not _well_formed_url(str(embed["url"])):
+            return "embeds.url: Not a well formed URL."
         title, description = embed.get("title") or "", embed.get("description") or ""
         fields = embed.get("fields") or []
         if len(title) > 256 or len(description) > 4096 or len(fields) > 25:
@@ -125,6 +127,16 @@ def check_discord_message(payload: dict[str, Any]) -> str | None:
     if not embeds and not payload.get("content"):
         return "Cannot send an empty message"
     return None
+
+
+def _well_formed_url(url: str) -> bool:
+    """Discord refuses a whole message when an embed's url is not an absolute http(s) URL."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
 
 
 class FakeChatAPI:

@@ -207,9 +207,7 @@ async def test_pacing_keeps_under_the_enforced_limits(fake: FakeChatAPI, tmp_pat
         str(tmp_path / "q.sqlite3"),
         # Paced slower than the fake enforces: loopback jitter on a shared, busy machine (tens of ms) is
         # larger than the pacer's 5% margin at these short periods.
-        telegram={
-            "pacing": [{"messages": 1, "period_seconds": 0.4}, {"messages": 4, "period_seconds": 2.0}]
-        },
+        telegram={"pacing": [{"messages": 1, "period_seconds": 0.4}, {"messages": 4, "period_seconds": 2.0}]},
         discord={"pacing": [{"messages": 2, "period_seconds": 1.0}]},
     )
     async with running_relay(config) as (_, client):

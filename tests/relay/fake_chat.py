@@ -13,6 +13,7 @@ import collections
 import html.parser
 import json
 import math
+import random
 import re
 import threading
 import time
@@ -46,6 +47,9 @@ TELEGRAM_LIMITS = (Window(1, 1.0), Window(20, 60.0))
 DISCORD_LIMITS = (Window(5, 2.0), Window(30, 60.0))
 
 
+RANDOM_FAILURES = ("502", "500", "429:1", "slow:2")
+
+
 @dataclass
 class Delivered:
     platform: str
@@ -66,6 +70,9 @@ class Behaviour:
     delay_seconds: float = 0.0  # added to every answer
     script: collections.deque[str] = field(default_factory=collections.deque)  # one-off answers, in order
     discord_429_via_header: bool = True
+    # Share of requests answered with a random failure (5xx page, 429, a 2 s stall): the soak benchmark.
+    random_failure_ratio: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(18))
 
 
 class _HTMLChecker(html.parser.HTMLParser):
@@ -263,6 +270,8 @@ class FakeChatAPI:
             await asyncio.sleep(behaviour.delay_seconds)
         with self._lock:
             kind = behaviour.script.popleft() if behaviour.script else ""
+            if not kind and behaviour.rng.random() < behaviour.random_failure_ratio:
+                kind = behaviour.rng.choice(RANDOM_FAILURES)
         if kind.startswith("slow:"):
             await asyncio.sleep(float(kind.split(":")[1]))
         elif kind.startswith("429:"):

@@ -17,6 +17,8 @@ from starlette.routing import Route
 
 from exporter.relay.metrics import CHANNELS
 from exporter.relay.payload import PayloadError, parse_payload
+from exporter.relay.queue import QueueFullError, QueueInUseError
+from exporter.relay.schema import SchemaError
 from exporter.relay.service import RelayService
 
 log = logging.getLogger(__name__)
@@ -47,20 +49,32 @@ def create_app(service: RelayService) -> Starlette:
         if channel not in service.channels:
             return reject(channel, "not_configured", 404, f"channel {channel} is not configured in relay")
         try:
-            body = await _read_limited(request, config.max_body_bytes)
+            async with asyncio.timeout(config.request_read_timeout_seconds):
+                body = await _read_limited(request, config.max_body_bytes)
         except _BodyTooLarge:
             return reject(
                 channel, "too_large", 413, f"body larger than max_body_bytes={config.max_body_bytes}"
             )
+        except TimeoutError:
+            limit = config.request_read_timeout_seconds
+            return reject(channel, "read_timeout", 408, f"body not received within {limit}s")
         try:
             payload = parse_payload(body)
         except PayloadError as exc:
             return reject(channel, "invalid_payload", 400, str(exc))
         try:
             result = await service.accept(channel, payload)
+        except QueueFullError as exc:
+            log.error("refused %s webhook for group %s: %s", channel, payload.groupKey, exc)
+            return reject(channel, "queue_full", 503, f"{exc}; retry later")
         except sqlite3.Error as exc:
             log.error("could not persist %s webhook for group %s: %s", channel, payload.groupKey, exc)
             return reject(channel, "persist_failed", 503, "could not persist the webhook; retry later")
+        except Exception:
+            # A payload valid by the schema that still breaks rendering is a bug to fix, not a reason to
+            # answer 5xx (Alertmanager would retry it forever): refuse it, count it, keep the traceback.
+            log.exception("could not render %s webhook for group %s", channel, payload.groupKey)
+            return reject(channel, "unrenderable", 422, "the relay could not render this payload")
         if result.duplicate:
             metrics.webhooks_duplicate.labels(channel).inc()
             return JSONResponse({"status": "duplicate", "messages": 0})
@@ -81,7 +95,11 @@ def create_app(service: RelayService) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await service.start()
+        try:
+            await service.start()
+        except (QueueInUseError, SchemaError) as exc:
+            log.error("cannot start: %s", exc)
+            raise
         try:
             yield
         finally:

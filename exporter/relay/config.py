@@ -29,7 +29,10 @@ class RetryConfig(_Strict):
     initial_backoff_seconds: float = Field(default=1.0, gt=0)
     max_backoff_seconds: float = Field(default=30.0, gt=0)
     max_retry_after_seconds: float = Field(
-        default=300.0, gt=0, description="Longest platform-requested wait honoured inside a round."
+        default=300.0,
+        gt=0,
+        description="Cap on a platform-requested pause (429 retry_after) of the channel; a longer request "
+        "is honoured only up to this, so one answer cannot silence a channel.",
     )
     hold_seconds: float = Field(
         default=60.0, gt=0, description="Pause before the next round once a round's attempts are spent."
@@ -107,6 +110,19 @@ class RelayConfig(_Strict):
         "redelivery and is not sent again. Keep Alertmanager's repeat_interval longer than this.",
     )
     retry: RetryConfig = RetryConfig()
+    late_after_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="A message sent more than this long after its webhook was accepted is marked LATE.",
+    )
+    max_queue_messages: int = Field(
+        default=10_000,
+        ge=1,
+        description="Waiting messages per channel; beyond this a webhook is answered 503 (queue_full).",
+    )
+    request_read_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A webhook body not received within this gets 408."
+    )
     telegram: TelegramConfig | None = None
     discord: DiscordConfig | None = None
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_any
@@ -13,6 +16,7 @@ from tenacity.stop import stop_base
 
 from exporter.relay.config import RetryConfig
 from exporter.relay.errors import DeliveryError
+from exporter.relay.late import mark_late
 from exporter.relay.metrics import RelayMetrics
 from exporter.relay.pacing import Pacer
 from exporter.relay.queue import DurableQueue, QueuedMessage
@@ -25,6 +29,13 @@ class Sender(Protocol):
     async def send(self, body: dict[str, Any]) -> None: ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    state: str
+    message_id: int
+    write: Callable[[], None]
 
 
 class ShutdownRequested(Exception):
@@ -41,7 +52,12 @@ class DeliveryWorker:
         retry: RetryConfig,
         metrics: RelayMetrics,
         clock: Callable[[], float] = time.time,
+        late_after_seconds: float = float("inf"),
+        monotonic: Callable[[], float] = time.monotonic,
+        speed: float = 1.0,
     ) -> None:
+        """`clock` and `monotonic` may run `speed` times faster than real time (fault tests fast-forward
+        hours of outage that way); every wait is then shortened by the same factor."""
         self.channel = channel
         self._queue = queue
         self._sender = sender
@@ -49,8 +65,12 @@ class DeliveryWorker:
         self._retry = retry
         self._metrics = metrics
         self._clock = clock
+        self._monotonic = monotonic
+        self._speed = speed
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._late_after = late_after_seconds
+        self._unrecorded: _Outcome | None = None
 
     def wake(self) -> None:
         """Called after an enqueue, so a new message does not wait for the idle poll."""
@@ -64,13 +84,19 @@ class DeliveryWorker:
         while not self._stopping.is_set():
             self._wakeup.clear()  # before reading the queue, so an enqueue that follows is never missed
             try:
-                message = await asyncio.to_thread(self._queue.head, self.channel)
-                if message is None:
-                    await self._sleep(IDLE_POLL_SECONDS, wake_on_enqueue=True)
-                elif message.next_attempt_at > self._clock():
-                    await self._sleep(message.next_attempt_at - self._clock(), wake_on_enqueue=False)
-                else:
-                    await self._deliver(message)
+                if self._unrecorded is not None:
+                    await self._sleep(self._retry.hold_seconds, wake_on_enqueue=False)
+                    await self._record(self._unrecorded)
+                    continue
+                now = self._clock()
+                upcoming = await asyncio.to_thread(self._queue.next_due, self.channel, now)
+                if upcoming.message is not None:
+                    await self._deliver(upcoming.message)
+                    continue
+                wait = IDLE_POLL_SECONDS
+                if upcoming.due_at is not None:
+                    wait = min(wait, max(0.0, upcoming.due_at - now))
+                await self._sleep(wait, wake_on_enqueue=True)  # a new message may be due before then
             except ShutdownRequested:
                 break
             except Exception:
@@ -85,6 +111,9 @@ class DeliveryWorker:
 
     async def _deliver(self, message: QueuedMessage) -> None:
         attempts = 0
+        age = self._clock() - message.received_at
+        late = age > self._late_after
+        body = mark_late(self.channel, message.body, age) if late else message.body
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_any(
@@ -98,15 +127,23 @@ class DeliveryWorker:
             ):
                 with attempt:
                     attempts += 1
-                    await self._send_paced(message)
+                    await self._send_paced(body)
         except DeliveryError as exc:
             if exc.permanent:
                 log.error("%s message %d refused, set aside: %s", self.channel, message.id, exc)
-                await asyncio.to_thread(
-                    self._queue.mark_rejected, message.id, self._clock(), str(exc), attempts
+                self._metrics.messages_set_aside.labels(self.channel).inc()
+                await self._record(
+                    _Outcome(
+                        "rejected",
+                        message.id,
+                        partial(self._queue.mark_rejected, message.id, self._clock(), str(exc), attempts),
+                    )
                 )
             else:
-                hold = max(self._retry.hold_seconds, exc.retry_after or 0.0)
+                # Failures that outlast a round (platform down, bad token) are the channel's, not the
+                # message's: the whole channel rests for hold_seconds instead of trying message after message.
+                hold = self._retry.hold_seconds
+                self._pacer.pause_until(self._monotonic() + hold)
                 log.warning(
                     "%s message %d not delivered after %d attempts (%s); kept, next try in %.0fs",
                     self.channel,
@@ -120,19 +157,54 @@ class DeliveryWorker:
                 )
             return
         now = self._clock()
-        await asyncio.to_thread(self._queue.mark_delivered, message.id, now, attempts)
         self._metrics.notifications.labels(self.channel).inc()
         self._metrics.delivery_latency.labels(self.channel).observe(max(0.0, now - message.received_at))
+        if late:
+            self._metrics.notifications_late.labels(self.channel).inc()
+        await self._record(
+            _Outcome("delivered", message.id, partial(self._queue.mark_delivered, message.id, now, attempts))
+        )
 
-    async def _send_paced(self, message: QueuedMessage) -> None:
-        await self._sleep(self._pacer.delay(time.monotonic()), wake_on_enqueue=False)
-        self._pacer.record(time.monotonic())
+    async def _record(self, outcome: _Outcome) -> None:
+        """Write a send's outcome; until that succeeds the channel sends nothing, so nothing is resent."""
         try:
-            await self._sender.send(message.body)
+            await asyncio.to_thread(outcome.write)
+        except (sqlite3.Error, OSError) as exc:
+            self._metrics.record_failures.labels(self.channel).inc()
+            self._metrics.delivery_stalled.labels(self.channel).set(1)
+            log.error(
+                "%s message %d was %s but that could not be recorded in the queue (%s: %s); "
+                "sending on this channel is stopped until it can be, retrying every %.0fs",
+                self.channel,
+                outcome.message_id,
+                outcome.state,
+                type(exc).__name__,
+                exc,
+                self._retry.hold_seconds,
+            )
+            self._unrecorded = outcome
+            return
+        if self._unrecorded is not None:
+            log.info(
+                "%s message %d recorded as %s; sending resumes",
+                self.channel,
+                outcome.message_id,
+                outcome.state,
+            )
+        self._unrecorded = None
+        self._metrics.delivery_stalled.labels(self.channel).set(0)
+
+    async def _send_paced(self, body: dict[str, Any]) -> None:
+        await self._sleep(self._pacer.delay(self._monotonic()), wake_on_enqueue=False)
+        self._pacer.record(self._monotonic())
+        try:
+            await self._sender.send(body)
         except DeliveryError as exc:
             self._metrics.notifications_failed.labels(self.channel, exc.reason).inc()
             if exc.retry_after is not None:
-                self._pacer.pause_until(time.monotonic() + exc.retry_after)
+                # Capped: one absurd retry_after must not silence the channel.
+                pause = min(exc.retry_after, self._retry.max_retry_after_seconds)
+                self._pacer.pause_until(self._monotonic() + pause)
             raise
 
     def _backoff(self, state: RetryCallState) -> float:
@@ -149,7 +221,7 @@ class DeliveryWorker:
             return
         event = self._wakeup if wake_on_enqueue else self._stopping
         try:
-            await asyncio.wait_for(event.wait(), timeout=seconds)
+            await asyncio.wait_for(event.wait(), timeout=seconds / self._speed)
         except TimeoutError:
             return
         if self._stopping.is_set():
@@ -157,7 +229,7 @@ class DeliveryWorker:
 
 
 class _RetryAfterBeyond(stop_base):
-    """Ends the round when the platform asks for a wait longer than we hold a message in memory for."""
+    """Ends the round when the platform asks for a wait longer than the cap; the message waits a round."""
 
     def __init__(self, limit_seconds: float) -> None:
         self._limit = limit_seconds

@@ -5,14 +5,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from exporter.relay.queue import ChannelBacklog
 
 CHANNELS = ("telegram", "discord")
-REJECT_REASONS = ("unauthorized", "too_large", "invalid_payload", "not_configured", "persist_failed")
+REJECT_REASONS = (
+    "unauthorized",
+    "too_large",
+    "invalid_payload",
+    "not_configured",
+    "read_timeout",
+    "unrenderable",
+    "persist_failed",
+    "queue_full",
+)
 FAILURE_REASONS = ("rate_limited", "timeout", "network", "server_error", "unauthorized", "rejected")
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
@@ -88,12 +97,53 @@ class RelayMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.notifications_late = Counter(
+            "hyperliquid_relay_notifications_late",
+            "Messages sent marked LATE: accepted more than late_after_seconds before the chat API took them.",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.messages_set_aside = Counter(
+            "hyperliquid_relay_messages_set_aside",
+            "Messages the chat API refused outright (400), marked rejected in the queue and not retried.",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.messages_superseded = Counter(
+            "hyperliquid_relay_messages_superseded",
+            "Waiting messages replaced by a newer notification of the same group before they were sent.",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.record_failures = Counter(
+            "hyperliquid_relay_record_failures",
+            "Failures to record a send's outcome in the queue (disk full, I/O error); sending stops until "
+            "it is recorded.",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.delivery_stalled = Gauge(
+            "hyperliquid_relay_delivery_stalled",
+            "1 while the channel sends nothing because a delivered message could not be recorded.",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.queue_limit = Gauge(
+            "hyperliquid_relay_queue_limit_messages",
+            "max_queue_messages: waiting messages per channel beyond which webhooks get 503.",
+            registry=self.registry,
+        )
         self.registry.register(BacklogCollector(backlog, clock))
         for channel in CHANNELS:
             self.webhooks_received.labels(channel)
             self.webhooks_duplicate.labels(channel)
             self.notifications.labels(channel)
             self.delivery_latency.labels(channel)
+            self.notifications_late.labels(channel)
+            self.messages_set_aside.labels(channel)
+            self.messages_superseded.labels(channel)
+            self.record_failures.labels(channel)
+            self.delivery_stalled.labels(channel).set(0)
             for reason in REJECT_REASONS:
                 self.webhooks_rejected.labels(channel, reason)
             for reason in FAILURE_REASONS:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
+from urllib.parse import quote, urlsplit
 
 from exporter.relay.payload import Alert, WebhookPayload
 
@@ -13,6 +14,10 @@ T = TypeVar("T")
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 HIDDEN_LABELS = frozenset({"alertname", "severity"})
+MAX_URL_LENGTH = 2000
+# Kept as they are: reserved and unreserved URL characters, and `%` of existing escapes. Everything else,
+# notably ( ) [ ] < > " ' ` | \\ and non-ASCII, is percent-encoded.
+_URL_SAFE = "-._~:/?#@!$&*+,;=%"
 
 
 @dataclass(frozen=True)
@@ -22,16 +27,39 @@ class Link:
 
 
 def alert_links(alert: Alert, grafana_base_url: str | None) -> list[Link]:
-    links = []
-    runbook = alert.annotations.get("runbook_url", "")
-    if runbook.startswith(("https://", "http://")):
-        links.append(Link("Runbook", runbook))
+    """Links that are well-formed http(s) URLs, made safe for markup; malformed ones are left out."""
+    candidates = [("Runbook", alert.annotations.get("runbook_url", ""))]
     dashboard_path = alert.annotations.get("dashboard_path", "")
     if grafana_base_url and dashboard_path.startswith("/"):
-        links.append(Link("Grafana", grafana_base_url.rstrip("/") + dashboard_path))
-    if alert.generatorURL.startswith(("https://", "http://")):
-        links.append(Link("Prometheus", alert.generatorURL))
+        candidates.append(("Grafana", grafana_base_url.rstrip("/") + dashboard_path))
+    candidates.append(("Prometheus", alert.generatorURL))
+    links = []
+    for title, raw in candidates:
+        url = safe_url(raw)
+        if url is not None:
+            links.append(Link(title, url))
     return links
+
+
+def safe_url(raw: str) -> str | None:
+    """An absolute http(s) URL with a host, every character that could end a Markdown or HTML link
+    percent-encoded; None for anything else (a platform refuses a whole message over one bad URL)."""
+    if not raw or len(raw) > MAX_URL_LENGTH or any(char.isspace() or ord(char) < 32 for char in raw):
+        return None
+    try:
+        parts = urlsplit(raw)
+        port = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
+        return None
+    if parts.username is not None or parts.password is not None:
+        return None
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return quote(raw, safe=_URL_SAFE)
 
 
 def ordered_alerts(payload: WebhookPayload) -> list[Alert]:
@@ -75,13 +103,21 @@ def status_line(alert: Alert) -> str:
     severity = alert.labels.get("severity", "unknown")
     if alert.status == "resolved":
         return f"resolved after {_duration(alert.startsAt, alert.endsAt)}"
-    return f"{severity}, since {alert.startsAt.strftime('%Y-%m-%d %H:%M:%S UTC')}"
+    return f"{severity}, since {alert.startsAt.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')}"
 
 
 def _duration(start: datetime, end: datetime) -> str:
-    seconds = max(0, int((end - start).total_seconds()))
+    return duration_text((end - start).total_seconds())
+
+
+def duration_text(total_seconds: float) -> str:
+    """`2d03h`, `1h05m`, `4m10s` or `7s`."""
+    seconds = max(0, int(total_seconds))
+    days, seconds = divmod(seconds, 86400)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours:02d}h"
     if hours:
         return f"{hours}h{minutes:02d}m"
     if minutes:

@@ -1,13 +1,19 @@
 """Durable SQLite queue of rendered chat messages.
 
 A webhook is accepted only once its messages are committed here (WAL, synchronous=FULL), so a crash after
-the 2xx loses nothing. Messages of a channel leave strictly in arrival order. Delivered and rejected rows are
-kept for a while (for dedup and inspection), then pruned.
+the 2xx loses nothing. Within a group a channel's messages leave in arrival order; across groups the next
+message that is due goes first, so one message waiting for a retry never holds up the others. A newer
+notification of a group supersedes the group's messages that are still waiting. Delivered, rejected and
+superseded rows are kept for a while (for dedup and inspection), then pruned.
+
+One process owns a queue file: an exclusive lock on `<queue>.lock` is taken on open.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -15,29 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS notifications (
-    id INTEGER PRIMARY KEY,
-    channel TEXT NOT NULL,
-    group_key TEXT NOT NULL,
-    dedup_key TEXT NOT NULL,
-    received_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS notifications_by_group ON notifications (channel, group_key, id);
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY,
-    notification_id INTEGER NOT NULL REFERENCES notifications (id),
-    channel TEXT NOT NULL,
-    body TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'rejected')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL,
-    received_at REAL NOT NULL,
-    finished_at REAL,
-    last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS messages_by_state ON messages (channel, state, id);
-"""
+from exporter.relay.schema import migrate
+
+FINISHED_STATES = ("delivered", "rejected", "superseded")
+
+
+class QueueInUseError(RuntimeError):
+    """Another process holds the queue file; two senders on one queue would post duplicates."""
+
+
+class QueueFullError(RuntimeError):
+    """The channel already holds `max_pending` waiting messages."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +48,7 @@ class QueuedMessage:
 class EnqueueResult:
     duplicate: bool
     message_ids: tuple[int, ...]
+    superseded: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,20 +57,43 @@ class ChannelBacklog:
     oldest_received_at: float | None
 
 
+@dataclass(frozen=True)
+class NextMessage:
+    """The message to send now, or when the earliest waiting one becomes due (both None: queue empty)."""
+
+    message: QueuedMessage | None
+    due_at: float | None
+
+
+_COLUMNS = "id, channel, body, attempts, next_attempt_at, received_at"
+# A message is its group's head when no older message of the same group and channel is still waiting.
+_GROUP_HEAD = (
+    "channel = ? AND state = 'pending' AND NOT EXISTS (SELECT 1 FROM messages AS older "
+    "WHERE older.channel = messages.channel AND older.group_key = messages.group_key "
+    "AND older.state = 'pending' AND older.id < messages.id)"
+)
+
+
 class DurableQueue:
     """Thread-safe: every call takes one lock, so it can be driven from `asyncio.to_thread`."""
 
     def __init__(self, path: str | Path, busy_timeout_ms: int = 2000) -> None:
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        self._db.executescript(_SCHEMA)
+        self._lock_file = _claim(Path(path))
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            migrate(self._db, str(path))
+        except BaseException:
+            self._lock_file.close()
+            raise
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._lock_file.close()
 
     def enqueue(
         self,
@@ -85,8 +103,13 @@ class DurableQueue:
         bodies: Sequence[dict[str, Any]],
         now: float,
         dedup_window_seconds: float,
+        max_pending: int | None = None,
     ) -> EnqueueResult:
-        """Store the messages of one webhook, unless it repeats the group's last accepted webhook."""
+        """Store the messages of one webhook, unless it repeats the group's last accepted webhook.
+
+        Messages of the group still waiting are superseded: the newer notification carries the group's state.
+        Raises QueueFullError when the channel would hold more than `max_pending` waiting messages.
+        """
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -104,41 +127,61 @@ class DurableQueue:
                     (channel, group_key, dedup_key, now),
                 )
                 notification_id = cursor.lastrowid
+                superseded = self._db.execute(
+                    "UPDATE messages SET state = 'superseded', finished_at = ?, last_error = ? "
+                    "WHERE channel = ? AND group_key = ? AND state = 'pending'",
+                    (now, f"superseded by notification {notification_id}", channel, group_key),
+                ).rowcount
+                if max_pending is not None:
+                    (pending,) = self._db.execute(
+                        "SELECT COUNT(*) FROM messages WHERE channel = ? AND state = 'pending'", (channel,)
+                    ).fetchone()
+                    if pending + len(bodies) > max_pending:
+                        raise QueueFullError(
+                            f"{channel} queue holds {pending} waiting messages; max_queue_messages is "
+                            f"{max_pending}"
+                        )
                 ids = []
                 for body in bodies:
                     cursor = self._db.execute(
-                        "INSERT INTO messages"
-                        " (notification_id, channel, body, state, next_attempt_at, received_at)"
-                        " VALUES (?, ?, ?, 'pending', ?, ?)",
-                        (notification_id, channel, json.dumps(body, ensure_ascii=False), now, now),
+                        "INSERT INTO messages (notification_id, channel, group_key, body, state,"
+                        " next_attempt_at, received_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                        (notification_id, channel, group_key, json.dumps(body, ensure_ascii=False), now, now),
                     )
                     ids.append(int(cursor.lastrowid or 0))
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
-        return EnqueueResult(duplicate=False, message_ids=tuple(ids))
+        return EnqueueResult(duplicate=False, message_ids=tuple(ids), superseded=int(superseded))
 
     def head(self, channel: str) -> QueuedMessage | None:
-        """The oldest pending message of the channel, due or not (delivery is first in, first out)."""
+        """The oldest waiting message of the channel, due or not (for inspection and tests)."""
         with self._lock:
             row = self._db.execute(
-                "SELECT id, channel, body, attempts, next_attempt_at, received_at FROM messages "
-                "WHERE channel = ? AND state = 'pending' ORDER BY id LIMIT 1",
+                f"SELECT {_COLUMNS} FROM messages WHERE channel = ? AND state = 'pending' "
+                "ORDER BY id LIMIT 1",
                 (channel,),
             ).fetchone()
-        if row is None:
-            return None
-        return QueuedMessage(
-            id=row[0],
-            channel=row[1],
-            body=json.loads(row[2]),
-            attempts=row[3],
-            next_attempt_at=row[4],
-            received_at=row[5],
-        )
+        return _message(row) if row is not None else None
+
+    def next_due(self, channel: str, now: float) -> NextMessage:
+        """The oldest group head that is due at `now`; otherwise when the earliest group head falls due."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE {_GROUP_HEAD} AND next_attempt_at <= ? "
+                "ORDER BY id LIMIT 1",
+                (channel, now),
+            ).fetchone()
+            if row is not None:
+                return NextMessage(_message(row), None)
+            (due_at,) = self._db.execute(
+                f"SELECT MIN(next_attempt_at) FROM messages WHERE {_GROUP_HEAD}", (channel,)
+            ).fetchone()
+        return NextMessage(None, due_at)
 
     def mark_delivered(self, message_id: int, now: float, attempts: int = 1) -> None:
+        # A message superseded while its send was in flight was delivered all the same.
         self._finish(message_id, "delivered", now, None, attempts)
 
     def mark_rejected(self, message_id: int, now: float, error: str, attempts: int = 1) -> None:
@@ -150,6 +193,19 @@ class DurableQueue:
                 "UPDATE messages SET attempts = attempts + ?, next_attempt_at = ?, last_error = ? "
                 "WHERE id = ? AND state = 'pending'",
                 (attempts, next_attempt_at, error, message_id),
+            )
+
+    def limit_waits(self, latest: float) -> int:
+        """Bring every waiting message due later than `latest` forward to it.
+
+        Files written before waits were capped can hold a platform's `retry_after=1e9` in a message.
+        """
+        with self._lock:
+            return int(
+                self._db.execute(
+                    "UPDATE messages SET next_attempt_at = ? WHERE state = 'pending' AND next_attempt_at > ?",
+                    (latest, latest),
+                ).rowcount
             )
 
     def backlog(self) -> dict[str, ChannelBacklog]:
@@ -185,14 +241,63 @@ class DurableQueue:
                 )
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
         return int(removed)
 
-    def _finish(self, message_id: int, state: str, now: float, error: str | None, attempts: int) -> None:
+    def _rollback(self) -> None:
+        # SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR); a second ROLLBACK would
+        # raise "no transaction is active" and hide the real cause.
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    def _finish(
+        self,
+        message_id: int,
+        state: str,
+        now: float,
+        error: str | None,
+        attempts: int,
+    ) -> None:
+        """Record what the platform did with a message sent, also if it was superseded meanwhile."""
         with self._lock:
             self._db.execute(
                 "UPDATE messages SET state = ?, attempts = attempts + ?, finished_at = ?, last_error = ? "
-                "WHERE id = ? AND state = 'pending'",
+                "WHERE id = ? AND state IN ('pending', 'superseded')",
                 (state, attempts, now, error, message_id),
             )
+
+
+def _message(row: tuple[Any, ...]) -> QueuedMessage:
+    return QueuedMessage(
+        id=row[0],
+        channel=row[1],
+        body=json.loads(row[2]),
+        attempts=row[3],
+        next_attempt_at=row[4],
+        received_at=row[5],
+    )
+
+
+def _claim(path: Path) -> Any:
+    """Exclusive, non-blocking lock on `<path>.lock`, released when the file is closed or the process dies.
+
+    A separate file: opening and closing the database file itself would drop SQLite's own POSIX locks.
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    handle = lock_path.open("a+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise QueueInUseError(
+            f"queue {path} is in use by another relay process (pid {holder}, lock {lock_path}); "
+            "run exactly one relay per queue file (README: Scaling and high availability)"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle

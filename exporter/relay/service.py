@@ -27,9 +27,18 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 class RelayService:
-    def __init__(self, config: RelayConfig, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: RelayConfig,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        speed: float = 1.0,
+    ) -> None:
+        """`clock`, `monotonic` and `speed`: see DeliveryWorker (tests fast-forward time with them)."""
         self.config = config
         self._clock = clock
+        self._monotonic = monotonic
+        self._speed = speed
         self._queue: DurableQueue | None = None
         self._workers: dict[str, DeliveryWorker] = {}
         self._senders: list[Sender] = []
@@ -47,6 +56,11 @@ class RelayService:
         queue = await asyncio.to_thread(DurableQueue, self.config.queue_path)
         self._queue = queue
         await asyncio.to_thread(queue.prune, self._clock() - RETENTION_SECONDS)
+        retry = self.config.retry
+        await asyncio.to_thread(
+            queue.limit_waits, self._clock() + max(retry.hold_seconds, retry.max_retry_after_seconds)
+        )
+        self.metrics.queue_limit.set(self.config.max_queue_messages)
         timeout = self.config.retry.request_timeout_seconds
         if self.config.telegram is not None:
             telegram = TelegramSender(self.config.telegram, timeout)
@@ -78,7 +92,10 @@ class RelayService:
             await asyncio.to_thread(self._queue.close)
 
     async def accept(self, channel: str, payload: WebhookPayload) -> EnqueueResult:
-        """Render and persist one webhook; raises sqlite3.Error when it cannot be stored."""
+        """Render and persist one webhook.
+
+        Raises sqlite3.Error when it cannot be stored and QueueFullError when the channel's queue is full.
+        """
         queue = self._require_queue()
         base_url = str(self.config.grafana_base_url) if self.config.grafana_base_url else None
         bodies: list[dict[str, Any]]
@@ -98,7 +115,10 @@ class RelayService:
             bodies,
             self._clock(),
             self.config.dedup_window_seconds,
+            self.config.max_queue_messages,
         )
+        if result.superseded:
+            self.metrics.messages_superseded.labels(channel).inc(result.superseded)
         if not result.duplicate:
             self._workers[channel].wake()
         return result
@@ -112,6 +132,9 @@ class RelayService:
             self.config.retry,
             self.metrics,
             clock=self._clock,
+            late_after_seconds=self.config.late_after_seconds,
+            monotonic=self._monotonic,
+            speed=self._speed,
         )
         self._senders.append(sender)
         self._workers[channel] = worker

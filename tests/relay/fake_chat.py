@@ -13,6 +13,7 @@ import collections
 import html.parser
 import json
 import math
+import random
 import re
 import threading
 import time
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -46,6 +47,9 @@ TELEGRAM_LIMITS = (Window(1, 1.0), Window(20, 60.0))
 DISCORD_LIMITS = (Window(5, 2.0), Window(30, 60.0))
 
 
+RANDOM_FAILURES = ("502", "500", "429:1", "slow:2")
+
+
 @dataclass
 class Delivered:
     platform: str
@@ -66,6 +70,9 @@ class Behaviour:
     delay_seconds: float = 0.0  # added to every answer
     script: collections.deque[str] = field(default_factory=collections.deque)  # one-off answers, in order
     discord_429_via_header: bool = True
+    # Share of requests answered with a random failure (5xx page, 429, a 2 s stall): the soak benchmark.
+    random_failure_ratio: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(18))
 
 
 class _HTMLChecker(html.parser.HTMLParser):
@@ -112,6 +119,8 @@ def check_discord_message(payload: dict[str, Any]) -> str | None:
         return "more than 10 embeds"
     total = 0
     for embed in embeds:
+        if embed.get("url") is not None and not _well_formed_url(str(embed["url"])):
+            return "embeds.url: Not a well formed URL."
         title, description = embed.get("title") or "", embed.get("description") or ""
         fields = embed.get("fields") or []
         if len(title) > 256 or len(description) > 4096 or len(fields) > 25:
@@ -125,6 +134,16 @@ def check_discord_message(payload: dict[str, Any]) -> str | None:
     if not embeds and not payload.get("content"):
         return "Cannot send an empty message"
     return None
+
+
+def _well_formed_url(url: str) -> bool:
+    """Discord refuses a whole message when an embed's url is not an absolute http(s) URL."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
 
 
 class FakeChatAPI:
@@ -251,6 +270,8 @@ class FakeChatAPI:
             await asyncio.sleep(behaviour.delay_seconds)
         with self._lock:
             kind = behaviour.script.popleft() if behaviour.script else ""
+            if not kind and behaviour.rng.random() < behaviour.random_failure_ratio:
+                kind = behaviour.rng.choice(RANDOM_FAILURES)
         if kind.startswith("slow:"):
             await asyncio.sleep(float(kind.split(":")[1]))
         elif kind.startswith("429:"):

@@ -83,9 +83,13 @@ def relay_config(api_url: str, queue_path: str, **overrides: Any) -> RelayConfig
 
 
 @asynccontextmanager
-async def running_relay(config: RelayConfig) -> AsyncIterator[tuple[RelayService, httpx.AsyncClient]]:
-    """The relay app with its workers running in this event loop, reached through ASGI (no socket)."""
-    service = RelayService(config)
+async def running_relay(
+    config: RelayConfig, **service_options: Any
+) -> AsyncIterator[tuple[RelayService, httpx.AsyncClient]]:
+    """The relay app with its workers running in this event loop, reached through ASGI (no socket).
+
+    `service_options` go to RelayService (clock, monotonic, speed: fast-forwarded time)."""
+    service = RelayService(config, **service_options)
     app = create_app(service)
     await service.start()
     try:

@@ -193,8 +193,9 @@ async def test_chat_api_down_for_a_while_loses_nothing(fake: FakeChatAPI, tmp_pa
             )
             == 0
         )
-    for texts in (telegram, discord):  # every message once, in the order the webhooks arrived
-        assert [re.search(r"alert ([0-9a-f]{16})", text).group(1) for text in texts] == fingerprints  # type: ignore[union-attr]
+    for texts in (telegram, discord):  # every message once; groups are independent, so order may vary
+        seen = [re.search(r"alert ([0-9a-f]{16})", text).group(1) for text in texts]  # type: ignore[union-attr]
+        assert sorted(seen) == fingerprints
 
 
 async def test_pacing_keeps_under_the_enforced_limits(fake: FakeChatAPI, tmp_path: Path) -> None:
@@ -204,12 +205,10 @@ async def test_pacing_keeps_under_the_enforced_limits(fake: FakeChatAPI, tmp_pat
     config = relay_config(
         fake.url,
         str(tmp_path / "q.sqlite3"),
-        # Paced slightly slower than the fake enforces: loopback jitter in a busy test process is larger than
-        # the pacer's 5% margin at these short periods.
-        telegram={
-            "pacing": [{"messages": 1, "period_seconds": 0.25}, {"messages": 4, "period_seconds": 1.7}]
-        },
-        discord={"pacing": [{"messages": 2, "period_seconds": 0.6}]},
+        # Paced slower than the fake enforces: loopback jitter on a shared, busy machine (tens of ms) is
+        # larger than the pacer's 5% margin at these short periods.
+        telegram={"pacing": [{"messages": 1, "period_seconds": 0.4}, {"messages": 4, "period_seconds": 2.0}]},
+        discord={"pacing": [{"messages": 2, "period_seconds": 1.0}]},
     )
     async with running_relay(config) as (_, client):
         for index in range(8):
@@ -219,7 +218,7 @@ async def test_pacing_keeps_under_the_enforced_limits(fake: FakeChatAPI, tmp_pat
                 )
         await fake.until("telegram", 8)
         await fake.until("discord", 8)
-    assert fake.responses["429"] == 0
+    assert fake.responses["429"] == 0, dict(fake.answers)
 
 
 async def test_answers_slower_than_the_timeout_are_retried(fake: FakeChatAPI, tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ DESIGN_ALERTS = {
     "HyperliquidAccountNearLiquidation",
 }
 SEVERITIES = {"critical", "warning", "info"}
-COLLECTORS = {"market", "prices", "vaults", "accounts", "fills", "exporter", "relay"}
+COLLECTORS = {"market", "prices", "vaults", "accounts", "fills", "exporter", "relay", "alertmanager"}
 DASHBOARD_UIDS = {"hl-overview", "hl-hlp", "hl-markets", "hl-liquidations", "hl-health"}
 RISK_DOMAINS = {"oracle", "market", "liquidation", "vault"}
 # Always firing by design: there is no input under which it may be silent.

@@ -74,9 +74,20 @@ RELAY_METRICS = frozenset(
         "hyperliquid_relay_queue_depth",
         "hyperliquid_relay_queue_oldest_age_seconds",
         "hyperliquid_relay_webhooks_duplicate_total",
+        "hyperliquid_relay_notifications_late_total",
+        "hyperliquid_relay_messages_set_aside_total",
+        "hyperliquid_relay_messages_superseded_total",
+        "hyperliquid_relay_record_failures_total",
+        "hyperliquid_relay_delivery_stalled",
+        "hyperliquid_relay_queue_limit_messages",
     }
 )
 RELAY_HISTOGRAMS = frozenset({"hyperliquid_relay_delivery_latency_seconds"})
+
+# Alertmanager's own series that rules/hyperliquid-alerting.rules.yml reads (job alertmanager).
+ALERTMANAGER_METRICS = frozenset(
+    {"alertmanager_notifications_total", "alertmanager_notifications_failed_total"}
+)
 
 # Series Prometheus itself writes: scrape health and the state of alerting rules.
 PROMETHEUS_SERIES = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE"})
@@ -90,6 +101,7 @@ def published_metric_names() -> frozenset[str]:
         EXPORTER_METRICS
         | ADDITIONAL_EXPORTER_METRICS
         | RELAY_METRICS
+        | ALERTMANAGER_METRICS
         | frozenset(histogram_series)
         | PROMETHEUS_SERIES
     )

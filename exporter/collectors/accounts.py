@@ -36,6 +36,7 @@ COLLECTOR = "accounts"
 ROLE_HLP = "hlp"
 ROLE_LIQUIDATOR = "hlp_liquidator"
 ROLE_WATCHED = "watched"
+MARGIN_TYPES = frozenset({"cross", "isolated"})
 # After a failed discovery, try again after this long rather than on every poll (it costs 20).
 DISCOVERY_RETRY_SECONDS = 60.0
 
@@ -151,8 +152,9 @@ class AccountFamilies:
         )
         self.liquidation = gauge(
             "hyperliquid_account_position_liquidation_price",
-            "Estimated liquidation price of the position in USD; absent when there is none",
-            position,
+            "Estimated liquidation price of the position in USD; absent when there is none; `margin` is "
+            "cross (the price assumes the account's other prices stay put), isolated or unknown",
+            [*position, "margin"],
         )
 
     def add(self, account: MonitoredAccount, state: AccountState) -> None:
@@ -169,7 +171,9 @@ class AccountFamilies:
             self.notional.add_metric(labels, position.position_value_usd)
             self.pnl.add_metric(labels, position.unrealized_pnl_usd)
             if position.liquidation_price_usd is not None:
-                self.liquidation.add_metric(labels, position.liquidation_price_usd)
+                self.liquidation.add_metric(
+                    [*labels, margin_label(position.leverage_type)], position.liquidation_price_usd
+                )
 
     def families(self) -> list[Metric]:
         return [
@@ -182,6 +186,11 @@ class AccountFamilies:
             self.pnl,
             self.liquidation,
         ]
+
+
+def margin_label(leverage_type: str | None) -> str:
+    """`cross` or `isolated` as the API says; anything else is `unknown`, to keep the label bounded."""
+    return leverage_type if leverage_type in MARGIN_TYPES else "unknown"
 
 
 def help_suffix(config: AccountsCollectorConfig) -> str:

@@ -49,14 +49,16 @@ def address(n: int) -> str:
     return f"0x{n:040x}"
 
 
-def position(coin: str, size: float, mark: float, upnl: float, liquidation: float | None) -> dict[str, Any]:
+def position(
+    coin: str, size: float, mark: float, upnl: float, liquidation: float | None, margin: str = "cross"
+) -> dict[str, Any]:
     return {
         "type": "oneWay",
         "position": {
             "coin": coin,
             "szi": repr(size),
             "entryPx": repr(mark),
-            "leverage": {"type": "cross", "value": 10},
+            "leverage": {"type": margin, "value": 10},
             "liquidationPx": None if liquidation is None else repr(liquidation),
             "marginUsed": repr(abs(size * mark) / 10),
             "maxLeverage": 50,

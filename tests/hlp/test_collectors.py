@@ -103,7 +103,12 @@ async def test_unknown_vault_fails_the_poll_with_a_clear_reason(fake: FakeHyperl
 async def test_hlp_children_roles_and_vanishing_positions(fake: FakeHyperliquid) -> None:
     fake.states[LIQUIDATORS[0]] = clearinghouse(5e6, [position("SOL", -500.0, 150.0, -2000.0, 190.0)])
     fake.states[STRATEGIES[1]] = clearinghouse(
-        1e8, [position("BTC", 2.0, 100_000.0, 500.0, None), position("ETH", -10.0, 4000.0, -30.0, 9000.0)]
+        1e8,
+        [
+            position("BTC", 2.0, 100_000.0, 500.0, None),
+            position("ETH", -10.0, 4000.0, -30.0, 9000.0, margin="isolated"),
+            position("SOL", 5.0, 150.0, 0.0, 100.0, margin="somethingNew"),
+        ],
     )
     config = config_for(fake, {"vaults": {"enabled": False}})
     exporter = build_exporter(config)
@@ -122,16 +127,21 @@ async def test_hlp_children_roles_and_vanishing_positions(fake: FakeHyperliquid)
             value(found, "hyperliquid_account_position_notional_usd", account=STRATEGIES[1], coin="ETH")
             == 40_000
         )
-        assert (
-            value(found, "hyperliquid_account_position_liquidation_price", account=STRATEGIES[1], coin="BTC")
-            is None
-        )
+        liquidation_prices = series(found, "hyperliquid_account_position_liquidation_price")
+        of_strategy = {
+            (labels["coin"], labels["margin"]): price
+            for key, price in liquidation_prices.items()
+            if (labels := dict(key))["account"] == STRATEGIES[1]
+        }
+        # BTC has none (null); the margin type is a bounded label: cross, isolated or unknown
+        assert of_strategy == {("ETH", "isolated"): 9000.0, ("SOL", "unknown"): 100.0}
         assert (
             value(
                 found,
                 "hyperliquid_account_position_liquidation_price",
                 account=LIQUIDATORS[0],
                 coin="SOL",
+                margin="cross",
             )
             == 190
         )
@@ -234,7 +244,12 @@ async def test_watched_accounts_skip_hlp_and_yield_when_budget_is_tight(fake: Fa
         )
         == 1
     )
-    assert value(found, "hyperliquid_account_position_liquidation_price", account=whale, coin="ETH") == 3000
+    assert (
+        value(
+            found, "hyperliquid_account_position_liquidation_price", account=whale, coin="ETH", margin="cross"
+        )
+        == 3000
+    )
 
     # A budget far smaller than the plan: watched accounts stretch, liquidators and HLP do not.
     tight = config_for(fake, {"vaults": {"enabled": False}, "accounts": {"watched": watched}})

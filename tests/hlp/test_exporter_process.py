@@ -94,7 +94,12 @@ def test_exporter_process_shows_hlp_and_passes_promtool(tmp_path: Path) -> None:
         assert value(found, "hyperliquid_exporter_collector_success", collector=collector) == 1
     assert value(found, "hyperliquid_vault_pnl_usd", vault=HLP, window="week") is not None
     assert value(found, "hyperliquid_account_position_size", account=LIQUIDATORS[0], coin="SOL") == 1000.0
-    assert value(found, "hyperliquid_account_position_liquidation_price", account=WHALE, coin="ETH") == 4100
+    assert (
+        value(
+            found, "hyperliquid_account_position_liquidation_price", account=WHALE, coin="ETH", margin="cross"
+        )
+        == 4100
+    )
     assert (
         value(found, "hyperliquid_liquidated_notional_usd_total", coin="SOL", method="backstop") == 67_549.9
     )

@@ -190,9 +190,10 @@ def check_accounts(found: Samples, accounts: dict[str, tuple[float, dict[str, Ho
             assert size[labels] == h.size
             assert notional[labels] == pytest.approx(abs(h.size * h.mark))
             assert upnl[labels] == h.upnl
-            assert liquidation.get(labels) == h.liquidation  # absent when the API says null
+            # absent when the API says null; every position here is cross margin
+            assert liquidation.get((*labels, ("margin", "cross"))) == h.liquidation
             if h.liquidation is not None:
-                with_liquidation_price.add(labels)
+                with_liquidation_price.add((*labels, ("margin", "cross")))
     assert set(liquidation) == with_liquidation_price
 
 

@@ -39,11 +39,11 @@ def test_promtool_reports_a_wrong_expectation(tmp_path: Path) -> None:
     """The harness can fail: the same test with one threshold-crossing annotation altered is rejected."""
     source = RULE_TESTS_DIR / "hlp.test.yml"
     text = source.read_text()
-    assert "of -1.2M USD." in text
+    assert "(-1.6M USD)." in text
     assert "../hyperliquid-hlp.rules.yml" in text
     broken = tmp_path / source.name
     broken.write_text(
-        text.replace("of -1.2M USD.", "of -1.1M USD.").replace(
+        text.replace("(-1.6M USD).", "(-1.1M USD).").replace(
             "../hyperliquid-hlp.rules.yml", str(RULES_DIR / "hyperliquid-hlp.rules.yml")
         )
     )

@@ -6,7 +6,7 @@ PROM_BIN := $(CURDIR)/.cache/prometheus/usr/bin
 CONFIG ?= config.yaml
 LISTEN ?= :9762
 
-.PHONY: run test lint typecheck pytest install binaries demo clean
+.PHONY: run test lint typecheck pytest install binaries demo clean generate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ SCENARIO ?= jelly-2025-03-26
 SPEED ?= 1
 demo: install binaries
 	PYTHONPATH=$(CURDIR) $(BIN)/python scripts/demo.py $(SCENARIO) --speed=$(SPEED)
+
+# deploy/kubernetes/generated from rules/, grafana/dashboards/ and config.yaml (tests/mixin checks it is current).
+generate: install
+	$(BIN)/python -m mixin.generate --output-dir .
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

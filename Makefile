@@ -6,7 +6,7 @@ PROM_BIN := $(CURDIR)/.cache/prometheus/usr/bin
 CONFIG ?= config.yaml
 LISTEN ?= :9762
 
-.PHONY: run test lint typecheck pytest install binaries demo clean wheel
+.PHONY: run test lint typecheck pytest install binaries demo clean wheel generate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ wheel: install
 	git rev-parse HEAD > exporter/REVISION
 	$(BIN)/pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir dist .
 	rm -f exporter/REVISION
+
+# deploy/kubernetes/generated from rules/, grafana/dashboards/ and config.yaml (tests/mixin checks it is current).
+generate: install
+	$(BIN)/python -m mixin.generate --output-dir .
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache dist build exporter/REVISION

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
-import uvicorn
 
 from exporter.collectors.context import CollectorContext
 from exporter.collectors.registry import build_pollers
@@ -18,6 +17,10 @@ from exporter.scheduler import Scheduler
 from exporter.self_metrics import render_self_metrics
 from exporter.server import build_app
 from exporter.store import SnapshotStore
+from exporter.web.layer import WebLayer
+
+if TYPE_CHECKING:
+    from exporter.runtime import ExporterRuntime
 
 log = logging.getLogger("exporter")
 
@@ -65,21 +68,24 @@ def build_exporter(config: Config) -> Exporter:
     return Exporter(config, context, Scheduler(pollers, store), store)
 
 
-async def serve(exporter: Exporter, host: str, port: int) -> None:
-    app = build_app(exporter.store, exporter.render_metrics)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False))
+async def serve(runtime: ExporterRuntime, web: WebLayer, listen_address: str, telemetry_path: str) -> None:
+    def render() -> bytes:
+        return runtime.render_metrics() + web.telemetry.render()
+
+    web.add_reload_step(runtime.reload)
+    app = web.wrap(build_app(runtime, render, telemetry_path))
+    exporter = runtime.exporter
     log.info(
-        "listening on %s:%d; %d pollers, planned weight %.0f of %.0f per minute",
-        host,
-        port,
+        "listening on %s (%s, telemetry at %s); %d pollers, planned weight %.0f of %.0f per minute",
+        listen_address,
+        "https" if web.ssl_context else "http",
+        telemetry_path,
         len(exporter.scheduler.pollers),
         exporter.context.budget.planned_total,
         exporter.context.budget.per_minute,
     )
-    polling = asyncio.create_task(exporter.scheduler.run(), name="scheduler")
+    runtime.start()
     try:
-        await server.serve()
+        await web.serve(app, listen_address)
     finally:
-        polling.cancel()
-        await asyncio.gather(polling, return_exceptions=True)
-        await exporter.aclose()
+        await runtime.stop()

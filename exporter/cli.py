@@ -11,8 +11,10 @@ from collections.abc import Sequence
 
 from exporter import __version__
 from exporter.config import ConfigError, load_config
-from exporter.listen import parse_listen_address
+from exporter.listen import split_listen_address
 from exporter.logs import add_logging_flags, setup_logging
+from exporter.web.config import WebConfigError
+from exporter.web.layer import WebLayer, check_telemetry_path
 
 log = logging.getLogger("exporter")
 
@@ -25,6 +27,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--config.file", dest="config_file", default="config.yaml", help="configuration file")
     parser.add_argument(
         "--web.listen-address", dest="listen_address", default=":9762", help="address to serve metrics on"
+    )
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        default="",
+        help="exporter-toolkit web configuration (TLS, basic auth); empty serves plain HTTP",
+    )
+    parser.add_argument(
+        "--web.telemetry-path", dest="telemetry_path", default="/metrics", help="path to serve metrics at"
     )
     parser.add_argument(
         "--config.check", dest="config_check", action="store_true", help="validate the config file and exit"
@@ -46,15 +57,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{args.config_file}: configuration is valid")
         return 0
     try:
-        host, port = parse_listen_address(args.listen_address)
-    except ValueError as exc:
-        print(f"hyperliquid-exporter: --web.listen-address: {exc}", file=sys.stderr)
+        web = WebLayer(args.web_config_file, "hyperliquid_exporter")
+    except WebConfigError as exc:
+        print(f"hyperliquid-exporter: --web.config.file: {exc}", file=sys.stderr)
         return 1
-    from exporter.app import build_exporter, serve  # imported late: --config.check needs none of it
+    for flag, check, value in (
+        ("--web.listen-address", split_listen_address, args.listen_address),
+        ("--web.telemetry-path", check_telemetry_path, args.telemetry_path),
+    ):
+        try:
+            check(value)
+        except ValueError as exc:
+            print(f"hyperliquid-exporter: {flag}: {exc}", file=sys.stderr)
+            return 1
+    # imported late: --config.check needs none of it
+    from exporter.app import build_exporter, serve
+    from exporter.runtime import ExporterRuntime
 
-    exporter = build_exporter(config)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(exporter, host, port))
+    runtime = ExporterRuntime(args.config_file, build_exporter(config))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(runtime, web, args.listen_address, args.telemetry_path))
+    except OSError as exc:
+        print(f"hyperliquid-exporter: cannot listen on {args.listen_address}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -12,10 +13,20 @@ from starlette.routing import Route
 
 from exporter import __version__
 from exporter.exposition import CONTENT_TYPE
-from exporter.store import SnapshotStore
+from exporter.store import PollerHealth
 
 
-def _landing_page(store: SnapshotStore) -> str:
+class StoreView(Protocol):
+    """What the pages read: a SnapshotStore, or the runtime pointing at the current one."""
+
+    @property
+    def health(self) -> dict[str, PollerHealth]: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+
+def _landing_page(store: StoreView, telemetry_path: str) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(h.name)}</td><td>{html.escape(h.collector)}</td><td>{h.interval:g}s</td>"
         f"<td>{'ok' if h.succeeded else ('failing' if h.attempted else 'starting')}</td></tr>"
@@ -24,14 +35,17 @@ def _landing_page(store: SnapshotStore) -> str:
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Hyperliquid Exporter</title></head>"
         f"<body><h1>Hyperliquid Exporter</h1><p>Version {html.escape(__version__)}</p>"
-        "<ul><li><a href='metrics'>Metrics</a></li><li><a href='-/healthy'>Health</a></li>"
+        f"<ul><li><a href='{html.escape(telemetry_path.lstrip('/'))}'>Metrics</a></li>"
+        "<li><a href='-/healthy'>Health</a></li>"
         "<li><a href='-/ready'>Readiness</a></li></ul>"
         "<table border='1' cellpadding='4'><tr><th>poller</th><th>collector</th><th>interval</th>"
         f"<th>state</th></tr>{rows}</table></body></html>"
     )
 
 
-def build_app(store: SnapshotStore, render_metrics: Callable[[], bytes]) -> Starlette:
+def build_app(
+    store: StoreView, render_metrics: Callable[[], bytes], telemetry_path: str = "/metrics"
+) -> Starlette:
     async def metrics(_: Request) -> Response:
         return Response(render_metrics(), media_type=CONTENT_TYPE)
 
@@ -47,12 +61,12 @@ def build_app(store: SnapshotStore, render_metrics: Callable[[], bytes]) -> Star
         )
 
     async def landing(_: Request) -> Response:
-        return HTMLResponse(_landing_page(store))
+        return HTMLResponse(_landing_page(store, telemetry_path))
 
     return Starlette(
         routes=[
             Route("/", landing, methods=["GET"]),
-            Route("/metrics", metrics, methods=["GET"]),
+            Route(telemetry_path, metrics, methods=["GET"]),
             Route("/-/healthy", healthy, methods=["GET", "HEAD"]),
             Route("/-/ready", ready, methods=["GET", "HEAD"]),
         ]

@@ -59,6 +59,18 @@ class SnapshotStore:
             pieces.append(extra)
         return join_pieces(pieces)
 
+    def carry_over(self, previous: SnapshotStore) -> None:
+        """After a reload: keep the state and latest snapshot of pollers that exist in both stores."""
+        for name, health in self.health.items():
+            old = previous.health.get(name)
+            if old is None:
+                continue
+            health.attempted, health.succeeded = old.attempted, old.succeeded
+            health.last_success, health.last_duration = old.last_success, old.last_duration
+            health.failure_kind = old.failure_kind
+            if name in previous._snapshots:
+                self._snapshots[name] = previous._snapshots[name]
+
     @property
     def ready(self) -> bool:
         return all(health.attempted for health in self.health.values())

@@ -7,7 +7,7 @@ import contextlib
 import hmac
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -28,7 +28,11 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def create_app(service: RelayService) -> Starlette:
+def create_app(
+    service: RelayService,
+    telemetry_path: str = "/metrics",
+    extra_metrics: Callable[[], bytes] = lambda: b"",
+) -> Starlette:
     config = service.config
     metrics = service.metrics
 
@@ -82,7 +86,7 @@ def create_app(service: RelayService) -> Starlette:
 
     async def metrics_endpoint(request: Request) -> Response:
         # Off the event loop: the queue gauges query SQLite while collecting.
-        body = await asyncio.to_thread(generate_latest, metrics.registry)
+        body = await asyncio.to_thread(generate_latest, metrics.registry) + extra_metrics()
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     async def healthy(request: Request) -> Response:
@@ -108,7 +112,7 @@ def create_app(service: RelayService) -> Starlette:
     return Starlette(
         routes=[
             Route("/webhook/{channel}", webhook, methods=["POST"]),
-            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route(telemetry_path, metrics_endpoint, methods=["GET"]),
             Route("/-/healthy", healthy, methods=["GET", "HEAD"]),
             Route("/-/ready", ready, methods=["GET", "HEAD"]),
         ],

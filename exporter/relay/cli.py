@@ -10,15 +10,17 @@ import signal
 import sys
 from collections.abc import Sequence
 
-import uvicorn
-
 from exporter import __version__
-from exporter.listen import parse_listen_address
+from exporter.config_loader import ConfigError
+from exporter.listen import split_listen_address
 from exporter.logs import add_logging_flags, setup_logging
 from exporter.relay.app import create_app
 from exporter.relay.config import RelayConfig
 from exporter.relay.redact import install_redaction
 from exporter.relay.service import RelayService
+from exporter.web.config import WebConfigError
+from exporter.web.layer import WebLayer, check_telemetry_path
+from exporter.web.reload import ReloadError, ReloadStep
 
 log = logging.getLogger("exporter.relay")
 PROG = "hyperliquid-alert-relay"
@@ -31,6 +33,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--config.file", dest="config_file", default="config.yaml", help="configuration file")
     parser.add_argument(
         "--web.listen-address", dest="listen_address", default=":9763", help="address to receive webhooks on"
+    )
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        default="",
+        help="exporter-toolkit web configuration (TLS, basic auth except on /webhook/); empty: plain HTTP",
+    )
+    parser.add_argument(
+        "--web.telemetry-path", dest="telemetry_path", default="/metrics", help="path to serve metrics at"
     )
     parser.add_argument(
         "--config.check", dest="config_check", action="store_true", help="validate the config file and exit"
@@ -54,31 +65,54 @@ def load_relay_config(path: str) -> RelayConfig:
     return relay
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from exporter.config import ConfigError
+def relay_reload_step(path: str, running: RelayConfig) -> ReloadStep:
+    """A reload re-reads the web config; the relay section itself (chats, tokens) takes a restart.
 
+    The step still re-validates the file, so an edit waiting for a restart shows as a failed reload
+    (`hyperliquid_relay_config_last_reload_successful` 0) instead of being silently ignored.
+    """
+
+    async def check() -> None:
+        try:
+            current = await asyncio.to_thread(load_relay_config, path)
+        except (ConfigError, ValueError) as exc:
+            raise ReloadError(str(exc)) from exc
+        if current != running:
+            raise ReloadError(f"{path}: the relay section changed; restart the relay to apply it")
+
+    return check
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args.log_level, args.log_format)
     try:
         config = load_relay_config(args.config_file)
-        host, port = parse_listen_address(args.listen_address)
-    except (ConfigError, ValueError) as exc:
+        split_listen_address(args.listen_address)
+        check_telemetry_path(args.telemetry_path)
+        web = WebLayer(args.web_config_file, "hyperliquid_relay")
+    except (ConfigError, ValueError, WebConfigError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
     if args.config_check:
         print(f"{args.config_file}: configuration is valid")
         return 0
     install_redaction(config)
-    app = create_app(RelayService(config))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
-    )
+    app = create_app(RelayService(config), args.telemetry_path, web.telemetry.render)
+    web.add_reload_step(relay_reload_step(args.config_file, config))
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal under the handler that was in place
     # before it started; a no-op handler there makes a clean stop exit 0, like Prometheus' own binaries.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(server.serve())
-    if not server.started:  # startup failed (queue held by another relay, port taken): logged above
+    # The webhook keeps its own bearer token (Alertmanager sends one Authorization header, not two).
+    wrapped = web.wrap(app, auth_exempt_prefixes=("/webhook/",))
+    started = True  # a Ctrl-C before the server reports back is a clean stop
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            started = asyncio.run(web.serve(wrapped, args.listen_address, lifespan="on"))
+    except OSError as exc:
+        print(f"{PROG}: cannot listen on {args.listen_address}: {exc}", file=sys.stderr)
+        return 1
+    if not started:  # startup failed (queue held by another relay): logged above
         return 1
     log.info("relay stopped")
     return 0

@@ -27,6 +27,11 @@ def environment_for(receiver_base_url: str) -> dict[str, str]:
         "HL_WEBHOOK_URL": receiver_base_url + WEBHOOK_PATH,
         "HL_HEARTBEAT_URL": receiver_base_url + HEARTBEAT_PATH,
         "HL_GRAFANA_URL": GRAFANA_URL,
+        "HL_EMAIL_TO": "oncall@example.test",
+        "HL_EMAIL_FROM": "alertmanager@example.test",
+        "HL_SMTP_SMARTHOST": "127.0.0.1:9",
+        "HL_SMTP_USERNAME": "alertmanager",
+        "HL_SMTP_PASSWORD": "smtp-test-password",
     }
 
 

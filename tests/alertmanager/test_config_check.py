@@ -38,7 +38,7 @@ def test_amtool_accepts_rendered_config(rendered_config: Path) -> None:
     result = amtool("check-config", str(rendered_config))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
-    assert "5 receivers" in result.stdout
+    assert "6 receivers" in result.stdout
 
 
 def test_rendered_config_has_no_placeholders_and_carries_the_secrets(rendered_config: Path) -> None:

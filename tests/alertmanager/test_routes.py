@@ -17,9 +17,10 @@ SEVERITIES = ("critical", "warning", "info", "none")
 
 
 def expected_receivers(alertname: str, severity: str) -> list[str]:
-    by_name: dict[str, list[str]] = EXPECTATIONS["receivers_by_alertname"]
+    by_name: dict[str, list[str] | dict[str, list[str]]] = EXPECTATIONS["receivers_by_alertname"]
     if alertname in by_name:
-        return by_name[alertname]
+        named = by_name[alertname]
+        return named if isinstance(named, list) else named.get(severity, named["default"])
     by_severity: dict[str, list[str]] = EXPECTATIONS["receivers_by_severity"]
     return by_severity[severity]
 
@@ -58,7 +59,11 @@ def test_expectations_name_only_known_receivers(config_path: Path) -> None:
         receiver
         for receivers in [
             *EXPECTATIONS["receivers_by_severity"].values(),
-            *EXPECTATIONS["receivers_by_alertname"].values(),
+            *(
+                receivers
+                for named in EXPECTATIONS["receivers_by_alertname"].values()
+                for receivers in (named if isinstance(named, dict) else {"all": named}).values()
+            ),
         ]
         for receiver in receivers
     }

@@ -78,6 +78,8 @@ def _bind_mounts(service: dict[str, Any]) -> dict[str, str]:
 
 
 def _placeholder_value(name: str) -> str:
+    if name.endswith("_SMARTHOST"):
+        return "smtp.example.invalid:587"
     return (
         f"https://{name.lower().replace('_', '-')}.example.invalid/hook"
         if name.endswith("_URL")

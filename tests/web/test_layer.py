@@ -1,0 +1,116 @@
+"""The shared web layer in process: basic auth, gzip, telemetry path, headers, reload, process metrics."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import httpx
+import pytest
+
+from exporter.server import build_app
+from exporter.store import SnapshotStore
+from exporter.web.layer import WebLayer, check_telemetry_path
+from exporter.web.reload import ReloadError
+from tests.web.tls import self_signed, write_web_config
+
+BIG_EXPOSITION = b"".join(b'hyperliquid_mark_price{coin="C%d"} 1.0\n' % i for i in range(2000))
+
+
+def client_for(layer: WebLayer, telemetry_path: str = "/metrics") -> httpx.AsyncClient:
+    def render() -> bytes:
+        return BIG_EXPOSITION + layer.telemetry.render()
+
+    app = layer.wrap(build_app(SnapshotStore(), render, telemetry_path))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://exporter")
+
+
+async def test_basic_auth_guards_every_path(tmp_path: Path) -> None:
+    layer = WebLayer(str(write_web_config(tmp_path / "web.yml", users={"alice": "s3cret"})), "test")
+    async with client_for(layer) as client:
+        for path in ("/metrics", "/", "/-/healthy", "/-/ready"):
+            refused = await client.get(path)
+            assert refused.status_code == 401, path
+            assert refused.headers["www-authenticate"].startswith("Basic")
+        assert (await client.get("/metrics", auth=("alice", "wrong"))).status_code == 401
+        assert (await client.get("/metrics", auth=("mallory", "s3cret"))).status_code == 401
+        assert (await client.post("/-/reload")).status_code == 401
+        for _ in range(2):  # the second answer comes from the verdict cache
+            assert (await client.get("/metrics", auth=("alice", "s3cret"))).status_code == 200
+
+
+async def test_gzip_only_when_asked(tmp_path: Path) -> None:
+    layer = WebLayer("", "test")
+    async with client_for(layer) as client:
+        zipped = await client.get("/metrics", headers={"Accept-Encoding": "gzip"})
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert int(zipped.headers["content-length"]) < len(BIG_EXPOSITION) / 5
+        assert zipped.content.startswith(BIG_EXPOSITION)  # httpx decoded it
+        raw = await client.get("/metrics", headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in raw.headers
+        assert raw.content.startswith(BIG_EXPOSITION)
+    # Decoding by hand, to be sure the body on the wire really is gzip.
+    async with client_for(layer) as client:
+        async with client.stream("GET", "/metrics", headers={"Accept-Encoding": "gzip"}) as streamed:
+            wire = b"".join([chunk async for chunk in streamed.aiter_raw()])
+        assert gzip.decompress(wire).startswith(BIG_EXPOSITION)
+
+
+async def test_telemetry_path_and_process_metrics() -> None:
+    layer = WebLayer("", "hyperliquid_exporter")
+    async with client_for(layer, "/custom/metrics") as client:
+        assert (await client.get("/metrics")).status_code == 404
+        body = (await client.get("/custom/metrics")).text
+        landing = (await client.get("/")).text
+    assert "href='custom/metrics'" in landing
+    for name in (
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_start_time_seconds",
+        "python_info",
+        "python_gc_collections_total",
+        "hyperliquid_exporter_config_last_reload_successful 1.0",
+    ):
+        assert name in body, name
+
+
+@pytest.mark.parametrize("path", ["metrics", "/", "/-/reload", "/a b"])
+def test_bad_telemetry_paths(path: str) -> None:
+    with pytest.raises(ValueError, match=repr(path)):
+        check_telemetry_path(path)
+
+
+async def test_reload_swaps_users_and_keeps_them_on_a_broken_file(tmp_path: Path) -> None:
+    path = write_web_config(tmp_path / "web.yml", users={"alice": "one"})
+    layer = WebLayer(str(path), "test")
+    async with client_for(layer) as client:
+        assert (await client.get("/-/reload", auth=("alice", "one"))).status_code == 405
+        write_web_config(path, users={"bob": "two"})
+        assert (await client.post("/-/reload", auth=("alice", "one"))).status_code == 200
+        assert (await client.get("/metrics", auth=("alice", "one"))).status_code == 401
+        assert (await client.get("/metrics", auth=("bob", "two"))).status_code == 200
+
+        path.write_text("basic_auth_users: {bob: not-a-hash}\n")
+        failed = await client.post("/-/reload", auth=("bob", "two"))
+        assert failed.status_code == 500
+        assert "basic_auth_users.bob: not a bcrypt hash" in failed.text
+        metrics = await client.get("/metrics", auth=("bob", "two"))
+        assert metrics.status_code == 200  # the previous users stay in force
+        assert "test_config_last_reload_successful 0.0" in metrics.text
+
+
+async def test_tls_cannot_be_switched_on_by_a_reload(tmp_path: Path) -> None:
+    path = write_web_config(tmp_path / "web.yml")
+    layer = WebLayer(str(path), "test")
+    write_web_config(path, self_signed(tmp_path))
+    with pytest.raises(ReloadError, match="turning TLS on or off takes a restart"):
+        await layer.reloader.reload()
+    assert layer.ssl_context is None
+
+
+async def test_configured_headers_are_added(tmp_path: Path) -> None:
+    path = tmp_path / "web.yml"
+    path.write_text("http_server_config:\n  headers:\n    X-Frame-Options: deny\n")
+    async with client_for(WebLayer(str(path), "test")) as client:
+        assert (await client.get("/-/healthy")).headers["x-frame-options"] == "deny"

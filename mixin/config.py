@@ -42,10 +42,11 @@ class KubernetesConfig(_Strict):
 class MixinConfig(_Strict):
     exporter_selector: Annotated[str, Field(min_length=1)]
     relay_selector: Annotated[str, Field(min_length=1)]
+    alertmanager_selector: Annotated[str, Field(min_length=1)] = 'job="alertmanager"'
     runbook_url_pattern: Annotated[str, Field(min_length=1)]
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
 
-    @field_validator("exporter_selector", "relay_selector")
+    @field_validator("exporter_selector", "relay_selector", "alertmanager_selector")
     @classmethod
     def _selector(cls, value: str) -> str:
         if not _SELECTOR.match(value):

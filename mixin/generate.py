@@ -33,6 +33,7 @@ CONFIG_FILE = Path("config.yaml")
 # What the shipped files say; the generator replaces exactly these.
 DEFAULT_EXPORTER_SELECTOR = 'job="hyperliquid"'
 DEFAULT_RELAY_SELECTOR = 'job="hyperliquid-relay"'
+DEFAULT_ALERTMANAGER_SELECTOR = 'job="alertmanager"'
 DEFAULT_RUNBOOK = re.compile(
     r"https://github\.com/hyperliquid-exporter/hyperliquid-exporter/blob/main/RUNBOOK\.md#([A-Za-z0-9_-]+)"
 )
@@ -43,6 +44,7 @@ def _selectors(config: MixinConfig) -> dict[str, str]:
     return {
         DEFAULT_EXPORTER_SELECTOR: config.exporter_selector,
         DEFAULT_RELAY_SELECTOR: config.relay_selector,
+        DEFAULT_ALERTMANAGER_SELECTOR: config.alertmanager_selector,
     }
 
 

@@ -14,6 +14,7 @@ import yaml
 from mixin.config import MixinConfig, MixinConfigError, load_mixin_config
 from mixin.generate import (
     DASHBOARDS_DIR,
+    DEFAULT_ALERTMANAGER_SELECTOR,
     DEFAULT_EXPORTER_SELECTOR,
     DEFAULT_RELAY_SELECTOR,
     DEFAULT_RUNBOOK,
@@ -27,6 +28,7 @@ JOB_MATCHER = re.compile(r'\bjob\s*(?:=~|!~|!=|=)\s*"[^"]*"')
 CUSTOM = {
     "exporter_selector": 'job="hl-exporter", namespace="monitoring"',
     "relay_selector": 'job="hl-relay", namespace="monitoring"',
+    "alertmanager_selector": 'job="am", namespace="monitoring"',
     "runbook_url_pattern": "https://runbooks.example.org/hyperliquid/{alertname}.html",
     "kubernetes": {"rule_labels": {"release": "kube-prometheus-stack"}, "dashboard_folder": "Crypto"},
 }
@@ -61,7 +63,11 @@ def test_every_job_matcher_in_rules_and_dashboards_is_a_configurable_selector() 
     """A job matcher the generator does not know would keep the default job name under any config."""
     for name, text in _shipped_texts().items():
         for matcher in JOB_MATCHER.findall(text):
-            assert matcher in (DEFAULT_EXPORTER_SELECTOR, DEFAULT_RELAY_SELECTOR), f"{name}: {matcher}"
+            assert matcher in (
+                DEFAULT_EXPORTER_SELECTOR,
+                DEFAULT_RELAY_SELECTOR,
+                DEFAULT_ALERTMANAGER_SELECTOR,
+            ), f"{name}: {matcher}"
 
 
 def test_every_alert_has_a_runbook_url_the_pattern_rewrites() -> None:
@@ -98,6 +104,7 @@ def test_another_config_puts_its_selectors_and_runbooks_everywhere(custom_output
     dashboards = {p.name: p.read_text() for p in (custom_output / DASHBOARDS_DIR).glob("*.json")}
     for name, text in {**rules, **dashboards}.items():
         assert 'job="hyperliquid' not in text.replace('\\"', '"'), name
+        assert 'job="alertmanager"' not in text, name
         assert "github.com/hyperliquid-exporter" not in text, name
     exporter_rules = yaml.safe_load(rules["hyperliquid-exporter.rules.yml"])["groups"][0]["rules"]
     down = next(r for r in exporter_rules if r.get("alert") == "HyperliquidExporterDown")
@@ -106,6 +113,7 @@ def test_another_config_puts_its_selectors_and_runbooks_everywhere(custom_output
     assert down["annotations"]["runbook_url"] == (
         "https://runbooks.example.org/hyperliquid/HyperliquidExporterDown.html"
     )
+    assert 'job="am", namespace="monitoring"' in rules["hyperliquid-alerting.rules.yml"]
     health = json.loads(dashboards["hl-health.json"])
     exprs = [t["expr"] for p in health["panels"] for t in p.get("targets", [])]
     assert (
@@ -165,7 +173,8 @@ def test_a_wrong_config_is_refused_with_the_key_named(
 def test_shipped_config_is_the_default_selectors() -> None:
     config = load_mixin_config()
     assert isinstance(config, MixinConfig)
-    assert (config.exporter_selector, config.relay_selector) == (
+    assert (config.exporter_selector, config.relay_selector, config.alertmanager_selector) == (
         DEFAULT_EXPORTER_SELECTOR,
         DEFAULT_RELAY_SELECTOR,
+        DEFAULT_ALERTMANAGER_SELECTOR,
     )

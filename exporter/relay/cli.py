@@ -78,8 +78,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve())
-    if not server.started:  # startup failed (queue held by another relay, port taken): logged above
-        return 1
     log.info("relay stopped")
     return 0
 

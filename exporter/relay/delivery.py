@@ -38,6 +38,10 @@ class _Outcome:
     write: Callable[[], None]
 
 
+class _NoLongerPending(Exception):
+    """The message was superseded while it waited for the pacer; it is not sent."""
+
+
 class ShutdownRequested(Exception):
     """Raised out of a wait when the relay is stopping; the message stays queued."""
 
@@ -127,7 +131,10 @@ class DeliveryWorker:
             ):
                 with attempt:
                     attempts += 1
-                    await self._send_paced(body)
+                    await self._send_paced(message.id, body, retry=attempts > 1)
+        except _NoLongerPending:
+            log.debug("%s message %d superseded while it waited its turn; not sent", self.channel, message.id)
+            return
         except DeliveryError as exc:
             if exc.permanent:
                 log.error("%s message %d refused, set aside: %s", self.channel, message.id, exc)
@@ -194,8 +201,13 @@ class DeliveryWorker:
         self._unrecorded = None
         self._metrics.delivery_stalled.labels(self.channel).set(0)
 
-    async def _send_paced(self, body: dict[str, Any]) -> None:
-        await self._sleep(self._pacer.delay(self._monotonic()), wake_on_enqueue=False)
+    async def _send_paced(self, message_id: int, body: dict[str, Any], retry: bool) -> None:
+        delay = self._pacer.delay(self._monotonic())
+        if delay > 0:
+            await self._sleep(delay, wake_on_enqueue=False)
+        # A newer state of the group may have arrived while this one waited its turn or its retry.
+        if (delay > 0 or retry) and not await asyncio.to_thread(self._queue.is_pending, message_id):
+            raise _NoLongerPending
         self._pacer.record(self._monotonic())
         try:
             await self._sender.send(body)

@@ -187,6 +187,11 @@ class DurableQueue:
     def mark_rejected(self, message_id: int, now: float, error: str, attempts: int = 1) -> None:
         self._finish(message_id, "rejected", now, error, attempts)
 
+    def is_pending(self, message_id: int) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT state FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return row is not None and row[0] == "pending"
+
     def defer(self, message_id: int, attempts: int, next_attempt_at: float, error: str) -> None:
         with self._lock:
             self._db.execute(

@@ -132,6 +132,33 @@ def alertmanager_process(config_path: Path, workdir: Path) -> Iterator[str]:
         yield url
 
 
+@contextlib.contextmanager
+def clustered_alertmanager(
+    config_path: Path, workdir: Path, cluster_port: int, peer_ports: list[int], peer_timeout: str = "2s"
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """One Alertmanager of a cluster gossiping on 127.0.0.1 (fast gossip and settle, for tests)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [
+        *alertmanager_command(),
+        f"--config.file={config_path}",
+        f"--storage.path={workdir / 'am-data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        f"--web.external-url={url}",
+        f"--cluster.listen-address=127.0.0.1:{cluster_port}",
+        f"--cluster.advertise-address=127.0.0.1:{cluster_port}",
+        *(f"--cluster.peer=127.0.0.1:{peer}" for peer in peer_ports),
+        f"--cluster.peer-timeout={peer_timeout}",
+        "--cluster.gossip-interval=50ms",
+        "--cluster.pushpull-interval=1s",
+        "--cluster.settle-timeout=3s",
+        "--cluster.reconnect-interval=1s",
+    ]
+    with running(argv, f"{url}/-/ready", workdir / "alertmanager.log") as process:
+        yield process, url
+
+
 def post_alerts(alertmanager_url: str, alerts: list[dict[str, Any]], resolved: bool = False) -> None:
     """Send alerts the way Prometheus does (POST /api/v2/alerts); `resolved` sets endsAt to now."""
     now = datetime.now(UTC)

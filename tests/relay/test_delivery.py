@@ -90,7 +90,8 @@ async def test_discord_429_without_via_and_429_then_400(fake: FakeChatAPI, tmp_p
     """No discord-webhook crash: HTTPException on a 429 without Via, AttributeError on a 429 then 400."""
     fake.behaviour.discord_429_via_header = False
     fake.behaviour.script.extend(["429:0.3", "429:0.2", "400"])
-    body_resolved = fixture_body("am025_webhook_resolved")
+    # Another group: a newer state of the same group would supersede the first message instead.
+    body_resolved = group_payload("other", ["00000000000000ff"], status="resolved")
     async with running_relay(relay_config(fake.url, str(tmp_path / "q.sqlite3"))) as (service, client):
         started = time.monotonic()
         await client.post("/webhook/discord", json=fixture_body("am025_webhook_firing"), headers=AUTH)
@@ -126,7 +127,9 @@ async def test_server_errors_and_slow_answers_are_retried(fake: FakeChatAPI, tmp
     fake.behaviour.script.extend(["500", "slow:0.5", "502"])
     async with running_relay(relay_config(fake.url, str(tmp_path / "q.sqlite3"))) as (_, client):
         await client.post("/webhook/telegram", json=fixture_body("am025_webhook_firing"), headers=AUTH)
-        await client.post("/webhook/telegram", json=fixture_body("am025_webhook_resolved"), headers=AUTH)
+        # Another group: a newer state of the same group would supersede the first message instead.
+        resolved = group_payload("other", ["00000000000000ff"], status="resolved")
+        await client.post("/webhook/telegram", json=resolved, headers=AUTH)
         texts = await fake.until("telegram", 2)
         exposition = (await client.get("/metrics")).text
     assert "FIRING" in texts[0]

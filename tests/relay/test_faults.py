@@ -321,11 +321,36 @@ async def test_a_newer_state_of_a_group_replaces_the_unsent_older_one(
     assert metric_value(exposition, "hyperliquid_relay_messages_superseded_total", channel="telegram") == 1
 
 
+async def test_a_state_superseded_while_it_waits_for_pacing_is_not_sent(
+    fake: FakeChatAPI, tmp_path: Path
+) -> None:
+    """The older state was already taken from the queue, waiting for its pacing slot, when the newer came."""
+    config = relay_config(
+        fake.url, str(tmp_path / "q.db"), telegram={"pacing": [{"messages": 1, "period_seconds": 1.5}]}
+    )
+    async with running_relay(config) as (service, client):
+        await post_groups(client, "telegram", 1, prefix="first")
+        await fake.until("telegram", 1)
+        firing = group_payload("b", ["00000000000000b1"])
+        resolved = group_payload("b", ["00000000000000b1"], status="resolved")
+        await client.post("/webhook/telegram", json=firing, headers=AUTH)
+        await asyncio.sleep(0.3)  # the firing state now waits for its slot, 1.5 s after the first message
+        await client.post("/webhook/telegram", json=resolved, headers=AUTH)
+        await fake.until("telegram", 2)
+        await empty_queue(service)
+        await asyncio.sleep(0.3)
+        superseded = service._require_queue().count("superseded")
+    texts = fake.texts("telegram")
+    assert len(texts) == 2
+    assert "RESOLVED" in texts[1]
+    assert superseded == 1
+
+
 async def test_an_old_message_is_sent_marked_late_never_dropped(fake: FakeChatAPI, tmp_path: Path) -> None:
     """Fault: a three-day-old FIRING message was delivered as if new."""
     offset = {"seconds": 0.0}
     config = relay_config(fake.url, str(tmp_path / "q.db"), late_after_seconds=3600)
-    fake.behaviour.down_until = time.monotonic() + 0.5
+    fake.behaviour.down_until = time.monotonic() + 2.0  # the first round fails whatever the machine's load
     clock = lambda: time.time() + offset["seconds"]  # noqa: E731
     async with running_relay(config, clock=clock) as (_, client):
         await client.post("/webhook/telegram", json=fixture_body("am025_webhook_firing"), headers=AUTH)

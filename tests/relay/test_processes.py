@@ -179,3 +179,16 @@ def test_alertmanager_routes_firing_then_resolved_through_the_relay(
     for secret in SECRETS:  # not even at debug level
         assert secret not in log
         assert metric_value(exposition, "hyperliquid_relay_webhooks_received_total", channel=channel) >= 2
+
+
+def test_a_second_relay_on_the_same_queue_exits_with_a_clear_error(fake: FakeChatAPI, tmp_path: Path) -> None:
+    """Two relays on one queue file (overlapping containers in a deploy) sent 20 webhooks as 35 messages."""
+    config = write_relay_config(tmp_path / "config.yaml", fake.url, tmp_path / "queue.sqlite3")
+    with relay_process(config, tmp_path / "relay-1.log") as (first, _):
+        second = run_cli(
+            f"--config.file={config}", f"--web.listen-address=127.0.0.1:{free_port()}", env=RELAY_ENV
+        )
+        assert second.returncode != 0  # uvicorn's startup failure status, 3
+        output = second.stdout + second.stderr
+        assert f"is in use by another relay process (pid {first.pid}" in output
+        assert "run exactly one relay per queue file" in output

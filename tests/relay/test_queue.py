@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.relay.queue import DurableQueue
+from exporter.relay.queue import DurableQueue, NextMessage, QueueFullError
 
 
 @pytest.fixture
@@ -132,3 +132,52 @@ def test_locked_database_raises_sqlite_error(tmp_path: Path) -> None:
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
+
+
+def test_the_next_due_message_goes_first_not_the_oldest(queue: DurableQueue) -> None:
+    """A message waiting for its next round (or a platform's pause) must not hold up other groups."""
+    queue.enqueue("telegram", "g1", "k1", [{"text": "waits"}], now=0.0, dedup_window_seconds=60)
+    queue.enqueue("telegram", "g2", "k2", [{"text": "due"}], now=1.0, dedup_window_seconds=60)
+    waiting = queue.head("telegram")
+    assert waiting is not None
+    queue.defer(waiting.id, attempts=4, next_attempt_at=1e9, error="rate_limited")
+    upcoming = queue.next_due("telegram", now=2.0)
+    assert upcoming.message is not None
+    assert upcoming.message.body == {"text": "due"}
+    queue.mark_delivered(upcoming.message.id, now=2.0)
+    assert queue.next_due("telegram", now=2.0) == NextMessage(None, 1e9)
+    assert queue.limit_waits(latest=100.0) == 1
+    assert queue.next_due("telegram", now=2.0).due_at == 100.0
+
+
+def test_within_a_group_order_is_kept_even_when_a_later_part_is_due(queue: DurableQueue) -> None:
+    queue.enqueue("telegram", "g", "k", [{"text": "1/2"}, {"text": "2/2"}], now=0.0, dedup_window_seconds=60)
+    first = queue.head("telegram")
+    assert first is not None
+    queue.defer(first.id, attempts=1, next_attempt_at=50.0, error="server_error")
+    assert queue.next_due("telegram", now=10.0) == NextMessage(None, 50.0)
+    due = queue.next_due("telegram", now=50.0).message
+    assert due is not None
+    assert due.body == {"text": "1/2"}
+
+
+def test_a_newer_notification_supersedes_the_waiting_messages_of_its_group(queue: DurableQueue) -> None:
+    queue.enqueue("telegram", "g", "firing", [{"text": "a"}, {"text": "b"}], 0.0, 60)
+    queue.enqueue("telegram", "other", "x", [{"text": "other"}], 0.0, 60)
+    queue.enqueue("discord", "g", "firing", [{"content": "d"}], 0.0, 60)
+    result = queue.enqueue("telegram", "g", "resolved", [{"text": "resolved"}], 1.0, 60)
+    assert result.superseded == 2
+    assert queue.count("superseded") == 2
+    assert {channel: entry.depth for channel, entry in queue.backlog().items()} == {
+        "telegram": 2,
+        "discord": 1,
+    }
+
+
+def test_a_full_channel_refuses_and_keeps_what_it_has(queue: DurableQueue) -> None:
+    queue.enqueue("telegram", "g1", "k1", [{"text": "a"}, {"text": "b"}], 0.0, 60, max_pending=3)
+    with pytest.raises(QueueFullError, match="holds 2 waiting messages; max_queue_messages is 3"):
+        queue.enqueue("telegram", "g2", "k2", [{"text": "c"}, {"text": "d"}], 0.0, 60, max_pending=3)
+    assert queue.backlog()["telegram"].depth == 2
+    # The same group's newer state replaces its waiting messages, so it fits.
+    assert queue.enqueue("telegram", "g1", "k3", [{"text": "e"}], 1.0, 60, max_pending=3).superseded == 2

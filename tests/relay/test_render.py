@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exporter.relay.late import mark_late
 from exporter.relay.payload import WebhookPayload, parse_payload
 from exporter.relay.render_discord import RESOLVED_COLOUR, SEVERITY_COLOURS, embed_size, render_discord
 from exporter.relay.render_telegram import render_telegram, telegram_length
@@ -152,3 +154,47 @@ def test_link_targets_do_not_push_a_group_into_more_messages() -> None:
     [message] = render_telegram(payload_of(body), GRAFANA, 3)
     assert len(message["text"]) > 4096  # raw HTML is long; what Telegram counts is not
     assert check_telegram_html(message["text"]) is None
+
+
+def test_urls_are_encoded_so_no_link_can_be_injected() -> None:
+    body = fixture_body("am025_webhook_firing")
+    body["alerts"][0]["annotations"]["runbook_url"] = 'https://ok.example/a)[x](https://evil.example"t"<b>'
+    payload = payload_of(body)
+    [discord] = render_discord(payload, None, 3)
+    description = discord["embeds"][0]["description"]
+    assert "[Runbook](https://ok.example/a%29%5Bx%5D%28https://evil.example%22t%22%3Cb%3E)" in description
+    [telegram] = render_telegram(payload, None, 3)
+    assert 'href="https://ok.example/a%29%5Bx%5D%28https://evil.example%22t%22%3Cb%3E"' in telegram["text"]
+    assert check_telegram_html(telegram["text"]) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[::1/x",
+        "http://host:99999/",
+        "javascript:alert(1)",
+        "https://",
+        "https://u:p@host/",
+        "//host/x",
+    ],
+)
+def test_malformed_urls_are_left_out(url: str) -> None:
+    body = fixture_body("am025_webhook_firing")
+    body["alerts"][0]["annotations"]["runbook_url"] = url
+    body["alerts"][0]["generatorURL"] = url
+    [discord] = render_discord(payload_of(body), None, 3)
+    assert "url" not in discord["embeds"][0]
+    assert "Runbook" not in discord["embeds"][0]["description"]
+    assert check_discord_message(discord) is None
+
+
+def test_the_late_notice_fits_the_largest_telegram_message() -> None:
+    messages = render_telegram(big_group(60, "d" * 1500), GRAFANA, 3)
+    for message in messages:
+        late = mark_late("telegram", message, 3 * 86400 + 7200)
+        assert late["text"].startswith("<b>⏰ LATE: accepted 3d02h ago")
+        assert check_telegram_html(late["text"]) is None
+        assert telegram_length(late["text"]) <= 4096
+    for message in render_discord(big_group(60, "d" * 1500), GRAFANA, 3):
+        assert check_discord_message(mark_late("discord", message, 4000.0)) is None

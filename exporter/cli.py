@@ -53,9 +53,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"hyperliquid-exporter: {exc}", file=sys.stderr)
         return 1
-    if args.config_check:
-        print(f"{args.config_file}: configuration is valid")
-        return 0
     try:
         web = WebLayer(args.web_config_file, "hyperliquid_exporter")
     except WebConfigError as exc:
@@ -70,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"hyperliquid-exporter: {flag}: {exc}", file=sys.stderr)
             return 1
+    if args.config_check:  # the web config file too: a wrong hash should not wait for the next restart
+        print(f"{args.config_file}: configuration is valid")
+        return 0
     # imported late: --config.check needs none of it
     from exporter.app import build_exporter, serve
     from exporter.runtime import ExporterRuntime

@@ -1,41 +1,77 @@
 #!/usr/bin/env bash
-# Installs Debian bookworm's prometheus, promtool, prometheus-alertmanager, amtool and
-# prometheus-node-exporter (the benchmark's reference point) into .cache/prometheus without
-# running post-install scripts or starting services, plus Alertmanager's default templates at the
-# path Debian's build expects. Idempotent: does nothing when present.
+# Installs Debian's prometheus, promtool, prometheus-alertmanager, amtool and prometheus-node-exporter
+# (the benchmark's reference point) into DIR (default .cache/prometheus) without running post-install
+# scripts or starting services, plus Alertmanager's default templates at the path Debian's build expects.
+#
+# The versions are those of Debian trixie, the newest Debian release: Prometheus 2.53.3 and Alertmanager
+# 0.28.1, exactly the images deploy/docker-compose.yml runs (tests/grafana/test_compose.py checks that the
+# two agree). Trixie's packages are fetched with a private apt configuration under a temporary directory,
+# so the machine's own sources (bookworm on CI) are left alone; Debian's archive keyring verifies them.
+# Idempotent: does nothing when the expected versions are present.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-dest="$root/.cache/prometheus"
+dest="${1:-$root/.cache/prometheus}"
 bin="$dest/usr/bin"
+suite=trixie
+prometheus_version=2.53.3
+alertmanager_version=0.28.1
+packages=(prometheus promtool prometheus-alertmanager prometheus-node-exporter)
 # Debian's Alertmanager reads its built-in templates from this fixed path and refuses to load any
-# configuration without them; the extracted package only has them under .cache/.
+# configuration without them; the extracted package only has them under $dest.
 debian_templates=/usr/share/prometheus/alertmanager
+
 install_templates() {
-  if [[ ! -f "$debian_templates/default.tmpl" ]]; then
-    if ! { mkdir -p "$debian_templates" && cp "$dest/usr/share/prometheus/alertmanager/"*.tmpl "$debian_templates/"; }; then
+  local source="$dest/usr/share/prometheus/alertmanager"
+  if ! cmp -s "$source/default.tmpl" "$debian_templates/default.tmpl" \
+      || ! cmp -s "$source/email.tmpl" "$debian_templates/email.tmpl"; then
+    if ! { mkdir -p "$debian_templates" && cp "$source/"*.tmpl "$debian_templates/"; }; then
       echo "install-prometheus-binaries: cannot write $debian_templates (run as root once)" >&2
       exit 1
     fi
   fi
 }
-if [[ -x "$bin/prometheus" && -x "$bin/promtool" && -x "$bin/prometheus-alertmanager" \
-      && -x "$bin/amtool" && -x "$bin/prometheus-node-exporter" ]]; then
+
+installed_versions_match() {
+  [[ -x "$bin/prometheus" && -x "$bin/promtool" && -x "$bin/prometheus-alertmanager" \
+     && -x "$bin/amtool" && -x "$bin/prometheus-node-exporter" ]] \
+    && "$bin/prometheus" --version 2>&1 | grep -q "version ${prometheus_version}+" \
+    && "$bin/prometheus-alertmanager" --version 2>&1 | grep -q "version ${alertmanager_version}+"
+}
+
+if installed_versions_match; then
   install_templates
   exit 0
 fi
-packages=(prometheus prometheus-alertmanager prometheus-node-exporter)
+
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cd "$work"
-if ! apt-get download "${packages[@]}" >/dev/null 2>&1; then
-  echo "install-prometheus-binaries: package lists missing or stale, running apt-get update" >&2
-  apt-get update -qq
-  apt-get download "${packages[@]}"
-fi
+mkdir -p "$work/sources" "$work/lists/partial" "$work/cache/archives/partial" "$work/debs"
+cat > "$work/sources/$suite.sources" <<SOURCES
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: $suite
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+apt_options=(
+  -o "Dir::Etc::sourcelist=/dev/null" -o "Dir::Etc::sourceparts=$work/sources"
+  -o "Dir::State::lists=$work/lists" -o "Dir::Cache=$work/cache" -o "Debug::NoLocking=1"
+  -o "APT::Sandbox::User=root"
+)
+apt-get "${apt_options[@]}" -qq update
+(cd "$work/debs" && apt-get "${apt_options[@]}" -qq download "${packages[@]}")
+rm -rf "$dest"
 mkdir -p "$dest"
-for deb in ./*.deb; do
+for deb in "$work"/debs/*.deb; do
   dpkg-deb -x "$deb" "$dest"
 done
+if ! installed_versions_match; then
+  echo "install-prometheus-binaries: $suite no longer ships Prometheus $prometheus_version and" \
+    "Alertmanager $alertmanager_version; update the versions here and in deploy/docker-compose.yml" >&2
+  "$bin/prometheus" --version 2>&1 | head -n 1 >&2
+  "$bin/prometheus-alertmanager" --version 2>&1 | head -n 1 >&2
+  exit 1
+fi
 install_templates
 "$bin/prometheus" --version 2>&1 | head -n 1
 "$bin/prometheus-alertmanager" --version 2>&1 | head -n 1

@@ -22,6 +22,9 @@ RELOAD_PATH = "/-/reload"
 RESERVED_PATHS = ("/", "/-/healthy", "/-/ready", RELOAD_PATH)
 # Smaller bodies (health answers, a 401) gain nothing from compression.
 GZIP_MINIMUM_BYTES = 1024
+# Fastest level, as Go exporters use: on a 1.2 MB /metrics it takes about a tenth of level 9's CPU
+# (Starlette's default) for a body 1.4x larger, still 9x smaller than plain (benchmarks/web_layer.py).
+GZIP_LEVEL = 1
 
 
 def check_telemetry_path(path: str) -> str:
@@ -64,7 +67,7 @@ class WebLayer:
 
     def wrap(self, app: ASGIApp, auth_exempt_prefixes: tuple[str, ...] = ()) -> ASGIApp:
         """gzip inside, then the reload endpoint, basic auth, and configured headers outermost."""
-        wrapped: ASGIApp = GZipMiddleware(app, minimum_size=GZIP_MINIMUM_BYTES)
+        wrapped: ASGIApp = GZipMiddleware(app, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
         wrapped = _ReloadEndpoint(wrapped, self.reloader)
         wrapped = BasicAuthMiddleware(wrapped, lambda: self.config, auth_exempt_prefixes)
         return _HeadersMiddleware(wrapped, lambda: self.config)

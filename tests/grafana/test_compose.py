@@ -287,3 +287,25 @@ def test_the_renderer_produces_a_config_amtool_accepts_from_env_example_names(tm
     rendered = (tmp_path / "alertmanager.yml").read_text()
     assert "http://relay:9763/webhook/telegram" in rendered
     assert environment["HL_RELAY_BEARER_TOKEN"] in rendered
+
+
+def _installed_version(name: str) -> str:
+    script = (REPO_ROOT / "scripts" / "install-prometheus-binaries.sh").read_text()
+    match = re.search(rf"^{name}_version=([0-9.]+)$", script, re.MULTILINE)
+    assert match, f"scripts/install-prometheus-binaries.sh sets no {name}_version"
+    return match.group(1)
+
+
+def test_compose_runs_exactly_the_versions_the_tests_run() -> None:
+    """The images' tags, the Debian packages the tests install, and the binaries in use all agree."""
+    prometheus, alertmanager = _installed_version("prometheus"), _installed_version("alertmanager")
+    assert SERVICES["prometheus"]["image"] == f"prom/prometheus:v{prometheus}"
+    assert SERVICES["alertmanager"]["image"] == f"prom/alertmanager:v{alertmanager}"
+    datasources = yaml.safe_load((PROVISIONING_DIR / "datasources" / "prometheus.yaml").read_text())
+    (datasource,) = [d for d in datasources["datasources"] if d["type"] == "prometheus"]
+    assert datasource["jsonData"]["prometheusVersion"] == prometheus
+    for binary, version in (("prometheus", prometheus), ("prometheus-alertmanager", alertmanager)):
+        output = subprocess.run(
+            [find_binary(binary), "--version"], capture_output=True, text=True, check=True
+        ).stdout
+        assert f"version {version}+" in output, f"run scripts/install-prometheus-binaries.sh: {output[:80]}"

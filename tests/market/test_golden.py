@@ -41,6 +41,11 @@ VOLATILE = frozenset(
 )
 
 
+# The shared web layer's families (process and Python runtime metrics, reload outcome): machine- and
+# run-dependent, checked in tests/web; left out of the golden files entirely.
+WEB_LAYER_PREFIXES = ("process_", "python_", "hyperliquid_exporter_config_")
+
+
 def normalise(exposition: str) -> str:
     """Families sorted by name, samples sorted within each, volatile samples dropped.
 
@@ -58,7 +63,11 @@ def normalise(exposition: str) -> str:
             headers[current].append(line)
         elif line and current not in VOLATILE:
             families[current].append(line)
-    return "".join("\n".join([*headers[name], *sorted(families[name])]) + "\n" for name in sorted(families))
+    return "".join(
+        "\n".join([*headers[name], *sorted(families[name])]) + "\n"
+        for name in sorted(families)
+        if not name.startswith(WEB_LAYER_PREFIXES)
+    )
 
 
 def write_config(path: Path, body: dict[str, object]) -> Path:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR = REPO_ROOT.parent / "shared"
 FIXTURES_DIR = SHARED_DIR / "fixtures"
-PROMETHEUS_BIN_DIR = REPO_ROOT / ".cache" / "prometheus" / "usr" / "bin"
+# HL_PROMETHEUS_BIN_DIR runs the suite against other builds (scripts/install-prometheus-binaries.sh DIR).
+PROMETHEUS_BIN_DIR = Path(
+    os.environ.get("HL_PROMETHEUS_BIN_DIR") or REPO_ROOT / ".cache" / "prometheus" / "usr" / "bin"
+)
 
 
 def find_binary(name: str) -> str:

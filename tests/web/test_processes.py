@@ -116,7 +116,10 @@ def test_tls_basic_auth_scrape_by_prometheus_with_the_same_web_config(tmp_path: 
     ):
 
         def all_up() -> bool:
-            answer = client.get(f"{prometheus_url}/api/v1/query", params={"query": "up"}).json()
+            response = client.get(f"{prometheus_url}/api/v1/query", params={"query": "up"})
+            if response.status_code != 200:  # 503 while Prometheus starts
+                return False
+            answer = response.json()
             ups = {
                 (r["metric"]["job"], r["metric"]["instance"]): r["value"][1] for r in answer["data"]["result"]
             }

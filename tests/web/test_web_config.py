@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,17 @@ def test_hash_variants_of_htpasswd_are_accepted(tmp_path: Path) -> None:
     path = tmp_path / "web.yml"
     path.write_text(f"basic_auth_users:\n  alice: '{hashed}'\n")
     assert load_web_config(path).basic_auth_users["alice"] == hashed.encode()
+
+
+def test_config_check_also_checks_the_web_config(tmp_path: Path) -> None:
+    web = tmp_path / "web.yml"
+    web.write_text("basic_auth_users: {alice: plain}\n")
+    empty = tmp_path / "config.yaml"
+    empty.write_text("")
+    command = [sys.executable, "-m", "exporter.cli", f"--config.file={empty}", "--config.check"]
+    assert subprocess.run(command, capture_output=True, check=False).returncode == 0
+    refused = subprocess.run(
+        [*command, f"--web.config.file={web}"], capture_output=True, text=True, check=False
+    )
+    assert refused.returncode == 1
+    assert "basic_auth_users.alice: not a bcrypt hash" in refused.stderr

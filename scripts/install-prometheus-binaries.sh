@@ -46,9 +46,19 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/sources" "$work/lists/partial" "$work/cache/archives/partial" "$work/debs"
+# The Debian archive this machine's apt already uses (its main archive, not -security), with trixie as suite.
+mirror="$(
+  { grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
+    grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}'
+  } | grep -v -- '-security' | grep '/debian/\?$' | head -n 1 || true
+)"
+if [[ -z "$mirror" ]]; then
+  echo "install-prometheus-binaries: no Debian archive in this machine's apt sources" >&2
+  exit 1
+fi
 cat > "$work/sources/$suite.sources" <<SOURCES
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $mirror
 Suites: $suite
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

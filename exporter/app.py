@@ -40,7 +40,7 @@ class Exporter:
 
 def build_exporter(config: Config) -> Exporter:
     hl = config.hyperliquid
-    budget = WeightBudget(hl.weight_budget_per_minute)
+    budget = WeightBudget(hl.weight_budget_per_minute, max_pause_seconds=hl.retry_after_max_seconds)
     stats = RequestStats()
     client = InfoClient(
         hl.api_url,

@@ -46,7 +46,8 @@ Seconds = Annotated[float, Field(gt=0)]
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Infinity and NaN are never a usable interval, timeout or threshold (.inf would keep stale data).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class HyperliquidConfig(StrictModel):
@@ -57,6 +58,9 @@ class HyperliquidConfig(StrictModel):
     weight_budget_share: Annotated[float, Field(gt=0, le=1)] = 0.5
     max_retries: Annotated[int, Field(ge=0, le=10)] = 3
     retry_max_wait_seconds: Seconds = 30.0
+    # A 429's Retry-After pauses every request, but never longer than this: one absurd value
+    # (Retry-After: 100000) must not freeze the exporter while its data is withdrawn.
+    retry_after_max_seconds: Seconds = 10.0
 
     @property
     def weight_budget_per_minute(self) -> float:

@@ -2,6 +2,9 @@
 
 A failing poller sets its success to 0, lets its last-success timestamp age and logs one line
 when its failure kind changes (not a traceback per poll); the other pollers carry on.
+A poll has a deadline of `DEADLINE_INTERVALS` intervals (never beyond its data's maximum age):
+a poll stuck on a dripping body, a long 429 pause or a full budget fails instead of hanging with
+its last success still reported.
 """
 
 from __future__ import annotations
@@ -14,18 +17,31 @@ from collections.abc import Sequence
 from exporter.collectors.base import Poller
 from exporter.exposition import render_families
 from exporter.hyperliquid.errors import ParseError, UpstreamError
+from exporter.redaction import redact_url
 from exporter.store import PollerHealth, Snapshot, SnapshotStore
 
 log = logging.getLogger("exporter.scheduler")
 
+DEADLINE_INTERVALS = 2.0
+
+
+class PollDeadlineExceeded(Exception):
+    """A whole poll took longer than its deadline and was cancelled."""
+
+
+def poll_deadline(poller: Poller) -> float:
+    return min(DEADLINE_INTERVALS * poller.interval, poller.max_age)
+
 
 def failure_kind(exc: BaseException) -> tuple[str, str]:
-    """(kind used to decide whether to log again, human message)."""
+    """(kind used to decide whether to log again, human message with URL credentials redacted)."""
     if isinstance(exc, UpstreamError):
-        return exc.reason, str(exc)
+        return exc.reason, redact_url(str(exc))
     if isinstance(exc, ParseError):
-        return f"parse:{exc.path}", str(exc)
-    return type(exc).__name__, f"{type(exc).__name__}: {exc}"
+        return f"parse:{exc.path}", redact_url(str(exc))
+    if isinstance(exc, PollDeadlineExceeded):
+        return "deadline", str(exc)
+    return type(exc).__name__, redact_url(f"{type(exc).__name__}: {exc}")
 
 
 class Scheduler:
@@ -46,8 +62,14 @@ class Scheduler:
     async def poll_once(self, poller: Poller) -> bool:
         health = self.store.health[poller.name]
         started = time.monotonic()
+        deadline = poll_deadline(poller)
         try:
-            families = await poller.poll()
+            try:
+                async with asyncio.timeout(deadline):
+                    families = await poller.poll()
+            except TimeoutError as exc:
+                message = f"poll did not finish within its deadline of {deadline:g} s"
+                raise PollDeadlineExceeded(message) from exc
             # Rendering thousands of series takes milliseconds; off the event loop, a scrape that
             # arrives meanwhile is served between the renderer's GIL slices instead of after it.
             rendered = await asyncio.to_thread(render_families, families)
@@ -57,7 +79,7 @@ class Scheduler:
         except Exception as exc:
             kind, message = failure_kind(exc)
             if kind != health.failure_kind:
-                unexpected = not isinstance(exc, UpstreamError | ParseError)
+                unexpected = not isinstance(exc, UpstreamError | ParseError | PollDeadlineExceeded)
                 log.warning(
                     "poller %s (collector %s) failed: %s%s",
                     poller.name,

@@ -45,13 +45,25 @@ class SnapshotStore:
         # Replacing the reference is atomic for readers: a scrape sees the old or the new piece.
         self._snapshots[snapshot.poller] = snapshot
 
+    def _fresh(self, snapshot: Snapshot, now: float) -> bool:
+        return now - snapshot.observed_at <= self.health[snapshot.poller].max_age
+
     def fresh_pieces(self) -> list[Mapping[str, RenderedFamily]]:
         now = self.clock()
-        return [
-            snapshot.families
-            for name, snapshot in self._snapshots.items()
-            if now - snapshot.observed_at <= self.health[name].max_age
-        ]
+        return [snapshot.families for snapshot in self._snapshots.values() if self._fresh(snapshot, now)]
+
+    def published(self, poller: str) -> bool:
+        """True while this poller's latest snapshot is on /metrics (not withdrawn as too old)."""
+        snapshot = self._snapshots.get(poller)
+        return snapshot is not None and self._fresh(snapshot, self.clock())
+
+    def healthy(self, health: PollerHealth) -> bool:
+        """What success gauges report: the last poll succeeded AND its data is still published.
+
+        Whatever stops a poller (a hung request, a long pause, a dead task), success falls to 0
+        no later than the moment its data is withdrawn, so success 1 never reports missing data.
+        """
+        return health.succeeded and self.published(health.name)
 
     def exposition(self, extra: Mapping[str, RenderedFamily] | None = None) -> bytes:
         pieces = self.fresh_pieces()

@@ -26,6 +26,7 @@ from exporter.collectors.budget_pressure import WATCHED_MAX_STRETCH, BudgetPress
 from exporter.collectors.context import CollectorContext
 from exporter.config import AccountsCollectorConfig, Config
 from exporter.hyperliquid.accounts import CLEARINGHOUSE_STATE, AccountState, parse_clearinghouse_state
+from exporter.hyperliquid.budget import Priority
 from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.hyperliquid.vaults import VAULT_DETAILS, parse_vault_details
 from exporter.hyperliquid.weights import base_weight
@@ -195,6 +196,9 @@ def help_suffix(config: AccountsCollectorConfig) -> str:
 class AccountGroupPoller(ABC):
     """Polls one group of accounts concurrently and publishes their state as one snapshot."""
 
+    # Place in the shared weight budget's queue (see exporter.hyperliquid.budget).
+    priority = Priority.HIGH
+
     def __init__(
         self,
         name: str,
@@ -236,7 +240,7 @@ class AccountGroupPoller(ABC):
 
     async def _state(self, account: MonitoredAccount) -> AccountState:
         raw = await self._context.client.info(
-            {"type": CLEARINGHOUSE_STATE, "user": account.address}, COLLECTOR
+            {"type": CLEARINGHOUSE_STATE, "user": account.address}, COLLECTOR, self.priority
         )
         state = parse_clearinghouse_state(raw)
         for _ in range(state.malformed):
@@ -255,6 +259,9 @@ class AccountGroupPoller(ABC):
 
 
 class LiquidatorAccountsPoller(AccountGroupPoller):
+    # A backstop takeover shows here first: never queued behind fill paging or watched accounts.
+    priority = Priority.CRITICAL
+
     def __init__(self, config: AccountsCollectorConfig, context: CollectorContext) -> None:
         super().__init__(
             "accounts_liquidators",
@@ -301,6 +308,8 @@ class HlpAccountsPoller(AccountGroupPoller):
 
 
 class WatchedAccountsPoller(AccountGroupPoller):
+    priority = Priority.LOW
+
     def __init__(self, config: AccountsCollectorConfig, context: CollectorContext, hlp: HlpDiscovery) -> None:
         super().__init__(
             "accounts_watched", config, context, config.watched_interval_seconds, len(config.watched)

@@ -34,6 +34,7 @@ from exporter.hyperliquid.fills import (
     parse_fills,
     parse_listed_coins,
 )
+from exporter.hyperliquid.budget import Priority
 from exporter.hyperliquid.weights import base_weight
 
 COLLECTOR = "fills"

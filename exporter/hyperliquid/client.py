@@ -1,11 +1,14 @@
 """Async client for Hyperliquid's `POST /info`, inside the shared weight budget.
 
-Retries timeouts, connection errors, 5xx and 429 (honouring Retry-After) with jittered
-exponential backoff; never retries other 4xx. Every attempt is paid for from the budget.
+Retries timeouts, connection errors, 5xx and 429 (honouring Retry-After, capped by the budget's
+`max_pause_seconds`) with jittered exponential backoff; never retries other 4xx. Every attempt is
+paid for from the budget. `timeout_seconds` bounds a whole attempt, from sending the request to
+the last byte of the answer: a body dripped one byte a second times out like a silent server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from typing import Any
@@ -19,9 +22,10 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from exporter.hyperliquid.budget import WeightBudget
+from exporter.hyperliquid.budget import Priority, WeightBudget
 from exporter.hyperliquid.errors import UpstreamError
 from exporter.hyperliquid.weights import base_weight, item_surcharge
+from exporter.redaction import redact_url
 
 USER_AGENT = "hyperliquid-exporter (+https://github.com/hyperliquid-exporter/hyperliquid-exporter)"
 
@@ -61,6 +65,8 @@ class InfoClient:
         stats: RequestStats | None = None,
     ) -> None:
         self.url = api_url.rstrip("/") + "/info"
+        self._shown_url = redact_url(self.url)  # for messages: never a credential in a log line
+        self._timeout = timeout_seconds
         self.budget = budget
         self.stats = stats or RequestStats()
         self._max_retries = max_retries
@@ -78,11 +84,21 @@ class InfoClient:
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, UpstreamError) and exc.retry_after is not None:
-            return min(exc.retry_after, self._retry_max_wait)
+            return min(exc.retry_after, self._retry_max_wait, self.budget.max_pause_seconds)
         return float(self._backoff(state))
 
-    async def info(self, body: dict[str, Any], collector: str) -> Any:
-        """POST `body` to /info on behalf of `collector`; return the decoded JSON."""
+    async def info(
+        self,
+        body: dict[str, Any],
+        collector: str,
+        priority: Priority | None = None,
+        max_items: int = 0,
+    ) -> Any:
+        """POST `body` to /info on behalf of `collector`; return the decoded JSON.
+
+        `priority` defaults to the collector's (see budget.COLLECTOR_PRIORITY); `max_items` is the
+        most items the answer can hold, so that the budget keeps room for its per-item surcharge.
+        """
         request_type = str(body.get("type", "unknown"))
         retrying = AsyncRetrying(
             retry=retry_if_exception(_retryable),
@@ -92,28 +108,41 @@ class InfoClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._attempt(body, request_type, collector)
+                return await self._attempt(body, request_type, collector, priority, max_items)
         raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
 
-    async def _attempt(self, body: dict[str, Any], request_type: str, collector: str) -> Any:
+    async def _attempt(
+        self,
+        body: dict[str, Any],
+        request_type: str,
+        collector: str,
+        priority: Priority | None,
+        max_items: int,
+    ) -> Any:
         weight = base_weight(request_type)
-        await self.budget.acquire(weight, collector)
+        max_surcharge = item_surcharge(request_type, [None] * max_items) if max_items else 0
+        await self.budget.acquire(weight, collector, priority, max_surcharge)
         self.stats.requests[request_type] += 1
         try:
-            response = await self._http.post(self.url, json=body)
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.post(self.url, json=body)
         except httpx.ConnectError as exc:
             # Nothing reached upstream, so nothing counts against its rate limit.
             self.budget.refund(weight, collector)
-            raise self._fail(request_type, "connection", f"cannot reach {self.url}: {exc!r}") from exc
+            raise self._unreachable(request_type, exc) from exc
         except httpx.TimeoutException as exc:
             raise self._fail(request_type, "timeout", f"timed out after {type(exc).__name__}") from exc
+        except TimeoutError as exc:
+            raise self._fail(
+                request_type, "timeout", f"no complete answer within {self._timeout:g} s"
+            ) from exc
         except httpx.TransportError as exc:
-            raise self._fail(request_type, "connection", f"cannot reach {self.url}: {exc!r}") from exc
+            raise self._unreachable(request_type, exc) from exc
         status = response.status_code
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if retry_after is not None:
-                self.budget.pause(retry_after)
+                retry_after = self.budget.pause(retry_after)
             raise self._fail(request_type, "http_429", "rate limited (HTTP 429)", retry_after)
         if status >= 500:
             raise self._fail(request_type, "http_5xx", f"HTTP {status}")
@@ -126,6 +155,10 @@ class InfoClient:
             raise self._fail(request_type, "invalid_json", f"response is not JSON: {exc}") from exc
         self.budget.charge(item_surcharge(request_type, decoded), collector)
         return decoded
+
+    def _unreachable(self, request_type: str, exc: Exception) -> UpstreamError:
+        detail = redact_url(repr(exc))
+        return self._fail(request_type, "connection", f"cannot reach {self._shown_url}: {detail}")
 
     def _fail(
         self, request_type: str, reason: str, message: str, retry_after: float | None = None

@@ -121,9 +121,10 @@ class FillsCollectorConfig(CollectorConfig):
     interval_seconds: Seconds = 30.0
     watched_enabled: bool = True
     watched_interval_seconds: Seconds = 600.0
-    # The most fills one userFillsByTime answer holds (2000 on current mainnet, 500 in older
-    # versions): a page this long is full, so the next page is asked for at once.
-    page_limit: Annotated[int, Field(gt=0)] = 2000
+    # The smallest page a userFillsByTime answer may be cut at (500 in older versions, 2000 on
+    # current mainnet): a page at least this long may be incomplete, so the next page is asked for
+    # at once. At most 500: a larger value would take a 500-fill page for a complete one.
+    page_limit: Annotated[int, Field(gt=0, le=500)] = 500
     # Pages per account and poll; the rest is fetched on the next poll (only the 10,000 most
     # recent fills are reachable at all).
     max_pages_per_poll: Annotated[int, Field(gt=0)] = 5

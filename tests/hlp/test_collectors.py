@@ -167,19 +167,26 @@ async def test_child_rediscovery(fake: FakeHyperliquid) -> None:
     exporter = build_exporter(config)
     clock = Clock()
     exporter.context.clock = clock
+
+    def parent_details() -> int:
+        return sum(1 for body in fake.requests if body.get("vaultAddress") == HLP)
+
     try:
         await poll(exporter, "accounts_hlp")
-        assert fake.count("vaultDetails") == 1
+        assert parent_details() == 1
+        # Each child's own vaultDetails, once, for its name (and role).
+        assert fake.count("vaultDetails") == 1 + len(STRATEGIES) + len(LIQUIDATORS)
         fake.vaults[HLP] = vault_details(HLP, "HLP", [STRATEGIES[0], NEW_CHILD, *LIQUIDATORS])
         clock.now += 300  # not yet due: same children, no vaultDetails request
         await poll(exporter, "accounts_hlp")
-        assert fake.count("vaultDetails") == 1
+        assert parent_details() == 1
         before = {
             dict(k)["account"] for k in series(samples(exporter.render_metrics()), "hyperliquid_account_info")
         }
         clock.now += 301
         await poll(exporter, "accounts_hlp")
-        assert fake.count("vaultDetails") == 2
+        assert parent_details() == 2
+        assert fake.count("vaultDetails") == 2 + len(STRATEGIES) + len(LIQUIDATORS) + 1  # NEW_CHILD named
         after = {
             dict(k)["account"] for k in series(samples(exporter.render_metrics()), "hyperliquid_account_info")
         }
@@ -490,3 +497,37 @@ async def test_first_event_in_a_new_coin_or_method_is_an_increase(fake: FakeHype
     # first publication: nothing was published before the first poll.
     assert value(first, "hyperliquid_auto_deleverages_total", coin="BTC") == 0
     assert value(second, "hyperliquid_auto_deleverages_total", coin="BTC") == 1
+
+
+async def test_a_child_named_liquidator_is_discovered_polled_first_and_its_fills_followed(
+    fake: FakeHyperliquid,
+) -> None:
+    """Issue 14: roles come from the children's vaultDetails names; the configured list stays an override."""
+    new_liquidator = address(77)
+    fake.vaults[HLP] = vault_details(HLP, "Hyperliquidity Provider (HLP)", [*STRATEGIES, new_liquidator])
+    fake.vaults[new_liquidator] = vault_details(new_liquidator, "HLP Liquidator 5", [])
+    fake.vaults[STRATEGIES[0]] = vault_details(STRATEGIES[0], "HLP Strategy A", [])
+    start_ms = int(time.time() * 1000) + 1_000
+    fake.fills[new_liquidator] = [
+        fill("ETH", 10.0, 3.0, start_ms, 5, "Liquidated Isolated Short", liquidation(address(5), "backstop"))
+    ]
+    exporter = build_exporter(config_for(fake, {"vaults": {"enabled": False}}))
+    try:
+        await poll(exporter, "accounts_hlp", "accounts_liquidators", "fills", "fills")
+        found = samples(exporter.render_metrics())
+    finally:
+        await exporter.aclose()
+    info = "hyperliquid_account_info"
+    assert (
+        value(found, info, account=new_liquidator, name="HLP Liquidator 5", role="hlp_liquidator", vault=HLP)
+        == 1
+    )
+    assert value(found, info, account=new_liquidator, name="HLP Liquidator 5", role="hlp", vault=HLP) is None
+    assert value(found, info, account=STRATEGIES[0], name="HLP Strategy A", role="hlp", vault=HLP) == 1
+    # The configured liquidators stay liquidators although discovery no longer lists them.
+    assert (
+        value(found, info, account=LIQUIDATORS[0], name="HLP Liquidator", role="hlp_liquidator", vault=HLP)
+        == 1
+    )
+    assert value(found, "hyperliquid_liquidations_total", coin="ETH", method="backstop") == 1
+    assert value(found, "hyperliquid_fills_pagination_gaps_total", account=new_liquidator) == 0

@@ -75,7 +75,9 @@ class InfoClient:
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_seconds),
             headers={"User-Agent": USER_AGENT},
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+            # Room for a few stuck connections (a dripping body holds one until its timeout)
+            # without starving the other pollers' requests.
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
         )
 
     async def aclose(self) -> None:

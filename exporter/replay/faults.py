@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 FaultKind = Literal["latency", "error", "malformed", "down", "rate_limit", "drip", "hang"]
 _TARGET = re.compile(r"^(\*|info|info:[A-Za-z]+|exchanges|binance|okx|bybit|coinbase)$")
 _FLAG = re.compile(
-    r"^(?P<target>[^:=@]+(?::[A-Za-z]+)?):(?P<kind>[a-z]+)(?:=(?P<value>[0-9.]+))?(?:@(?P<p>[0-9.]+))?$"
+    r"^(?P<target>[^:=@]+(?::[A-Za-z]+)?):(?P<kind>[a-z_]+)(?:=(?P<value>[0-9.]+))?(?:@(?P<p>[0-9.]+))?$"
 )
 
 

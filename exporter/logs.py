@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
+from exporter.redaction import redact_url
+
 LEVELS = ("debug", "info", "warn", "error")
 
 
@@ -12,10 +14,11 @@ class LogfmtFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         level = {"WARNING": "warn", "CRITICAL": "error"}.get(record.levelname, record.levelname.lower())
-        message = record.getMessage().replace('"', '\\"')
+        # Whatever logged it (an HTTP library included), a URL's credentials never reach the log.
+        message = redact_url(record.getMessage()).replace('"', '\\"')
         line = f'ts={ts}.{int(record.msecs):03d}Z level={level} logger={record.name} msg="{message}"'
         if record.exc_info:
-            line += " err=" + repr(self.formatException(record.exc_info).splitlines()[-1])
+            line += " err=" + repr(redact_url(self.formatException(record.exc_info).splitlines()[-1]))
         return line
 
 

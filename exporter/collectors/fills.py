@@ -48,6 +48,7 @@ from exporter.hyperliquid.weights import base_weight
 COLLECTOR = "fills"
 # Liquidation events remembered to count one liquidation once across several accounts' fills.
 MAX_REMEMBERED_EVENTS = 50_000
+PARSE_IN_THREAD_FILLS = 200
 
 
 @dataclass(slots=True)
@@ -242,7 +243,12 @@ class FillsPoller:
 
         async def fetched(body: dict[str, object], request_type: str) -> ParsedFills:
             raw = await client.info(body, COLLECTOR, priority, max_items=LARGEST_FILL_PAGE)
-            parsed = parse_fills(raw, request_type)
+            # A cascade's pages hold thousands of fills: parsed off the event loop, so that market
+            # and liquidator polls keep moving meanwhile.
+            if isinstance(raw, list) and len(raw) > PARSE_IN_THREAD_FILLS:
+                parsed = await asyncio.to_thread(parse_fills, raw, request_type)
+            else:
+                parsed = parse_fills(raw, request_type)
             for _ in range(parsed.malformed):
                 self._context.count_malformed(request_type)
             return parsed

@@ -7,8 +7,9 @@ Waiting requests are served strictly by priority (then first come, first served)
 behind critical alerts (market contexts, liquidator positions) never queue behind fill paging or
 watched accounts. A request below `Priority.CRITICAL` also has to leave room in the bucket: it
 starts only when the bucket can pay its base weight, the largest per-item surcharge it may incur
-and a reserve for one round of critical requests. So a 2000-fill page, whose surcharge of 100 is
-charged after the answer, cannot drain the bucket the critical pollers are about to use.
+and a reserve for one round of critical requests. That surcharge is taken from the bucket when the
+request starts and the unused part given back when the answer's size is known (`settle`), so
+several pages in flight at once cannot drain the bucket the critical pollers are about to use.
 
 A 429 from upstream pauses every request until its Retry-After has passed, but never longer than
 `max_pause_seconds`: one absurd Retry-After cannot freeze the exporter.
@@ -132,8 +133,14 @@ class WeightBudget:
             finally:
                 self._waiting.remove(ticket)
                 self._changed.notify_all()
-            self._tokens -= weight
+            self._tokens -= weight + max_surcharge
             self.used[collector] += weight
+
+    def settle(self, reserved: float, actual: float, collector: str) -> None:
+        """The answer is in: `actual` of the `reserved` surcharge is spent, the rest goes back."""
+        self._refill()
+        self._tokens = min(self._capacity, self._tokens + reserved - actual)
+        self.used[collector] += actual
 
     def charge(self, weight: float, collector: str) -> None:
         """Debit weight learnt after the answer (per-item surcharges); may leave the bucket negative."""

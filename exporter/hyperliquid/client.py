@@ -40,6 +40,17 @@ def parse_retry_after(value: str | None) -> float | None:
     return seconds if seconds >= 0 else None
 
 
+# Answers larger than this (a page of 2000 fills is ~700 kB) are decoded off the event loop, so
+# that the critical pollers' requests keep moving meanwhile.
+DECODE_IN_THREAD_BYTES = 64 * 1024
+
+
+async def _decode(content: bytes) -> Any:
+    if len(content) > DECODE_IN_THREAD_BYTES:
+        return await asyncio.to_thread(json.loads, content)
+    return json.loads(content)
+
+
 def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, UpstreamError) and exc.reason in ("timeout", "connection", "http_5xx", "http_429")
 
@@ -124,39 +135,43 @@ class InfoClient:
         weight = base_weight(request_type)
         max_surcharge = item_surcharge(request_type, [None] * max_items) if max_items else 0
         await self.budget.acquire(weight, collector, priority, max_surcharge)
-        self.stats.requests[request_type] += 1
+        surcharge = 0  # what the answer's items cost; the reserve for them is settled either way
         try:
-            async with asyncio.timeout(self._timeout):
-                response = await self._http.post(self.url, json=body)
-        except httpx.ConnectError as exc:
-            # Nothing reached upstream, so nothing counts against its rate limit.
-            self.budget.refund(weight, collector)
-            raise self._unreachable(request_type, exc) from exc
-        except httpx.TimeoutException as exc:
-            raise self._fail(request_type, "timeout", f"timed out after {type(exc).__name__}") from exc
-        except TimeoutError as exc:
-            raise self._fail(
-                request_type, "timeout", f"no complete answer within {self._timeout:g} s"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise self._unreachable(request_type, exc) from exc
-        status = response.status_code
-        if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if retry_after is not None:
-                retry_after = self.budget.pause(retry_after)
-            raise self._fail(request_type, "http_429", "rate limited (HTTP 429)", retry_after)
-        if status >= 500:
-            raise self._fail(request_type, "http_5xx", f"HTTP {status}")
-        if status >= 400:
-            snippet = response.text[:200].strip()
-            raise self._fail(request_type, "http_4xx", f"HTTP {status}: {snippet}")
-        try:
-            decoded = json.loads(response.content)
-        except ValueError as exc:
-            raise self._fail(request_type, "invalid_json", f"response is not JSON: {exc}") from exc
-        self.budget.charge(item_surcharge(request_type, decoded), collector)
-        return decoded
+            self.stats.requests[request_type] += 1
+            try:
+                async with asyncio.timeout(self._timeout):
+                    response = await self._http.post(self.url, json=body)
+            except httpx.ConnectError as exc:
+                # Nothing reached upstream, so nothing counts against its rate limit.
+                self.budget.refund(weight, collector)
+                raise self._unreachable(request_type, exc) from exc
+            except httpx.TimeoutException as exc:
+                raise self._fail(request_type, "timeout", f"timed out after {type(exc).__name__}") from exc
+            except TimeoutError as exc:
+                raise self._fail(
+                    request_type, "timeout", f"no complete answer within {self._timeout:g} s"
+                ) from exc
+            except httpx.TransportError as exc:
+                raise self._unreachable(request_type, exc) from exc
+            status = response.status_code
+            if status == 429:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if retry_after is not None:
+                    retry_after = self.budget.pause(retry_after)
+                raise self._fail(request_type, "http_429", "rate limited (HTTP 429)", retry_after)
+            if status >= 500:
+                raise self._fail(request_type, "http_5xx", f"HTTP {status}")
+            if status >= 400:
+                snippet = response.text[:200].strip()
+                raise self._fail(request_type, "http_4xx", f"HTTP {status}: {snippet}")
+            try:
+                decoded = await _decode(response.content)
+            except ValueError as exc:
+                raise self._fail(request_type, "invalid_json", f"response is not JSON: {exc}") from exc
+            surcharge = item_surcharge(request_type, decoded)
+            return decoded
+        finally:
+            self.budget.settle(max_surcharge, surcharge, collector)
 
     def _unreachable(self, request_type: str, exc: Exception) -> UpstreamError:
         detail = redact_url(repr(exc))

@@ -118,3 +118,16 @@ def test_retry_after_pause_is_capped() -> None:
     budget = WeightBudget(600, clock=clock, max_pause_seconds=10)
     assert budget.pause(100_000) == 10
     assert budget.delay_for(2) == pytest.approx(10)
+
+
+async def test_surcharge_is_reserved_while_in_flight_and_the_rest_given_back() -> None:
+    clock = FakeClock()
+    budget = WeightBudget(600, clock=clock)  # capacity 150, reserve 30
+    await budget.acquire(20, "fills", Priority.NORMAL, max_surcharge=100)
+    # A second page cannot start while the first may still cost 100 more.
+    assert budget.delay_for(20, Priority.NORMAL, max_surcharge=100) == pytest.approx(12.0)
+    # ...but a critical request can: the reserve is intact.
+    assert budget.delay_for(2, Priority.CRITICAL) == 0
+    budget.settle(100, 25, "fills")  # the page held 500 fills
+    assert budget.used["fills"] == 45
+    assert budget.delay_for(20, Priority.NORMAL, max_surcharge=100) == pytest.approx(4.5)

@@ -60,13 +60,13 @@ def ground_truth(timeline: Timeline) -> tuple[Counter[tuple[str, str]], Counter[
 
 
 class Harness:
-    def __init__(self, page_size: int) -> None:
+    def __init__(self, page_size: int, market: bool = False) -> None:
         self.replay = Replay(scenario(page_size))
         config = Config.model_validate(
             {
                 "hyperliquid": {"api_url": BASE_URL, "max_retries": 0, "weight_limit_per_minute": 1_000_000},
                 "collectors": {
-                    "market": {"enabled": False},
+                    "market": {"enabled": market},
                     "vaults": {"enabled": False},
                     "fills": {"watched_enabled": False},
                 },
@@ -93,10 +93,13 @@ class Harness:
         self.scheduler = Scheduler(build_pollers(config, self.context), self.store)
         self.pollers = {poller.name: poller for poller in self.scheduler.pollers}
 
-    async def poll(self, name: str) -> None:
+    async def poll(self, name: str) -> float:
+        """Poll once; the poll must succeed within its deadline. Returns its duration in seconds."""
         poller = self.pollers[name]
         assert await self.scheduler.poll_once(poller), f"{name} failed at t={self.replay.monotonic.value}"
-        assert self.store.health[name].last_duration <= DEADLINE_INTERVALS * poller.interval
+        duration = self.store.health[name].last_duration
+        assert duration <= DEADLINE_INTERVALS * poller.interval
+        return duration
 
     def samples(self) -> Samples:
         text = self.store.exposition(render_self_metrics(self.store, self.context.stats, self.context.budget))

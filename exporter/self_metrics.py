@@ -50,7 +50,8 @@ def self_families(store: SnapshotStore, stats: RequestStats, budget: WeightBudge
     expiry = GaugeMetricFamily(
         "hyperliquid_exporter_collector_data_expiry_timestamp_seconds",
         "Unix time at which this collector's oldest published data is withdrawn from /metrics unless a "
-        "poll succeeds first (last success plus maximum age); past it, part of its data is gone.",
+        "poll succeeds first (last success, or start before the first, plus maximum age); past it, part "
+        "of its data is gone.",
         labels=["collector"],
     )
     duration = GaugeMetricFamily(
@@ -66,7 +67,7 @@ def self_families(store: SnapshotStore, stats: RequestStats, budget: WeightBudge
     for collector, items in grouped.items():
         success.add_metric([collector], 1.0 if all(store.healthy(h) for h in items) else 0.0)
         last_success.add_metric([collector], min(h.last_success for h in items))
-        expiry.add_metric([collector], min(h.last_success + h.max_age for h in items))
+        expiry.add_metric([collector], min(h.data_expiry for h in items))
         duration.add_metric([collector], max(h.last_duration for h in items))
         planned.add_metric([collector], sum(h.planned_weight_per_minute for h in items))
     used = CounterMetricFamily(

@@ -28,6 +28,16 @@ class PollerHealth:
     last_success: float = 0.0
     last_duration: float = 0.0
     failure_kind: str | None = None
+    registered_at: float = 0.0  # when the store began to expect this poller's data
+
+    @property
+    def data_expiry(self) -> float:
+        """When this poller's data leaves /metrics unless a poll succeeds first.
+
+        Before the first success, data is expected within one maximum age of registration: a
+        collector that never delivers is reported like one whose data went away.
+        """
+        return max(self.last_success, self.registered_at) + self.max_age
 
 
 @dataclass
@@ -39,6 +49,7 @@ class SnapshotStore:
     def register(self, health: PollerHealth) -> None:
         if health.name in self.health:
             raise ValueError(f"two pollers are named {health.name}")
+        health.registered_at = self.clock()
         self.health[health.name] = health
 
     def publish(self, snapshot: Snapshot) -> None:

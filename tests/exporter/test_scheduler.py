@@ -255,3 +255,19 @@ async def test_credentials_in_urls_never_reach_the_log(caplog: pytest.LogCapture
     assert "hunter2" not in message
     assert "abc" not in message
     assert "https://<redacted>@hl.example/info?token=<redacted>" in message
+
+
+async def test_data_expiry_counts_from_start_until_the_first_success() -> None:
+    clock = Clock()
+    store = SnapshotStore(clock=clock)
+    started = clock.now
+    market = ScriptedPoller("market", "market", [fail_upstream, lambda: ok({"BTC": 1.0})])
+    scheduler = Scheduler([market], store)
+    expiry = ("hyperliquid_exporter_collector_data_expiry_timestamp_seconds", (("collector", "market"),))
+    assert samples(exposition(store))[expiry] == started + market.max_age
+    clock.now += 5
+    await scheduler.poll_once(market)  # fails: still expected by start + max age
+    assert samples(exposition(store))[expiry] == started + market.max_age
+    clock.now += 5
+    await scheduler.poll_once(market)
+    assert samples(exposition(store))[expiry] == clock.now + market.max_age

@@ -62,7 +62,7 @@ def build_exporter(config: Config) -> Exporter:
             budget.per_minute,
         )
     store = SnapshotStore()
-    return Exporter(config, context, Scheduler(pollers, store), store)
+    return Exporter(config, context, Scheduler(pollers, store, shortest_deadline=hl.timeout_seconds), store)
 
 
 async def serve(exporter: Exporter, host: str, port: int) -> None:

@@ -2,9 +2,10 @@
 
 A failing poller sets its success to 0, lets its last-success timestamp age and logs one line
 when its failure kind changes (not a traceback per poll); the other pollers carry on.
-A poll has a deadline of `DEADLINE_INTERVALS` intervals (never beyond its data's maximum age):
-a poll stuck on a dripping body, a long 429 pause or a full budget fails instead of hanging with
-its last success still reported.
+A poll has a deadline of `DEADLINE_INTERVALS` intervals, but never less than one request's own
+timeout (a poll cannot be shorter than the request the configuration allows): a poll stuck on a
+dripping body, a long 429 pause or a full budget fails instead of hanging. Its success is 0 from
+the moment its data is withdrawn either way (see SnapshotStore.healthy).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ class PollDeadlineExceeded(Exception):
     """A whole poll took longer than its deadline and was cancelled."""
 
 
-def poll_deadline(poller: Poller) -> float:
-    return min(DEADLINE_INTERVALS * poller.interval, poller.max_age)
+def poll_deadline(poller: Poller, shortest: float = 0.0) -> float:
+    return max(DEADLINE_INTERVALS * poller.interval, shortest)
 
 
 def failure_kind(exc: BaseException) -> tuple[str, str]:
@@ -45,9 +46,12 @@ def failure_kind(exc: BaseException) -> tuple[str, str]:
 
 
 class Scheduler:
-    def __init__(self, pollers: Sequence[Poller], store: SnapshotStore) -> None:
+    def __init__(
+        self, pollers: Sequence[Poller], store: SnapshotStore, shortest_deadline: float = 0.0
+    ) -> None:
         self.pollers = list(pollers)
         self.store = store
+        self._shortest_deadline = shortest_deadline
         for poller in self.pollers:
             store.register(
                 PollerHealth(
@@ -62,7 +66,7 @@ class Scheduler:
     async def poll_once(self, poller: Poller) -> bool:
         health = self.store.health[poller.name]
         started = time.monotonic()
-        deadline = poll_deadline(poller)
+        deadline = poll_deadline(poller, self._shortest_deadline)
         try:
             try:
                 async with asyncio.timeout(deadline):

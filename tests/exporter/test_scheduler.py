@@ -271,3 +271,11 @@ async def test_data_expiry_counts_from_start_until_the_first_success() -> None:
     clock.now += 5
     await scheduler.poll_once(market)
     assert samples(exposition(store))[expiry] == clock.now + market.max_age
+
+
+async def test_a_deadline_is_never_shorter_than_one_request_timeout(caplog: pytest.LogCaptureFixture) -> None:
+    store = SnapshotStore()
+    poller = HangingPoller()
+    with caplog.at_level(logging.WARNING, logger="exporter.scheduler"):
+        assert not await Scheduler([poller], store, shortest_deadline=0.3).poll_once(poller)
+    assert "deadline of 0.3 s" in caplog.records[0].getMessage()

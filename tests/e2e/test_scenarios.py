@@ -6,8 +6,8 @@ Each scenario runs only its onset, ten times faster than real time (the heavy ca
 the simulator runs at speed 10 and every poll interval, rule window, `for` and Alertmanager timer
 is divided by 10, so rules mean
 in scenario time what they mean in production (hour-long behaviour is covered by the promtool
-tests). Every stack is started once per scenario and shared by the tests below, which also run
-every Grafana panel query against it.
+tests). In the heavy cascade, each onset critical must start exactly once. Every stack is started
+once per scenario and shared by the tests below, which also run every Grafana panel query against it.
 """
 
 from __future__ import annotations
@@ -268,7 +268,9 @@ def test_messages_say_what_happened(runs: Runs, scenario: str) -> None:
             assert "grafana" in text.lower(), text
 
 
-@pytest.mark.parametrize("scenario", [name for name, expected in SCENARIOS.items() if expected.critical])
+# Issue 14: in the heavy cascade nothing of the onset legitimately ends and starts again, so a second
+# start can only be a flicker. (Elsewhere a condition may really clear and return, as JELLY's does.)
+@pytest.mark.parametrize("scenario", ["cascade-heavy"])
 def test_each_onset_critical_starts_once(runs: Runs, scenario: str) -> None:
     """No critical alert flickers: one start per alert (label set), however busy the exporter is.
 

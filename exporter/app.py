@@ -43,7 +43,7 @@ class Exporter:
 
 def build_exporter(config: Config) -> Exporter:
     hl = config.hyperliquid
-    budget = WeightBudget(hl.weight_budget_per_minute)
+    budget = WeightBudget(hl.weight_budget_per_minute, max_pause_seconds=hl.retry_after_max_seconds)
     stats = RequestStats()
     client = InfoClient(
         hl.api_url,
@@ -65,7 +65,7 @@ def build_exporter(config: Config) -> Exporter:
             budget.per_minute,
         )
     store = SnapshotStore()
-    return Exporter(config, context, Scheduler(pollers, store), store)
+    return Exporter(config, context, Scheduler(pollers, store, shortest_deadline=hl.timeout_seconds), store)
 
 
 async def serve(runtime: ExporterRuntime, web: WebLayer, listen_address: str, telemetry_path: str) -> None:

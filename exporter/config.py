@@ -46,7 +46,8 @@ Seconds = Annotated[float, Field(gt=0)]
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Infinity and NaN are never a usable interval, timeout or threshold (.inf would keep stale data).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class HyperliquidConfig(StrictModel):
@@ -57,6 +58,9 @@ class HyperliquidConfig(StrictModel):
     weight_budget_share: Annotated[float, Field(gt=0, le=1)] = 0.5
     max_retries: Annotated[int, Field(ge=0, le=10)] = 3
     retry_max_wait_seconds: Seconds = 30.0
+    # A 429's Retry-After pauses every request, but never longer than this: one absurd value
+    # (Retry-After: 100000) must not freeze the exporter while its data is withdrawn.
+    retry_after_max_seconds: Seconds = 10.0
 
     @property
     def weight_budget_per_minute(self) -> float:
@@ -117,9 +121,10 @@ class FillsCollectorConfig(CollectorConfig):
     interval_seconds: Seconds = 30.0
     watched_enabled: bool = True
     watched_interval_seconds: Seconds = 600.0
-    # The most fills one userFillsByTime answer holds (2000 on current mainnet, 500 in older
-    # versions): a page this long is full, so the next page is asked for at once.
-    page_limit: Annotated[int, Field(gt=0)] = 2000
+    # The smallest page a userFillsByTime answer may be cut at (500 in older versions, 2000 on
+    # current mainnet): a page at least this long may be incomplete, so the next page is asked for
+    # at once. At most 500: a larger value would take a 500-fill page for a complete one.
+    page_limit: Annotated[int, Field(gt=0, le=500)] = 500
     # Pages per account and poll; the rest is fetched on the next poll (only the 10,000 most
     # recent fills are reachable at all).
     max_pages_per_poll: Annotated[int, Field(gt=0)] = 5

@@ -1,18 +1,24 @@
 """Reading config.yaml: YAML with line numbers, `${ENV}` expansion, and readable validation errors.
 
 The models live in exporter.config; this module only knows how to turn a file into validated
-models and how to explain what is wrong with it.
+models and how to explain what is wrong with it. A key written twice in one mapping and a
+non-finite number (`.inf`, `.nan`) are errors too. Messages never show a secret: the values of
+keys that hold one (tokens, webhooks, passwords) are left out and URL credentials are redacted.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+
+from exporter.redaction import is_secret_key, redact_url
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -77,16 +83,58 @@ def _expand_env(value: Any, loc: tuple[int | str, ...], environ: dict[str, str])
     return value
 
 
+def _holds_secret(loc: tuple[int | str, ...]) -> bool:
+    return any(isinstance(part, str) and is_secret_key(part) for part in loc)
+
+
+def _shown_value(value: Any, loc: tuple[int | str, ...]) -> str:
+    """How an offending value appears in a message: never a secret's value, never URL credentials."""
+    if _holds_secret(loc):
+        return "the value is not shown: it is a secret"
+    return f"got {redact_url(repr(value))}"
+
+
 def _describe(error: Any) -> str:
     kind = error["type"]
+    loc = tuple(error["loc"])
     if kind == "extra_forbidden":
         return "unknown key (check the spelling; see config.yaml for the accepted keys)"
     if kind == "missing":
         return "required key is missing"
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = redact_url(str(error["msg"]).removeprefix("Value error, "))
+    if kind == "finite_number":
+        message = "must be a finite number, not infinity or NaN"
     if "input" in error and not isinstance(error["input"], dict | list):
-        return f"{message} (got {error['input']!r})"
+        return f"{message} ({_shown_value(error['input'], loc)})"
     return message
+
+
+def _mapping_problems(node: yaml.Node, loc: tuple[int | str, ...]) -> Iterator[tuple[int, str]]:
+    """(line, problem) for every key written twice and every non-finite number, walking the YAML tree."""
+    if isinstance(node, yaml.MappingNode):
+        first_line: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if isinstance(key, str) and key in first_line:
+                yield (
+                    line,
+                    f"{_key_path((*loc, key))}: duplicate key (first written at line {first_line[key]}); "
+                    "remove one of them",
+                )
+            elif isinstance(key, str):
+                first_line[key] = line
+            yield from _mapping_problems(value_node, (*loc, key))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _mapping_problems(item, (*loc, index))
+    elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:float":
+        value = yaml.safe_load(yaml.serialize(node))
+        if isinstance(value, float) and not math.isfinite(value):
+            yield (
+                node.start_mark.line + 1,
+                f"{_key_path(loc)}: must be a finite number, not infinity or NaN",
+            )
 
 
 def load_model(path: Path, model: type[ModelT], environ: dict[str, str] | None = None) -> ModelT:
@@ -106,6 +154,11 @@ def load_model(path: Path, model: type[ModelT], environ: dict[str, str] | None =
         if context and context_mark is not None:
             problem += f" ({context} started at line {context_mark.line + 1})"
         raise ConfigError(f"{where}: not valid YAML: {problem}") from exc
+    problems = list(_mapping_problems(root_node, ())) if root_node is not None else []
+    if problems:
+        raise ConfigError(
+            "invalid configuration:\n  " + "\n  ".join(f"{path}:{line}: {text}" for line, text in problems)
+        )
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -8,6 +8,8 @@ import logging
 import time
 from typing import Any
 
+from exporter.redaction import redact_url
+
 LEVELS = ("debug", "info", "warn", "error")
 FORMATS = ("logfmt", "json")
 
@@ -31,7 +33,10 @@ def record_fields(record: logging.LogRecord, formatter: logging.Formatter) -> di
         fields["exc"] = record.exc_text
     if record.stack_info:
         fields["stack"] = formatter.formatStack(record.stack_info)
-    return fields
+    # Whatever logged it (an HTTP library included), a URL's credentials never reach the log.
+    return {
+        key: value if key in ("ts", "level", "logger") else redact_url(value) for key, value in fields.items()
+    }
 
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}

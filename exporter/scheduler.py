@@ -2,6 +2,10 @@
 
 A failing poller sets its success to 0, lets its last-success timestamp age and logs one line
 when its failure kind changes (not a traceback per poll); the other pollers carry on.
+A poll has a deadline of `DEADLINE_INTERVALS` intervals, but never less than one request's own
+timeout (a poll cannot be shorter than the request the configuration allows): a poll stuck on a
+dripping body, a long 429 pause or a full budget fails instead of hanging. Its success is 0 from
+the moment its data is withdrawn either way (see SnapshotStore.healthy).
 """
 
 from __future__ import annotations
@@ -14,24 +18,40 @@ from collections.abc import Sequence
 from exporter.collectors.base import Poller
 from exporter.exposition import render_families
 from exporter.hyperliquid.errors import ParseError, UpstreamError
+from exporter.redaction import redact_url
 from exporter.store import PollerHealth, Snapshot, SnapshotStore
 
 log = logging.getLogger("exporter.scheduler")
 
+DEADLINE_INTERVALS = 2.0
+
+
+class PollDeadlineExceeded(Exception):
+    """A whole poll took longer than its deadline and was cancelled."""
+
+
+def poll_deadline(poller: Poller, shortest: float = 0.0) -> float:
+    return max(DEADLINE_INTERVALS * poller.interval, shortest)
+
 
 def failure_kind(exc: BaseException) -> tuple[str, str]:
-    """(kind used to decide whether to log again, human message)."""
+    """(kind used to decide whether to log again, human message with URL credentials redacted)."""
     if isinstance(exc, UpstreamError):
-        return exc.reason, str(exc)
+        return exc.reason, redact_url(str(exc))
     if isinstance(exc, ParseError):
-        return f"parse:{exc.path}", str(exc)
-    return type(exc).__name__, f"{type(exc).__name__}: {exc}"
+        return f"parse:{exc.path}", redact_url(str(exc))
+    if isinstance(exc, PollDeadlineExceeded):
+        return "deadline", str(exc)
+    return type(exc).__name__, redact_url(f"{type(exc).__name__}: {exc}")
 
 
 class Scheduler:
-    def __init__(self, pollers: Sequence[Poller], store: SnapshotStore) -> None:
+    def __init__(
+        self, pollers: Sequence[Poller], store: SnapshotStore, shortest_deadline: float = 0.0
+    ) -> None:
         self.pollers = list(pollers)
         self.store = store
+        self._shortest_deadline = shortest_deadline
         for poller in self.pollers:
             store.register(
                 PollerHealth(
@@ -46,8 +66,14 @@ class Scheduler:
     async def poll_once(self, poller: Poller) -> bool:
         health = self.store.health[poller.name]
         started = time.monotonic()
+        deadline = poll_deadline(poller, self._shortest_deadline)
         try:
-            families = await poller.poll()
+            try:
+                async with asyncio.timeout(deadline):
+                    families = await poller.poll()
+            except TimeoutError as exc:
+                message = f"poll did not finish within its deadline of {deadline:g} s"
+                raise PollDeadlineExceeded(message) from exc
             # Rendering thousands of series takes milliseconds; off the event loop, a scrape that
             # arrives meanwhile is served between the renderer's GIL slices instead of after it.
             rendered = await asyncio.to_thread(render_families, families)
@@ -57,7 +83,7 @@ class Scheduler:
         except Exception as exc:
             kind, message = failure_kind(exc)
             if kind != health.failure_kind:
-                unexpected = not isinstance(exc, UpstreamError | ParseError)
+                unexpected = not isinstance(exc, UpstreamError | ParseError | PollDeadlineExceeded)
                 log.warning(
                     "poller %s (collector %s) failed: %s%s",
                     poller.name,

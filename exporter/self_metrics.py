@@ -31,19 +31,27 @@ def self_families(store: SnapshotStore, stats: RequestStats, budget: WeightBudge
     grouped = _by_collector(store.health.values())
     up = GaugeMetricFamily(
         "hyperliquid_up",
-        "1 if the last poll of Hyperliquid market data succeeded, 0 otherwise.",
+        "1 if the last poll of Hyperliquid market data succeeded and its data is published, 0 otherwise.",
         value=1.0
-        if grouped.get(MARKET_COLLECTOR) and all(h.succeeded for h in grouped[MARKET_COLLECTOR])
+        if grouped.get(MARKET_COLLECTOR) and all(store.healthy(h) for h in grouped[MARKET_COLLECTOR])
         else 0.0,
     )
     success = GaugeMetricFamily(
         "hyperliquid_exporter_collector_success",
-        "1 if the last poll of every part of this collector succeeded, 0 otherwise.",
+        "1 if the last poll of every part of this collector succeeded and its data is published, "
+        "0 otherwise.",
         labels=["collector"],
     )
     last_success = GaugeMetricFamily(
         "hyperliquid_exporter_collector_last_success_timestamp_seconds",
         "Unix time when every part of this collector last had a successful poll (0 if never).",
+        labels=["collector"],
+    )
+    expiry = GaugeMetricFamily(
+        "hyperliquid_exporter_collector_data_expiry_timestamp_seconds",
+        "Unix time at which this collector's oldest published data is withdrawn from /metrics unless a "
+        "poll succeeds first (last success, or start before the first, plus maximum age); past it, part "
+        "of its data is gone.",
         labels=["collector"],
     )
     duration = GaugeMetricFamily(
@@ -57,8 +65,9 @@ def self_families(store: SnapshotStore, stats: RequestStats, budget: WeightBudge
         labels=["collector"],
     )
     for collector, items in grouped.items():
-        success.add_metric([collector], 1.0 if all(h.succeeded for h in items) else 0.0)
+        success.add_metric([collector], 1.0 if all(store.healthy(h) for h in items) else 0.0)
         last_success.add_metric([collector], min(h.last_success for h in items))
+        expiry.add_metric([collector], min(h.data_expiry for h in items))
         duration.add_metric([collector], max(h.last_duration for h in items))
         planned.add_metric([collector], sum(h.planned_weight_per_minute for h in items))
     used = CounterMetricFamily(
@@ -93,7 +102,7 @@ def self_families(store: SnapshotStore, stats: RequestStats, budget: WeightBudge
         labels=["version", "revision"],
     )
     build.add_metric([__version__, revision()], 1.0)
-    return [up, success, last_success, duration, planned, used, requests, errors, budget_gauge, build]
+    return [up, success, last_success, expiry, duration, planned, used, requests, errors, budget_gauge, build]
 
 
 def render_self_metrics(

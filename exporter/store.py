@@ -28,6 +28,16 @@ class PollerHealth:
     last_success: float = 0.0
     last_duration: float = 0.0
     failure_kind: str | None = None
+    registered_at: float = 0.0  # when the store began to expect this poller's data
+
+    @property
+    def data_expiry(self) -> float:
+        """When this poller's data leaves /metrics unless a poll succeeds first.
+
+        Before the first success, data is expected within one maximum age of registration: a
+        collector that never delivers is reported like one whose data went away.
+        """
+        return max(self.last_success, self.registered_at) + self.max_age
 
 
 @dataclass
@@ -39,19 +49,32 @@ class SnapshotStore:
     def register(self, health: PollerHealth) -> None:
         if health.name in self.health:
             raise ValueError(f"two pollers are named {health.name}")
+        health.registered_at = self.clock()
         self.health[health.name] = health
 
     def publish(self, snapshot: Snapshot) -> None:
         # Replacing the reference is atomic for readers: a scrape sees the old or the new piece.
         self._snapshots[snapshot.poller] = snapshot
 
+    def _fresh(self, snapshot: Snapshot, now: float) -> bool:
+        return now - snapshot.observed_at <= self.health[snapshot.poller].max_age
+
     def fresh_pieces(self) -> list[Mapping[str, RenderedFamily]]:
         now = self.clock()
-        return [
-            snapshot.families
-            for name, snapshot in self._snapshots.items()
-            if now - snapshot.observed_at <= self.health[name].max_age
-        ]
+        return [snapshot.families for snapshot in self._snapshots.values() if self._fresh(snapshot, now)]
+
+    def published(self, poller: str) -> bool:
+        """True while this poller's latest snapshot is on /metrics (not withdrawn as too old)."""
+        snapshot = self._snapshots.get(poller)
+        return snapshot is not None and self._fresh(snapshot, self.clock())
+
+    def healthy(self, health: PollerHealth) -> bool:
+        """What success gauges report: the last poll succeeded AND its data is still published.
+
+        Whatever stops a poller (a hung request, a long pause, a dead task), success falls to 0
+        no later than the moment its data is withdrawn, so success 1 never reports missing data.
+        """
+        return health.succeeded and self.published(health.name)
 
     def exposition(self, extra: Mapping[str, RenderedFamily] | None = None) -> bytes:
         pieces = self.fresh_pieces()
@@ -67,7 +90,7 @@ class SnapshotStore:
                 continue
             health.attempted, health.succeeded = old.attempted, old.succeeded
             health.last_success, health.last_duration = old.last_success, old.last_duration
-            health.failure_kind = old.failure_kind
+            health.failure_kind, health.registered_at = old.failure_kind, old.registered_at
             if name in previous._snapshots:
                 self._snapshots[name] = previous._snapshots[name]
 

@@ -1,8 +1,9 @@
 """Account collector: `clearinghouseState` of HLP's parent and children and of watched accounts.
 
 Three pollers, by priority:
-- `accounts_liquidators`: the configured liquidator children, on the shortest interval, so that
-  a backstop takeover shows within one poll. Polled whether or not discovery lists them.
+- `accounts_liquidators`: the liquidator children, on the shortest interval, so that a backstop
+  takeover shows within one poll: the configured list (polled whether or not discovery lists
+  them) plus every child whose `vaultDetails` name says it is a liquidator ("HLP Liquidator 5").
 - `accounts_hlp`: the HLP parent and its other children, discovered from
   `vaultDetails.relationship.data.childAddresses` at run time and rediscovered periodically.
 - `accounts_watched`: the configured watch list. When the shared weight budget is tight this
@@ -24,8 +25,10 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from exporter.collectors.base import Poller
 from exporter.collectors.budget_pressure import WATCHED_MAX_STRETCH, BudgetPressure
 from exporter.collectors.context import CollectorContext
+from exporter.collectors.liquidators import LiquidatorRoles, is_liquidator_name
 from exporter.config import AccountsCollectorConfig, Config
 from exporter.hyperliquid.accounts import CLEARINGHOUSE_STATE, AccountState, parse_clearinghouse_state
+from exporter.hyperliquid.budget import Priority
 from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.hyperliquid.vaults import VAULT_DETAILS, parse_vault_details
 from exporter.hyperliquid.weights import base_weight
@@ -66,15 +69,51 @@ class MonitoredAccount:
 
 
 class HlpDiscovery:
-    """HLP's child addresses from `vaultDetails`, refreshed every `interval` seconds."""
+    """HLP's child addresses from `vaultDetails`, refreshed every `interval` seconds.
+
+    Each new child's own `vaultDetails` (read once) gives its name; a child named as a liquidator
+    joins the liquidator roles, so it is polled first and its fills are followed.
+    """
 
     def __init__(self, config: AccountsCollectorConfig, context: CollectorContext) -> None:
         self.vault = config.hlp_vault
         self.interval = config.child_discovery_interval_seconds
         self._context = context
+        self.roles: LiquidatorRoles = context.liquidators
         self.vault_name = hlp_name(self.vault)
         self.children: tuple[str, ...] | None = None
+        self.names: dict[str, str] = {}
         self._next_due = 0.0
+
+    def name_of(self, address: str) -> str:
+        return self.names.get(address) or hlp_name(address)
+
+    async def _name(self, child: str) -> None:
+        raw = await self._context.client.info({"type": VAULT_DETAILS, "vaultAddress": child}, COLLECTOR)
+        details = parse_vault_details(raw)
+        # No details or no name (an answer, not a failure): not asked again; the label falls back.
+        self.names[child] = details.name if details is not None else ""
+        if details is None or not is_liquidator_name(details.name):
+            return
+        if child not in self.roles:
+            log.info(
+                "HLP child %s is a liquidator by its name %r: polled first, fills followed",
+                child,
+                details.name,
+            )
+        self.roles.discovered(child, details.name)
+
+    async def _name_children(self, now: float) -> None:
+        """Read the names of children not named yet; those that fail are asked again a minute later."""
+        unnamed = [child for child in self.children or () if child not in self.names]
+        results = await asyncio.gather(*(self._name(child) for child in unnamed), return_exceptions=True)
+        for child, result in zip(unnamed, results, strict=True):
+            if isinstance(result, UpstreamError | ParseError):
+                log.debug("name of HLP child %s not read: %s", child, result)
+            elif isinstance(result, BaseException):
+                raise result
+        if any(child not in self.names for child in unnamed):
+            self._next_due = min(self._next_due, now + DISCOVERY_RETRY_SECONDS)
 
     @property
     def planned_weight_per_minute(self) -> float:
@@ -112,6 +151,7 @@ class HlpDiscovery:
             log.info("HLP children changed: %s", ", ".join(details.child_addresses))
         self.children = details.child_addresses
         self._next_due = now + self.interval
+        await self._name_children(now)
 
 
 class AccountFamilies:
@@ -204,6 +244,9 @@ def help_suffix(config: AccountsCollectorConfig) -> str:
 class AccountGroupPoller(ABC):
     """Polls one group of accounts concurrently and publishes their state as one snapshot."""
 
+    # Place in the shared weight budget's queue (see exporter.hyperliquid.budget).
+    priority = Priority.HIGH
+
     def __init__(
         self,
         name: str,
@@ -245,7 +288,7 @@ class AccountGroupPoller(ABC):
 
     async def _state(self, account: MonitoredAccount) -> AccountState:
         raw = await self._context.client.info(
-            {"type": CLEARINGHOUSE_STATE, "user": account.address}, COLLECTOR
+            {"type": CLEARINGHOUSE_STATE, "user": account.address}, COLLECTOR, self.priority
         )
         state = parse_clearinghouse_state(raw)
         for _ in range(state.malformed):
@@ -264,7 +307,12 @@ class AccountGroupPoller(ABC):
 
 
 class LiquidatorAccountsPoller(AccountGroupPoller):
-    def __init__(self, config: AccountsCollectorConfig, context: CollectorContext) -> None:
+    # A backstop takeover shows here first: never queued behind fill paging or watched accounts.
+    priority = Priority.CRITICAL
+
+    def __init__(
+        self, config: AccountsCollectorConfig, context: CollectorContext, discovery: HlpDiscovery
+    ) -> None:
         super().__init__(
             "accounts_liquidators",
             config,
@@ -272,13 +320,15 @@ class LiquidatorAccountsPoller(AccountGroupPoller):
             config.liquidator_interval_seconds,
             len(config.liquidators),
         )
-        self._accounts = [
-            MonitoredAccount(address, hlp_name(address), ROLE_LIQUIDATOR, config.hlp_vault)
-            for address in dict.fromkeys(config.liquidators)
-        ]
+        self._discovery = discovery
+        self._vault = config.hlp_vault
 
     async def accounts(self) -> list[MonitoredAccount]:
-        return self._accounts
+        # Configured liquidators, then those discovered by name since (by the HLP poller's discovery).
+        return [
+            MonitoredAccount(address, self._discovery.name_of(address), ROLE_LIQUIDATOR, self._vault)
+            for address in self._discovery.roles.addresses()
+        ]
 
 
 # With the 7 children HLP had in 2026, 3 are not liquidators; plus the parent.
@@ -291,7 +341,6 @@ class HlpAccountsPoller(AccountGroupPoller):
     ) -> None:
         super().__init__("accounts_hlp", config, context, config.interval_seconds, PLANNED_HLP_ACCOUNTS)
         self._discovery = discovery
-        self._liquidators = set(config.liquidators)
 
     @property
     def planned_weight_per_minute(self) -> float:
@@ -302,20 +351,21 @@ class HlpAccountsPoller(AccountGroupPoller):
         vault = self._discovery.vault
         parent = MonitoredAccount(vault, self._discovery.vault_name, ROLE_HLP, vault)
         children = [
-            MonitoredAccount(address, hlp_name(address), ROLE_HLP, vault)
+            MonitoredAccount(address, self._discovery.name_of(address), ROLE_HLP, vault)
             for address in self._discovery.children or ()
-            if address not in self._liquidators and address != vault
+            if address not in self._discovery.roles and address != vault
         ]
         return [parent, *children]
 
 
 class WatchedAccountsPoller(AccountGroupPoller):
+    priority = Priority.LOW
+
     def __init__(self, config: AccountsCollectorConfig, context: CollectorContext, hlp: HlpDiscovery) -> None:
         super().__init__(
             "accounts_watched", config, context, config.watched_interval_seconds, len(config.watched)
         )
         self._hlp = hlp
-        self._excluded = set(config.liquidators)
         self._accounts = [MonitoredAccount(w.address, w.name, ROLE_WATCHED, "") for w in config.watched]
         self.pressure = BudgetPressure(
             context.budget,
@@ -335,7 +385,7 @@ class WatchedAccountsPoller(AccountGroupPoller):
     async def accounts(self) -> list[MonitoredAccount]:
         self.pressure.observe()
         # An HLP account is published by the HLP pollers; publishing it twice would repeat series.
-        hlp = self._hlp.known_addresses() | self._excluded
+        hlp = self._hlp.known_addresses() | set(self._hlp.roles.addresses())
         return [account for account in self._accounts if account.address not in hlp]
 
 
@@ -343,10 +393,13 @@ def pollers(config: Config, context: CollectorContext) -> list[Poller]:
     section = config.collectors.accounts
     if not section.enabled:
         return []
+    context.liquidators.configure(section.liquidators)
     discovery = HlpDiscovery(section, context)
-    groups: list[Poller] = [HlpAccountsPoller(section, context, discovery)]
-    if section.liquidators:
-        groups.insert(0, LiquidatorAccountsPoller(section, context))
+    # Always there, even with no liquidator configured: discovery may find some.
+    groups: list[Poller] = [
+        LiquidatorAccountsPoller(section, context, discovery),
+        HlpAccountsPoller(section, context, discovery),
+    ]
     if section.watched:
         groups.append(WatchedAccountsPoller(section, context, discovery))
     return groups

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from exporter.collectors.liquidators import LiquidatorRoles
 from exporter.collectors.universe import ListedCoins
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import InfoClient, RequestStats
@@ -23,6 +24,8 @@ class CollectorContext:
     clock: Callable[[], float] = field(default=time.time)
     # Written by the market poller, read by pollers that need the listed coins.
     universe: ListedCoins = field(default_factory=ListedCoins)
+    # HLP liquidators, configured and discovered: written by account discovery, read by the fills poller.
+    liquidators: LiquidatorRoles = field(default_factory=LiquidatorRoles)
 
     def count_malformed(self, request_type: str) -> None:
         """One malformed field or item: costs one sample and one error count, never the poll."""

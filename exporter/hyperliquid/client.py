@@ -1,11 +1,14 @@
 """Async client for Hyperliquid's `POST /info`, inside the shared weight budget.
 
-Retries timeouts, connection errors, 5xx and 429 (honouring Retry-After) with jittered
-exponential backoff; never retries other 4xx. Every attempt is paid for from the budget.
+Retries timeouts, connection errors, 5xx and 429 (honouring Retry-After, capped by the budget's
+`max_pause_seconds`) with jittered exponential backoff; never retries other 4xx. Every attempt is
+paid for from the budget. `timeout_seconds` bounds a whole attempt, from sending the request to
+the last byte of the answer: a body dripped one byte a second times out like a silent server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from typing import Any
@@ -19,9 +22,10 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from exporter.hyperliquid.budget import WeightBudget
+from exporter.hyperliquid.budget import Priority, WeightBudget
 from exporter.hyperliquid.errors import UpstreamError
 from exporter.hyperliquid.weights import base_weight, item_surcharge
+from exporter.redaction import redact_url
 
 USER_AGENT = "hyperliquid-exporter (+https://github.com/hyperliquid-exporter/hyperliquid-exporter)"
 
@@ -34,6 +38,17 @@ def parse_retry_after(value: str | None) -> float | None:
     except ValueError:
         return None
     return seconds if seconds >= 0 else None
+
+
+# Answers larger than this (a page of 2000 fills is ~700 kB) are decoded off the event loop, so
+# that the critical pollers' requests keep moving meanwhile.
+DECODE_IN_THREAD_BYTES = 64 * 1024
+
+
+async def _decode(content: bytes) -> Any:
+    if len(content) > DECODE_IN_THREAD_BYTES:
+        return await asyncio.to_thread(json.loads, content)
+    return json.loads(content)
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -61,6 +76,8 @@ class InfoClient:
         stats: RequestStats | None = None,
     ) -> None:
         self.url = api_url.rstrip("/") + "/info"
+        self._shown_url = redact_url(self.url)  # for messages: never a credential in a log line
+        self._timeout = timeout_seconds
         self.budget = budget
         self.stats = stats or RequestStats()
         self._max_retries = max_retries
@@ -69,7 +86,9 @@ class InfoClient:
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_seconds),
             headers={"User-Agent": USER_AGENT},
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+            # Room for a few stuck connections (a dripping body holds one until its timeout)
+            # without starving the other pollers' requests.
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
         )
 
     async def aclose(self) -> None:
@@ -78,11 +97,21 @@ class InfoClient:
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, UpstreamError) and exc.retry_after is not None:
-            return min(exc.retry_after, self._retry_max_wait)
+            return min(exc.retry_after, self._retry_max_wait, self.budget.max_pause_seconds)
         return float(self._backoff(state))
 
-    async def info(self, body: dict[str, Any], collector: str) -> Any:
-        """POST `body` to /info on behalf of `collector`; return the decoded JSON."""
+    async def info(
+        self,
+        body: dict[str, Any],
+        collector: str,
+        priority: Priority | None = None,
+        max_items: int = 0,
+    ) -> Any:
+        """POST `body` to /info on behalf of `collector`; return the decoded JSON.
+
+        `priority` defaults to the collector's (see budget.COLLECTOR_PRIORITY); `max_items` is the
+        most items the answer can hold, so that the budget keeps room for its per-item surcharge.
+        """
         request_type = str(body.get("type", "unknown"))
         retrying = AsyncRetrying(
             retry=retry_if_exception(_retryable),
@@ -92,40 +121,61 @@ class InfoClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._attempt(body, request_type, collector)
+                return await self._attempt(body, request_type, collector, priority, max_items)
         raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
 
-    async def _attempt(self, body: dict[str, Any], request_type: str, collector: str) -> Any:
+    async def _attempt(
+        self,
+        body: dict[str, Any],
+        request_type: str,
+        collector: str,
+        priority: Priority | None,
+        max_items: int,
+    ) -> Any:
         weight = base_weight(request_type)
-        await self.budget.acquire(weight, collector)
-        self.stats.requests[request_type] += 1
+        max_surcharge = item_surcharge(request_type, [None] * max_items) if max_items else 0
+        await self.budget.acquire(weight, collector, priority, max_surcharge)
+        surcharge = 0  # what the answer's items cost; the reserve for them is settled either way
         try:
-            response = await self._http.post(self.url, json=body)
-        except httpx.ConnectError as exc:
-            # Nothing reached upstream, so nothing counts against its rate limit.
-            self.budget.refund(weight, collector)
-            raise self._fail(request_type, "connection", f"cannot reach {self.url}: {exc!r}") from exc
-        except httpx.TimeoutException as exc:
-            raise self._fail(request_type, "timeout", f"timed out after {type(exc).__name__}") from exc
-        except httpx.TransportError as exc:
-            raise self._fail(request_type, "connection", f"cannot reach {self.url}: {exc!r}") from exc
-        status = response.status_code
-        if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if retry_after is not None:
-                self.budget.pause(retry_after)
-            raise self._fail(request_type, "http_429", "rate limited (HTTP 429)", retry_after)
-        if status >= 500:
-            raise self._fail(request_type, "http_5xx", f"HTTP {status}")
-        if status >= 400:
-            snippet = response.text[:200].strip()
-            raise self._fail(request_type, "http_4xx", f"HTTP {status}: {snippet}")
-        try:
-            decoded = json.loads(response.content)
-        except ValueError as exc:
-            raise self._fail(request_type, "invalid_json", f"response is not JSON: {exc}") from exc
-        self.budget.charge(item_surcharge(request_type, decoded), collector)
-        return decoded
+            self.stats.requests[request_type] += 1
+            try:
+                async with asyncio.timeout(self._timeout):
+                    response = await self._http.post(self.url, json=body)
+            except httpx.ConnectError as exc:
+                # Nothing reached upstream, so nothing counts against its rate limit.
+                self.budget.refund(weight, collector)
+                raise self._unreachable(request_type, exc) from exc
+            except httpx.TimeoutException as exc:
+                raise self._fail(request_type, "timeout", f"timed out after {type(exc).__name__}") from exc
+            except TimeoutError as exc:
+                raise self._fail(
+                    request_type, "timeout", f"no complete answer within {self._timeout:g} s"
+                ) from exc
+            except httpx.TransportError as exc:
+                raise self._unreachable(request_type, exc) from exc
+            status = response.status_code
+            if status == 429:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if retry_after is not None:
+                    retry_after = self.budget.pause(retry_after)
+                raise self._fail(request_type, "http_429", "rate limited (HTTP 429)", retry_after)
+            if status >= 500:
+                raise self._fail(request_type, "http_5xx", f"HTTP {status}")
+            if status >= 400:
+                snippet = response.text[:200].strip()
+                raise self._fail(request_type, "http_4xx", f"HTTP {status}: {snippet}")
+            try:
+                decoded = await _decode(response.content)
+            except ValueError as exc:
+                raise self._fail(request_type, "invalid_json", f"response is not JSON: {exc}") from exc
+            surcharge = item_surcharge(request_type, decoded)
+            return decoded
+        finally:
+            self.budget.settle(max_surcharge, surcharge, collector)
+
+    def _unreachable(self, request_type: str, exc: Exception) -> UpstreamError:
+        detail = redact_url(repr(exc))
+        return self._fail(request_type, "connection", f"cannot reach {self._shown_url}: {detail}")
 
     def _fail(
         self, request_type: str, reason: str, message: str, retry_after: float | None = None

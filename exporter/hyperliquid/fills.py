@@ -2,11 +2,13 @@
 
 A fill may carry a `liquidation` object (`method` `market` or `backstop`, optional
 `liquidatedUser`, `markPx` as string or number). Auto-deleveraging fills also carry one (naming
-the HLP liquidator, method `backstop`), so they are classified by `dir` first.
+the HLP liquidator, method `backstop`), so they are classified by `dir` first. A method other than
+`market` or `backstop` is kept (as a label-safe name) and counted under its own label, never dropped.
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -17,8 +19,15 @@ from exporter.hyperliquid.errors import ParseError
 from exporter.hyperliquid.fields import JsonObject, as_list
 
 USER_FILLS_BY_TIME = "userFillsByTime"
+USER_FILLS = "userFills"
+# The smallest page a time-range fill request may answer with (older servers: 500; newer: 2000).
+SMALLEST_FILL_PAGE = 500
+# The most fills one answer can hold, for the budget's surcharge reserve.
+LARGEST_FILL_PAGE = 2000
 AUTO_DELEVERAGING_DIR = "Auto-Deleveraging"
 LIQUIDATION_METHODS = ("market", "backstop")
+_UNSAFE_LABEL_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]")
+MAX_METHOD_LENGTH = 32
 # An all-zero hash marks a maker fill not attributed to an L1 transaction: it identifies nothing.
 ZERO_HASH = "0x" + "0" * 64
 
@@ -77,15 +86,18 @@ class ParsedFills:
     malformed: int
 
 
+def method_label(method: str) -> str:
+    """A liquidation method as a label value: known ones as they are, others made safe and short."""
+    if method in LIQUIDATION_METHODS:
+        return method
+    return _UNSAFE_LABEL_CHARACTERS.sub("_", method.strip())[:MAX_METHOD_LENGTH] or "unknown"
+
+
 def _liquidation(fill: JsonObject) -> Liquidation | None:
     raw = fill.optional_obj("liquidation")
     if raw is None:
         return None
-    method = raw.text("method")
-    if method not in LIQUIDATION_METHODS:
-        raise ParseError(
-            raw.request_type, f"{raw.path}.method", f"unknown liquidation method {method[:40]!r}"
-        )
+    method = method_label(raw.text("method"))
     user = raw.optional_text("liquidatedUser")
     return Liquidation(method, user.lower() if user else None, raw.optional_number("markPx"))
 
@@ -118,22 +130,12 @@ def parse_fills(data: Any, request_type: str = USER_FILLS_BY_TIME) -> ParsedFill
     return ParsedFills(tuple(fills), malformed)
 
 
-@dataclass(frozen=True, slots=True)
-class PageOutcome:
-    new: tuple[Fill, ...]  # fills never seen before, oldest first
-    more: bool  # request the next page now
-    gap_at_ms: int | None  # a millisecond skipped with fills possibly unread
-
-
 class FillCursor:
     """One account's position in its fill history, with deduplication in bounded memory.
 
     Each request asks for fills from `start_ms` (inclusive). Fills older than `start_ms` were
     already counted (or skipped in a counted gap) and are ignored, so only the keys of fills at or
-    after `start_ms` need remembering: `start_ms` only moves forward, to the newest fill seen.
-    A full page that ends at the millisecond it started from means more fills share that
-    millisecond than a page holds: the cursor moves one millisecond past it and reports the gap,
-    so pagination never loops.
+    after `start_ms` need remembering: `start_ms` only moves forward.
     """
 
     def __init__(self, start_ms: int, max_remembered: int = 100_000) -> None:
@@ -146,27 +148,26 @@ class FillCursor:
     def remembered(self) -> int:
         return len(self._seen)
 
-    def accept(self, fills: Sequence[Fill], page_full: bool) -> PageOutcome:
-        """Take one page requested from the current `start_ms`; say whether to fetch another."""
-        requested_from = self.start_ms
+    def take(self, fills: Sequence[Fill]) -> list[Fill]:
+        """The fills never seen before and not before `start_ms`, oldest first; now remembered."""
         new: list[Fill] = []
         for fill in sorted(fills, key=lambda f: f.time_ms):
-            if fill.time_ms < requested_from or fill.key in self._seen:
+            if fill.time_ms < self.start_ms or fill.key in self._seen:
                 continue
             self._seen[fill.key] = fill.time_ms
             new.append(fill)
-        newest = max((fill.time_ms for fill in fills), default=requested_from)
-        gap_at: int | None = None
-        if not page_full:
-            self.start_ms = max(requested_from, newest)
-        elif newest > requested_from:
-            self.start_ms = newest
-        else:
-            gap_at = requested_from
-            self.start_ms = requested_from + 1
+        return new
+
+    def advance_to(self, ms: int) -> None:
+        if ms > self.start_ms:
+            self.start_ms = ms
+            self._forget_before(ms)
+
+    def skip_past(self, ms: int, missed: bool) -> None:
+        """Move past a crowded millisecond; `missed`: some of its fills may never have been read."""
+        if missed:
             self.gaps += 1
-        self._forget_before(self.start_ms)
-        return PageOutcome(tuple(new), more=page_full, gap_at_ms=gap_at)
+        self.advance_to(ms + 1)
 
     def _forget_before(self, start_ms: int) -> None:
         stale = [key for key, time_ms in self._seen.items() if time_ms < start_ms]
@@ -176,36 +177,73 @@ class FillCursor:
             self._seen.popitem(last=False)
 
 
+def burst_covered(page: Sequence[Fill], recent: Sequence[Fill], ms: int) -> bool:
+    """Do a full page from `ms` and the account's most recent fills together hold all of `ms`'s fills?
+
+    The page holds the first fills of `ms`, `recent` the newest fills of the account. If `recent`
+    reaches back before `ms`, it holds all of `ms`; if both share a fill of `ms`, they overlap and
+    together hold all of it. Otherwise fills in between were never returned.
+    """
+    if any(fill.time_ms < ms for fill in recent):
+        return True
+    in_page = {fill.key for fill in page if fill.time_ms == ms}
+    return any(fill.key in in_page for fill in recent if fill.time_ms == ms)
+
+
 @dataclass(frozen=True, slots=True)
 class FollowSummary:
-    pages: int
+    pages: int  # requests made, recent-fills requests included
     gaps_at_ms: tuple[int, ...]
-    caught_up: bool  # False when `max_pages` ran out with more pages to read
+    caught_up: bool  # False when `max_pages` or the time limit ran out with more pages to read
 
 
 async def follow(
     cursor: FillCursor,
     fetch_page: Callable[[int], Awaitable[ParsedFills]],
     consume: Callable[[Fill], None],
-    page_limit: int,
+    full_page: int,
     max_pages: int,
+    fetch_recent: Callable[[], Awaitable[ParsedFills]] | None = None,
+    more_time: Callable[[], bool] = lambda: True,
 ) -> FollowSummary:
     """Read pages from `cursor.start_ms` until a short page (or `max_pages`), consuming new fills.
 
-    A page is full when it holds `page_limit` items, malformed ones included. New fills are
-    consumed page by page, so a failed request later on loses nothing already read.
+    `full_page` is the smallest page size the server may use (500; newer servers answer up to
+    2000): a page at least this long may have been cut, so the next one is asked for from its
+    newest millisecond. A full page entirely within its first millisecond means more fills share
+    that millisecond than a page holds (a cascade's ADL burst): they cannot be paged by time, so
+    the account's most recent fills (`fetch_recent`, `userFills`) are read to complete it, and
+    the cursor steps past that millisecond, counting a gap only when they do not reach it.
+    Whatever the page size, every request either moves the cursor forward or ends the loop.
+    New fills are consumed page by page, so a failed request later on loses nothing already read.
+    `more_time` is asked before each further page: when it says no, the rest waits for the next poll.
     """
     gaps: list[int] = []
-    for page_number in range(1, max_pages + 1):
-        page = await fetch_page(cursor.start_ms)
-        outcome = cursor.accept(page.fills, page_full=len(page.fills) + page.malformed >= page_limit)
-        for fill in outcome.new:
+    requests = 0
+    while requests < max_pages and (requests == 0 or more_time()):
+        requested = cursor.start_ms
+        page = await fetch_page(requested)
+        requests += 1
+        for fill in cursor.take(page.fills):
             consume(fill)
-        if outcome.gap_at_ms is not None:
-            gaps.append(outcome.gap_at_ms)
-        if not outcome.more:
-            return FollowSummary(page_number, tuple(gaps), caught_up=True)
-    return FollowSummary(max_pages, tuple(gaps), caught_up=False)
+        newest = max((fill.time_ms for fill in page.fills), default=requested)
+        if len(page.fills) + page.malformed < full_page:
+            cursor.advance_to(newest)
+            return FollowSummary(requests, tuple(gaps), caught_up=True)
+        if newest > requested:
+            cursor.advance_to(newest)
+            continue
+        covered = False
+        if fetch_recent is not None:
+            recent = await fetch_recent()
+            requests += 1
+            for fill in cursor.take([fill for fill in recent.fills if fill.time_ms == requested]):
+                consume(fill)
+            covered = burst_covered(page.fills, recent.fills, requested)
+        if not covered:
+            gaps.append(requested)
+        cursor.skip_past(requested, missed=not covered)
+    return FollowSummary(requests, tuple(gaps), caught_up=False)
 
 
 META = "meta"

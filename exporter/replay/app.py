@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from exporter.replay.clock import ScenarioClock
@@ -53,12 +53,39 @@ def _json(body: Any, status: int = 200) -> Response:
     )
 
 
+def _dripped(body: bytes, seconds_per_byte: float, sleep: Callable[[float], Awaitable[None]]) -> Response:
+    """The body one byte at a time: every read gets a byte, so no per-read timeout ever fires."""
+
+    async def drip() -> AsyncIterator[bytes]:
+        for index in range(len(body)):
+            yield body[index : index + 1]
+            await sleep(seconds_per_byte)
+
+    return StreamingResponse(drip(), media_type="application/json")
+
+
+def _never_ending(body: bytes) -> Response:
+    """Headers and the first byte, then nothing, forever."""
+
+    async def hang() -> AsyncIterator[bytes]:
+        yield body[:1]
+        await asyncio.Event().wait()
+
+    return StreamingResponse(hang(), media_type="application/json")
+
+
 async def _apply_faults(state: ReplayState, target: str, body: Response) -> Response:
-    """Latency first, then the first error, down or malformed fault that triggers."""
+    """Latency first, then the first error, down, malformed, rate-limit, drip or hang fault that triggers."""
     scheduled = state.timeline.faults_at(state.clock.now())
     for fault in state.faults.triggered(target, scheduled):
         if fault.kind == "latency":
             await state.sleep(fault.seconds)
+        elif fault.kind == "rate_limit":
+            return Response("null", status_code=429, headers={"Retry-After": f"{fault.retry_after:g}"})
+        elif fault.kind == "drip":
+            return _dripped(bytes(body.body), fault.seconds, state.sleep)
+        elif fault.kind == "hang":
+            return _never_ending(bytes(body.body))
         elif fault.kind in ("error", "down"):
             for exchange, outage_body in OUTAGE_BODIES.items():
                 if exchange == target:

@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="TARGET:KIND[=VALUE][@P]",
-        help="inject a fault, e.g. info:latency=0.5, binance:down=451, info:error=503@0.2, okx:malformed",
+        help="inject a fault, e.g. info:latency=0.5, binance:down=451, info:error=503@0.2, okx:malformed, "
+        "info:rate_limit=100000 (429 with that Retry-After), info:drip=1 (a byte a second), info:hang",
     )
     parser.add_argument("--scenario.check", dest="check", action="store_true", help="validate and exit")
     parser.add_argument("--list-scenarios", action="store_true", help="print the shipped scenarios and exit")

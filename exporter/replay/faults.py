@@ -1,4 +1,5 @@
-"""Fault injection for tests: latency, 5xx errors, malformed bodies and exchanges going down.
+"""Fault injection for tests: latency, 5xx errors, malformed bodies, exchanges going down, rate
+limiting with a Retry-After, bodies dripped byte by byte and responses that never end.
 
 A fault has a target: `info` (every Hyperliquid request), `info:<type>` (one request type),
 an exchange name (`binance`, `okx`, `bybit`, `coinbase`), `exchanges` (all four) or `*`.
@@ -12,10 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-FaultKind = Literal["latency", "error", "malformed", "down"]
+FaultKind = Literal["latency", "error", "malformed", "down", "rate_limit", "drip", "hang"]
 _TARGET = re.compile(r"^(\*|info|info:[A-Za-z]+|exchanges|binance|okx|bybit|coinbase)$")
 _FLAG = re.compile(
-    r"^(?P<target>[^:=@]+(?::[A-Za-z]+)?):(?P<kind>[a-z]+)(?:=(?P<value>[0-9.]+))?(?:@(?P<p>[0-9.]+))?$"
+    r"^(?P<target>[^:=@]+(?::[A-Za-z]+)?):(?P<kind>[a-z_]+)(?:=(?P<value>[0-9.]+))?(?:@(?P<p>[0-9.]+))?$"
 )
 
 
@@ -24,8 +25,9 @@ class Fault(BaseModel):
 
     target: Annotated[str, Field(pattern=_TARGET.pattern)]
     kind: FaultKind
-    seconds: Annotated[float, Field(ge=0, le=300)] = 0.0  # latency
+    seconds: Annotated[float, Field(ge=0, le=300)] = 0.0  # latency; drip: pause between bytes
     status: Annotated[int, Field(ge=400, le=599)] = 503  # error and down
+    retry_after: Annotated[float, Field(ge=0, le=10_000_000)] = 0.0  # rate_limit: Retry-After header
     probability: Annotated[float, Field(ge=0, le=1)] = 1.0
 
     def matches(self, request_target: str) -> bool:
@@ -44,15 +46,18 @@ class FaultError(ValueError):
 
 
 def parse_fault_flag(text: str) -> Fault:
-    """`TARGET:KIND[=VALUE][@PROBABILITY]`: `info:latency=0.5`, `binance:down=451`, `info:error=503@0.2`."""
+    """`TARGET:KIND[=VALUE][@PROBABILITY]`: `info:latency=0.5`, `binance:down=451`, `info:error=503@0.2`,
+    `info:rate_limit=100000` (Retry-After), `info:drip=1` (seconds per byte), `info:hang`."""
     match = _FLAG.match(text)
     if match is None:
         raise FaultError(f"invalid --fault {text!r}: expected TARGET:KIND[=VALUE][@PROBABILITY]")
     fields: dict[str, object] = {"target": match["target"], "kind": match["kind"]}
     if match["value"] is not None:
         value = float(match["value"])
-        if match["kind"] == "latency":
+        if match["kind"] in ("latency", "drip"):
             fields["seconds"] = value
+        elif match["kind"] == "rate_limit":
+            fields["retry_after"] = value
         else:
             fields["status"] = int(value)
     if match["p"] is not None:

@@ -11,7 +11,7 @@ from exporter.replay.positions import PositionState, liquidation_price
 from exporter.replay.timeline import Timeline
 
 Json = Any
-FILLS_PAGE_LIMIT = 2000
+RECENT_FILLS_LIMIT = 2000  # userFills: the newest 2000
 FILLS_REACHABLE = 10_000
 
 
@@ -54,7 +54,7 @@ class AccountBodies:
             return []
         visible = [fill for fill in track.fills if fill.time <= now][-FILLS_REACHABLE:]
         if start_ms is None:
-            newest_first = visible[::-1][:FILLS_PAGE_LIMIT]
+            newest_first = visible[::-1][:RECENT_FILLS_LIMIT]
             return [self._fill_body(fill) for fill in newest_first]
         end = end_ms if end_ms is not None else self._clock.wall_ms(now)
         selected = []
@@ -62,7 +62,7 @@ class AccountBodies:
             ms = self._clock.wall_ms(fill.time)
             if start_ms <= ms <= end:
                 selected.append(self._fill_body(fill))
-                if len(selected) == FILLS_PAGE_LIMIT:
+                if len(selected) == self._timeline.scenario.fills_page_size:
                     break
         return selected
 

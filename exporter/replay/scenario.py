@@ -263,6 +263,8 @@ class Scenario(StrictModel):
     description: str = ""
     seed: int = 0
     duration: Annotated[float, Field(gt=0)] = 3600.0  # informational: state is frozen after the last event
+    # Most fills one userFillsByTime answer holds: 2000 on current mainnet, 500 in older versions.
+    fills_page_size: Literal[500, 2000] = 2000
     market: MarketSpec = Field(default_factory=MarketSpec)
     hlp: HlpSpec = Field(default_factory=HlpSpec)
     accounts: list[AccountSpec] = Field(default_factory=list)

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from exporter.hyperliquid.budget import WeightBudget
+from exporter.hyperliquid.budget import Priority, WeightBudget
 from exporter.hyperliquid.weights import base_weight, item_surcharge, request_weight
 
 
@@ -84,3 +84,50 @@ async def test_acquire_waits_for_tokens_and_counts_usage() -> None:
 def test_budget_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         WeightBudget(0)
+
+
+async def test_critical_requests_overtake_waiting_bulk_ones() -> None:
+    budget = WeightBudget(6000)  # 100/s, capacity 1500
+    budget.charge(1500, "fills")  # a cascade's fill pages emptied the bucket
+    served: list[str] = []
+
+    async def request(name: str, priority: Priority) -> None:
+        await budget.acquire(10, name, priority)
+        served.append(name)
+
+    bulk = asyncio.create_task(request("fills", Priority.NORMAL))
+    watched = asyncio.create_task(request("watched", Priority.LOW))
+    await asyncio.sleep(0)  # both queue first
+    critical = asyncio.create_task(request("market", Priority.CRITICAL))
+    await asyncio.gather(bulk, watched, critical)
+    assert served == ["market", "fills", "watched"]
+
+
+def test_bulk_requests_leave_room_for_their_surcharge_and_the_critical_reserve() -> None:
+    clock = FakeClock()
+    budget = WeightBudget(600, clock=clock)  # 10/s, capacity 150, reserve 30
+    budget.charge(60, "fills")  # 90 left
+    assert budget.delay_for(20, Priority.CRITICAL) == 0
+    assert budget.delay_for(2, Priority.HIGH) == 0  # 2 + 30 fits
+    # A page of up to 2000 fills may cost 20 + 100: it waits for a full bucket.
+    assert budget.delay_for(20, Priority.NORMAL, max_surcharge=100) == pytest.approx(6.0)
+
+
+def test_retry_after_pause_is_capped() -> None:
+    clock = FakeClock()
+    budget = WeightBudget(600, clock=clock, max_pause_seconds=10)
+    assert budget.pause(100_000) == 10
+    assert budget.delay_for(2) == pytest.approx(10)
+
+
+async def test_surcharge_is_reserved_while_in_flight_and_the_rest_given_back() -> None:
+    clock = FakeClock()
+    budget = WeightBudget(600, clock=clock)  # capacity 150, reserve 30
+    await budget.acquire(20, "fills", Priority.NORMAL, max_surcharge=100)
+    # A second page cannot start while the first may still cost 100 more.
+    assert budget.delay_for(20, Priority.NORMAL, max_surcharge=100) == pytest.approx(12.0)
+    # ...but a critical request can: the reserve is intact.
+    assert budget.delay_for(2, Priority.CRITICAL) == 0
+    budget.settle(100, 25, "fills")  # the page held 500 fills
+    assert budget.used["fills"] == 45
+    assert budget.delay_for(20, Priority.NORMAL, max_surcharge=100) == pytest.approx(4.5)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 import respx
@@ -99,4 +102,41 @@ async def test_connection_refused_is_reported_as_connection() -> None:
         await client.info({"type": "metaAndAssetCtxs"}, collector="market")
     assert caught.value.reason == "connection"
     assert client.budget.used["market"] == 0  # nothing reached upstream: the weight is refunded
+    await client.aclose()
+
+
+async def _drip() -> AsyncIterator[bytes]:
+    while True:  # one byte at a time, forever: no single read ever times out
+        yield b" "
+        await asyncio.sleep(0.01)
+
+
+@respx.mock
+async def test_a_dripping_body_times_out_as_a_whole() -> None:
+    respx.post(URL).mock(return_value=httpx.Response(200, content=_drip()))
+    client = InfoClient("http://hl.test", WeightBudget(60_000), timeout_seconds=0.1, max_retries=0)
+    with pytest.raises(UpstreamError) as caught:
+        await client.info({"type": "allMids"}, collector="market")
+    assert caught.value.reason == "timeout"
+    assert client.stats.errors[("allMids", "timeout")] == 1
+    await client.aclose()
+
+
+@respx.mock
+async def test_a_huge_retry_after_is_capped() -> None:
+    respx.post(URL).mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "100000"}), httpx.Response(200, json=[])]
+    )
+    budget = WeightBudget(60_000, max_pause_seconds=0.05)
+    client = InfoClient("http://hl.test", budget, max_retries=1, retry_max_wait_seconds=30)
+    assert await client.info({"type": "allMids"}, collector="market") == []
+    assert budget.paused_for <= 0.05
+    await client.aclose()
+
+
+async def test_credentials_in_the_api_url_are_not_in_errors() -> None:
+    client = InfoClient("http://bob:s3cret@127.0.0.1:1", WeightBudget(60_000), max_retries=0)
+    with pytest.raises(UpstreamError) as caught:
+        await client.info({"type": "allMids"}, collector="market")
+    assert "s3cret" not in str(caught.value)
     await client.aclose()

@@ -98,3 +98,18 @@ def test_shipped_relay_section_is_off_without_secrets_and_on_with_them() -> None
 def test_a_telegram_token_without_a_chat_is_an_error() -> None:
     with pytest.raises(ConfigError, match=r"relay\.telegram\.chat_id: must be a numeric chat id"):
         load_config(REPO_ROOT / "config.yaml", environ={"HL_TELEGRAM_BOT_TOKEN": "123:abc"})
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [("invalid-secret-not-shown.yaml", "hunter2"), ("invalid-url-credentials.yaml", "hunter2")],
+)
+def test_config_errors_never_show_a_secret(name: str, secret: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(CONFIGS / name, environ=ENV)
+    assert secret not in str(caught.value)
+
+
+def test_a_huge_retry_after_is_capped_by_default() -> None:
+    config = load_config(REPO_ROOT / "config.yaml", environ={})
+    assert config.hyperliquid.retry_after_max_seconds == 10

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 from prometheus_client.metrics_core import Metric
@@ -170,3 +171,111 @@ async def test_self_metrics_report_budget_and_plan() -> None:
     assert values[("hyperliquid_exporter_api_weight_used_total", (("collector", "market"),))] == 42
     assert values[("hyperliquid_exporter_api_weight_planned_per_minute", (("collector", "market"),))] == 120
     assert values[("hyperliquid_up", ())] == 1
+
+
+async def test_success_is_never_reported_for_withdrawn_data() -> None:
+    """A poller that stops reporting (a hung request, a dead task) turns success to 0 with its data."""
+    clock = Clock()
+    store = SnapshotStore(clock=clock)
+    market = ScriptedPoller("market", "market", [lambda: ok({"BTC": 100.0})])
+    await Scheduler([market], store).poll_once(market)
+    values = samples(exposition(store))
+    assert values[("hyperliquid_up", ())] == 1
+    assert values[("hyperliquid_mark_price", (("coin", "BTC"),))] == 100.0
+    clock.now += market.max_age + 1  # no poll finished since
+    values = samples(exposition(store))
+    assert ("hyperliquid_mark_price", (("coin", "BTC"),)) not in values
+    assert values[("hyperliquid_up", ())] == 0
+    assert values[("hyperliquid_exporter_collector_success", (("collector", "market"),))] == 0
+
+
+@pytest.mark.parametrize("seed", range(20))
+async def test_invariant_success_implies_data_on_metrics(seed: int) -> None:
+    """Random polls, failures and clock jumps: whenever a collector reports 1, its data is there."""
+    import random
+
+    rng = random.Random(seed)
+    clock = Clock()
+    store = SnapshotStore(clock=clock)
+
+    def succeed(name: str) -> Callable[[], Sequence[Metric]]:
+        return lambda: [gauge("hyperliquid_account_value_usd", {name: 1.0}, "account")]
+
+    pollers = [
+        ScriptedPoller(name, "accounts", [succeed(name), fail_upstream])
+        for name in ("accounts_liquidators", "accounts_hlp")
+    ]
+    scheduler = Scheduler(pollers, store)
+    for _ in range(60):
+        poller = rng.choice(pollers)
+        poller.calls = 0 if rng.random() < 0.6 else 1  # next poll succeeds or fails
+        if rng.random() < 0.7:
+            await scheduler.poll_once(poller)
+        clock.now += rng.choice([1.0, 5.0, 15.0, 40.0])
+        values = samples(exposition(store))
+        if values[("hyperliquid_exporter_collector_success", (("collector", "accounts"),))] == 1:
+            for name in ("accounts_liquidators", "accounts_hlp"):
+                assert values[("hyperliquid_account_value_usd", (("account", name),))] == 1.0
+
+
+class HangingPoller:
+    name = "accounts_liquidators"
+    collector = "accounts"
+    interval = 0.05
+    max_age = 0.15
+    planned_weight_per_minute = 0.0
+
+    async def poll(self) -> Sequence[Metric]:
+        await asyncio.Event().wait()  # a body that never ends
+        raise AssertionError("unreachable")
+
+
+async def test_a_poll_that_never_ends_fails_at_its_deadline(caplog: pytest.LogCaptureFixture) -> None:
+    store = SnapshotStore()
+    poller = HangingPoller()
+    with caplog.at_level(logging.WARNING, logger="exporter.scheduler"):
+        assert not await Scheduler([poller], store).poll_once(poller)
+    assert store.health[poller.name].failure_kind == "deadline"
+    assert "deadline of 0.1 s" in caplog.records[0].getMessage()
+    values = samples(exposition(store))
+    assert values[("hyperliquid_exporter_collector_success", (("collector", "accounts"),))] == 0
+
+
+async def test_credentials_in_urls_never_reach_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    def refused() -> Sequence[Metric]:
+        raise UpstreamError(
+            "connection", "meta: cannot reach https://alice:hunter2@hl.example/info?token=abc"
+        )
+
+    store = SnapshotStore()
+    poller = ScriptedPoller("market", "market", [refused])
+    with caplog.at_level(logging.WARNING, logger="exporter.scheduler"):
+        await Scheduler([poller], store).poll_once(poller)
+    message = caplog.records[0].getMessage()
+    assert "hunter2" not in message
+    assert "abc" not in message
+    assert "https://<redacted>@hl.example/info?token=<redacted>" in message
+
+
+async def test_data_expiry_counts_from_start_until_the_first_success() -> None:
+    clock = Clock()
+    store = SnapshotStore(clock=clock)
+    started = clock.now
+    market = ScriptedPoller("market", "market", [fail_upstream, lambda: ok({"BTC": 1.0})])
+    scheduler = Scheduler([market], store)
+    expiry = ("hyperliquid_exporter_collector_data_expiry_timestamp_seconds", (("collector", "market"),))
+    assert samples(exposition(store))[expiry] == started + market.max_age
+    clock.now += 5
+    await scheduler.poll_once(market)  # fails: still expected by start + max age
+    assert samples(exposition(store))[expiry] == started + market.max_age
+    clock.now += 5
+    await scheduler.poll_once(market)
+    assert samples(exposition(store))[expiry] == clock.now + market.max_age
+
+
+async def test_a_deadline_is_never_shorter_than_one_request_timeout(caplog: pytest.LogCaptureFixture) -> None:
+    store = SnapshotStore()
+    poller = HangingPoller()
+    with caplog.at_level(logging.WARNING, logger="exporter.scheduler"):
+        assert not await Scheduler([poller], store, shortest_deadline=0.3).poll_once(poller)
+    assert "deadline of 0.3 s" in caplog.records[0].getMessage()

@@ -180,6 +180,7 @@ def asset_ctx(price: float) -> dict[str, Any]:
 @dataclass
 class FakeHyperliquid:
     page_limit: int = 2000
+    recent_limit: int = 2000  # userFills: the account's most recent fills, newest first
     vaults: dict[str, Any] = field(default_factory=dict)
     states: dict[str, Any] = field(default_factory=dict)
     fills: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -202,6 +203,9 @@ class FakeHyperliquid:
                 if f["time"] >= body["startTime"] and (end is None or f["time"] <= end)
             ]
             return sorted(matching, key=lambda f: f["time"])[: self.page_limit]
+        if kind == "userFills":
+            newest_first = sorted(self.fills.get(body["user"], []), key=lambda f: f["time"])[::-1]
+            return newest_first[: self.recent_limit]
         if kind == "meta":
             return self.universe
         if kind == "metaAndAssetCtxs":

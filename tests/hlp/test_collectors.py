@@ -177,19 +177,26 @@ async def test_child_rediscovery(fake: FakeHyperliquid) -> None:
     exporter = build_exporter(config)
     clock = Clock()
     exporter.context.clock = clock
+
+    def parent_details() -> int:
+        return sum(1 for body in fake.requests if body.get("vaultAddress") == HLP)
+
     try:
         await poll(exporter, "accounts_hlp")
-        assert fake.count("vaultDetails") == 1
+        assert parent_details() == 1
+        # Each child's own vaultDetails, once, for its name (and role).
+        assert fake.count("vaultDetails") == 1 + len(STRATEGIES) + len(LIQUIDATORS)
         fake.vaults[HLP] = vault_details(HLP, "HLP", [STRATEGIES[0], NEW_CHILD, *LIQUIDATORS])
         clock.now += 300  # not yet due: same children, no vaultDetails request
         await poll(exporter, "accounts_hlp")
-        assert fake.count("vaultDetails") == 1
+        assert parent_details() == 1
         before = {
             dict(k)["account"] for k in series(samples(exporter.render_metrics()), "hyperliquid_account_info")
         }
         clock.now += 301
         await poll(exporter, "accounts_hlp")
-        assert fake.count("vaultDetails") == 2
+        assert parent_details() == 2
+        assert fake.count("vaultDetails") == 2 + len(STRATEGIES) + len(LIQUIDATORS) + 1  # NEW_CHILD named
         after = {
             dict(k)["account"] for k in series(samples(exporter.render_metrics()), "hyperliquid_account_info")
         }
@@ -389,8 +396,13 @@ async def test_fills_counters_backstop_adl_dedup_and_restart(fake: FakeHyperliqu
     assert value(found, "hyperliquid_liquidations_total", coin="BTC", method="market") == 0
 
 
-async def test_crowded_millisecond_counts_a_gap_and_moves_on(fake: FakeHyperliquid) -> None:
+@pytest.mark.parametrize(("recent_limit", "gaps"), [(2000, 0), (3, 1)])
+async def test_crowded_millisecond_is_completed_from_recent_fills_or_counted_as_a_gap(
+    fake: FakeHyperliquid, recent_limit: int, gaps: int
+) -> None:
+    """12 fills in one millisecond, pages of 5: userFills completes the millisecond when it reaches it."""
     fake.page_limit = 5
+    fake.recent_limit = recent_limit
     start_ms = int(time.time() * 1000) + 1_000
     crowded = [fill("BTC", 1.0, 1.0, start_ms, n, "Open Long") for n in range(12)]
     backstop = fill(
@@ -407,11 +419,13 @@ async def test_crowded_millisecond_counts_a_gap_and_moves_on(fake: FakeHyperliqu
         found = samples(exporter.render_metrics())
     finally:
         await exporter.aclose()
-    assert value(found, "hyperliquid_fills_pagination_gaps_total", account=LIQUIDATORS[2]) == 1
+    assert value(found, "hyperliquid_fills_pagination_gaps_total", account=LIQUIDATORS[2]) == gaps
     assert value(found, "hyperliquid_liquidations_total", coin="ETH", method="backstop") == 1
-    # First poll: 4 accounts x 1 page, plus 3 pages for the crowded account (full, full at the
-    # same millisecond, then the short page after the gap). The next poll: one page each.
+    # First poll: 3 accounts x 1 page; the crowded account: a full page within one millisecond, its
+    # recent fills, then the short page after that millisecond. The next poll: one page each.
+    # (the first page, from the exporter's start, moves the cursor to the crowded millisecond).
     assert requests == 3 + 3
+    assert fake.count("userFills") == 1
     assert fake.count("userFillsByTime") == requests + 4
 
 
@@ -460,6 +474,7 @@ async def test_a_malformed_fill_or_position_costs_only_itself(fake: FakeHyperliq
     exporter = build_exporter(config_for(fake, {"vaults": {"enabled": False}}))
     try:
         await poll(exporter, "fills", "accounts_liquidators")
+        await poll(exporter, "fills")  # the first poll shows ETH's new series at 0, the second counts
         found = samples(exporter.render_metrics())
     finally:
         await exporter.aclose()
@@ -470,3 +485,64 @@ async def test_a_malformed_fill_or_position_costs_only_itself(fake: FakeHyperliq
     assert value(found, errors, request="clearinghouseState", reason="parse") == 1
     assert value(found, "hyperliquid_account_position_size", account=LIQUIDATORS[1], coin="BTC") == 1
     assert value(found, "hyperliquid_account_position_size", account=LIQUIDATORS[1], coin="SOL") is None
+
+
+async def test_first_event_in_a_new_coin_or_method_is_an_increase(fake: FakeHyperliquid) -> None:
+    """Issue 14: a coin never listed (spot, another dex, listed later) or a new method appears at 0 first."""
+    start_ms = int(time.time() * 1000) + 1_000
+    fake.fills[LIQUIDATORS[0]] = [
+        fill("xyz:NEW", 2.0, 5.0, start_ms, 1, "Liquidated Cross Long", liquidation(address(5), "teleport")),
+        fill("BTC", 100.0, 1.0, start_ms, 2, "Auto-Deleveraging", liquidation(LIQUIDATORS[0], "backstop")),
+    ]
+    exporter = build_exporter(config_for(fake, {"vaults": {"enabled": False}}))
+    try:
+        await poll(exporter, "fills")
+        first = samples(exporter.render_metrics())
+        await poll(exporter, "fills")
+        second = samples(exporter.render_metrics())
+    finally:
+        await exporter.aclose()
+    new = {"coin": "xyz:NEW", "method": "teleport"}
+    assert value(first, "hyperliquid_liquidations_total", **new) == 0
+    assert value(first, "hyperliquid_liquidations_total", coin="BTC", method="teleport") == 0
+    assert value(first, "hyperliquid_auto_deleverages_total", coin="xyz:NEW") == 0
+    assert value(second, "hyperliquid_liquidations_total", **new) == 1
+    assert value(second, "hyperliquid_liquidated_notional_usd_total", **new) == 10
+    # BTC was listed, so its ADL series existed at 0 and the event counts at once... after the
+    # first publication: nothing was published before the first poll.
+    assert value(first, "hyperliquid_auto_deleverages_total", coin="BTC") == 0
+    assert value(second, "hyperliquid_auto_deleverages_total", coin="BTC") == 1
+
+
+async def test_a_child_named_liquidator_is_discovered_polled_first_and_its_fills_followed(
+    fake: FakeHyperliquid,
+) -> None:
+    """Issue 14: roles come from the children's vaultDetails names; the configured list stays an override."""
+    new_liquidator = address(77)
+    fake.vaults[HLP] = vault_details(HLP, "Hyperliquidity Provider (HLP)", [*STRATEGIES, new_liquidator])
+    fake.vaults[new_liquidator] = vault_details(new_liquidator, "HLP Liquidator 5", [])
+    fake.vaults[STRATEGIES[0]] = vault_details(STRATEGIES[0], "HLP Strategy A", [])
+    start_ms = int(time.time() * 1000) + 1_000
+    fake.fills[new_liquidator] = [
+        fill("ETH", 10.0, 3.0, start_ms, 5, "Liquidated Isolated Short", liquidation(address(5), "backstop"))
+    ]
+    exporter = build_exporter(config_for(fake, {"vaults": {"enabled": False}}))
+    try:
+        await poll(exporter, "accounts_hlp", "accounts_liquidators", "fills", "fills")
+        found = samples(exporter.render_metrics())
+    finally:
+        await exporter.aclose()
+    info = "hyperliquid_account_info"
+    assert (
+        value(found, info, account=new_liquidator, name="HLP Liquidator 5", role="hlp_liquidator", vault=HLP)
+        == 1
+    )
+    assert value(found, info, account=new_liquidator, name="HLP Liquidator 5", role="hlp", vault=HLP) is None
+    assert value(found, info, account=STRATEGIES[0], name="HLP Strategy A", role="hlp", vault=HLP) == 1
+    # The configured liquidators stay liquidators although discovery no longer lists them.
+    assert (
+        value(found, info, account=LIQUIDATORS[0], name="HLP Liquidator", role="hlp_liquidator", vault=HLP)
+        == 1
+    )
+    assert value(found, "hyperliquid_liquidations_total", coin="ETH", method="backstop") == 1
+    assert value(found, "hyperliquid_fills_pagination_gaps_total", account=new_liquidator) == 0

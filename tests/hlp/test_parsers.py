@@ -95,15 +95,20 @@ def test_liquidation_backstop_and_adl_classification() -> None:
         fill("ETH", 2000.0, 1.0, 3, 13, "Close Short", {"markPx": "2001.0", "method": "market"}),
         fill("ETH", 2000.0, 1.0, 4, 14, "Close Short", {"markPx": "2001.0", "method": "teleport"}),
         fill("ETH", 2000.0, 1.0, 5, 15),
+        fill("BTC", 1.0, 1.0, 6, 16, "Auto-Deleveraging", {"markPx": "1.0", "method": "partial adl!"}),
+        fill("BTC", 1.0, 1.0, 7, 17, "Close Long", {"markPx": "1.0", "method": "x" * 100}),
     ]  # fmt: skip
     parsed = parse_fills(raw)
-    assert parsed.malformed == 1  # the unknown method: a label value we cannot vouch for
+    assert parsed.malformed == 0  # an unknown method is counted under its own label, never dropped
     kinds = [(f.coin, f.kind, f.liquidation.method if f.liquidation else None) for f in parsed.fills]
     assert kinds == [
         ("SOL", FillKind.LIQUIDATION, "backstop"),
         ("AVAX", FillKind.AUTO_DELEVERAGING, "backstop"),  # ADL first, whatever its method says
         ("ETH", FillKind.LIQUIDATION, "market"),
+        ("ETH", FillKind.LIQUIDATION, "teleport"),
         ("ETH", FillKind.ORDINARY, None),
+        ("BTC", FillKind.AUTO_DELEVERAGING, "partial_adl_"),
+        ("BTC", FillKind.LIQUIDATION, "x" * 32),  # label-safe and short
     ]
     assert parsed.fills[0].liquidation is not None
     assert parsed.fills[0].liquidation.liquidated_user == "0xabc0000000000000000000000000000000000001"

@@ -61,8 +61,9 @@ async def test_one_round_costs_what_the_plan_says() -> None:
     assert used == {
         "market": 20 + 20,
         "vaults": 20,
-        # 4 liquidators, parent + 3 children, 20 watched at 2 each; one discovery vaultDetails.
-        "accounts": (4 + 4 + 20) * 2 + 20,
+        # 4 liquidators, parent + 3 children, 20 watched at 2 each; one discovery vaultDetails,
+        # and (once, at discovery) each of the 7 children's vaultDetails for its name and role.
+        "accounts": (4 + 4 + 20) * 2 + 20 + 7 * 20,
         # 24 userFillsByTime with no fills (no per-item surcharge); the universe came from market.
         "fills": 24 * 20,
     }

@@ -32,6 +32,7 @@ VOLATILE = frozenset(
     {
         "hyperliquid_external_source_last_success_timestamp_seconds",
         "hyperliquid_exporter_collector_last_success_timestamp_seconds",
+        "hyperliquid_exporter_collector_data_expiry_timestamp_seconds",
         "hyperliquid_exporter_collector_duration_seconds",
         "hyperliquid_exporter_api_weight_used_total",
         "hyperliquid_exporter_api_requests_total",

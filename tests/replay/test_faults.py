@@ -16,6 +16,13 @@ def test_parse_fault_flags() -> None:
     assert parse_fault_flag("info:metaAndAssetCtxs:error=502@0.25") == Fault(
         target="info:metaAndAssetCtxs", kind="error", status=502, probability=0.25
     )
+    assert parse_fault_flag("info:rate_limit=100000") == Fault(
+        target="info", kind="rate_limit", retry_after=100_000
+    )
+    assert parse_fault_flag("info:vaultDetails:drip=1") == Fault(
+        target="info:vaultDetails", kind="drip", seconds=1.0
+    )
+    assert parse_fault_flag("info:hang") == Fault(target="info", kind="hang")
 
 
 @pytest.mark.parametrize(
@@ -127,3 +134,20 @@ def test_scenario_fault_event_applies_for_its_duration() -> None:
     assert replay.at(15).client.post("/info", json={"type": "allMids"}).status_code == 502
     assert replay.at(15).client.post("/info", json={"type": "meta"}).status_code == 200
     assert replay.at(31).client.post("/info", json={"type": "allMids"}).status_code == 200
+
+
+def test_rate_limit_answers_429_with_its_retry_after() -> None:
+    replay = Replay("calm").at(5)
+    set_faults(replay, [{"target": "info:allMids", "kind": "rate_limit", "retry_after": 100000}])
+    response = replay.client.post("/info", json={"type": "allMids"})
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "100000"
+
+
+def test_drip_sends_the_real_body_one_byte_at_a_time() -> None:
+    replay = Replay("calm").at(5)
+    whole = replay.client.post("/info", json={"type": "allMids"}).content
+    set_faults(replay, [{"target": "info:allMids", "kind": "drip", "seconds": 1.0}])
+    dripped = replay.client.post("/info", json={"type": "allMids"})
+    assert dripped.content == whole
+    assert replay.sleeps == [1.0] * len(whole)  # one pause per byte (recorded, not slept)

@@ -12,6 +12,7 @@ from tests.replay.support import HLP, HLP_LIQUIDATOR, LIQUIDATORS, Replay
 SHIPPED = [
     "calm",
     "cascade-2025-10-10",
+    "cascade-heavy",
     "eth-whale-2025-03-12",
     "jelly-2025-03-26",
     "oracle-deviation",

@@ -89,6 +89,14 @@ SCENARIOS: dict[str, Expected] = {
         allowed=frozenset({"HyperliquidMarkOracleDivergence"}),
         content=(("HyperliquidOracleDeviation", r"SOL"),),
     ),
+    "delisting-precursors": Expected(
+        critical=frozenset({"HyperliquidMarketDelistingPrecursor", "HyperliquidMarketDelisted"}),
+        allowed=frozenset({"HyperliquidOpenInterestCapReached"}),
+        content=(
+            ("HyperliquidMarketDelistingPrecursor", r"DLX.*margin_mode"),
+            ("HyperliquidMarketDelisted", r"DLX.*\b1\.\d+M USD"),
+        ),
+    ),
     "watched-whale": Expected(
         warning=frozenset({"HyperliquidAccountNearLiquidation"}),
         content=(("HyperliquidAccountNearLiquidation", r"BTC"),),

@@ -243,19 +243,19 @@ def test_delisting_precursors_signature() -> None:
     held = float(replay.positions(strategy)["DLX"]["positionValue"])
     assert 1_000_000 < held < 2_000_000
     assert held < 0.05 * float(replay.ctx("DLX")[1]["openInterest"]) * mark(replay, "DLX")
-    replay.at(200)
+    replay.at(175)
     assert (dlx_meta()["marginMode"], dlx_meta()["onlyIsolated"], dlx_meta()["maxLeverage"]) == (
         "strictIsolated",
         True,
         5,
     )
-    replay.at(300)
+    replay.at(225)
     assert dlx_meta()["maxLeverage"] == 3
     assert replay.info({"type": "perpsAtOpenInterestCap"}) == []
-    replay.at(400)
+    replay.at(275)
     assert replay.info({"type": "perpsAtOpenInterestCap"}) == ["DLX"]
     assert "DLX" in replay.positions(strategy)
-    replay.at(460)
+    replay.at(310)
     assert dlx_meta().get("isDelisted") is True
     assert replay.info({"type": "perpsAtOpenInterestCap"}) == []
     assert "DLX" not in replay.positions(strategy), "the delisting settles and closes the position"

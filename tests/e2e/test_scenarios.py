@@ -67,6 +67,8 @@ SCENARIOS: dict[str, Expected] = {
                 "HyperliquidMarkOracleDivergence",
                 "HyperliquidAccountNearLiquidation",
                 "HyperliquidHLPUnrealizedLoss",
+                # the liquidators lose 10-20% of their value within minutes when the onset runs long
+                "HyperliquidHLPLiquidatorDrawdown",
             }
         ),
         content=(("HyperliquidAutoDeleveraging", r"\b[A-Z]{2,}\b"),),

@@ -26,11 +26,16 @@ class MarketBodies:
             entry: dict[str, Json] = {
                 "szDecimals": spec.sz_decimals,
                 "name": spec.name,
-                "maxLeverage": spec.max_leverage,
+                "maxLeverage": track.max_leverage_at(now),
                 "marginTableId": table,
             }
+            mode = track.margin_mode_at(now)
             if track.is_delisted(now):
                 entry.update({"isDelisted": True, "onlyIsolated": True, "marginMode": "strictIsolated"})
+            elif mode is not None:
+                entry["marginMode"] = mode
+                if mode in ("strictIsolated", "noCross"):
+                    entry["onlyIsolated"] = True
             universe.append(entry)
             if table not in table_ids:
                 table_ids.append(table)

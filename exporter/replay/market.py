@@ -13,6 +13,8 @@ from exporter.replay.scenario import (
     CoinSpec,
     DelistEvent,
     Exchange,
+    MarginMode,
+    MarketRulesEvent,
     MarketSpec,
     OpenInterestCapEvent,
     OutageEvent,
@@ -43,6 +45,9 @@ class CoinTrack:
     index: int
     paths: dict[Quantity, Path]
     cap: Path = field(default_factory=lambda: Path(0.0))
+    # (time, mode) from the start; the latest at or before a time applies
+    margin_modes: list[tuple[float, MarginMode | None]] = field(default_factory=list)
+    max_leverage: Path = field(default_factory=lambda: Path(0.0))
     delisted_at: float | None = None
     settle_price: float | None = None
     wiggle_phase: float = 0.0
@@ -59,6 +64,16 @@ class CoinTrack:
 
     def is_delisted(self, time: float) -> bool:
         return self.delisted_at is not None and time >= self.delisted_at
+
+    def margin_mode_at(self, time: float) -> MarginMode | None:
+        current = self.spec.margin_mode
+        for start, mode in self.margin_modes:
+            if start <= time:
+                current = mode
+        return current
+
+    def max_leverage_at(self, time: float) -> int:
+        return round(self.max_leverage.value_at(time))
 
 
 @dataclass(frozen=True)
@@ -127,7 +142,13 @@ class Market:
                 "day_volume_usd": 0.0 if coin.delisted else coin.day_volume_usd,
             }
             paths: dict[Quantity, Path] = {quantity: Path(initial[quantity]) for quantity in QUANTITIES}
-            track = CoinTrack(spec=coin, index=index, paths=paths, wiggle_phase=rng.uniform(0, 2 * math.pi))
+            track = CoinTrack(
+                spec=coin,
+                index=index,
+                paths=paths,
+                max_leverage=Path(float(coin.max_leverage)),
+                wiggle_phase=rng.uniform(0, 2 * math.pi),
+            )
             if coin.delisted:
                 track.delisted_at = float("-inf")
                 track.settle_price = coin.price
@@ -164,6 +185,13 @@ class Market:
 
     def apply_cap(self, event: OpenInterestCapEvent, where: str) -> None:
         self.coin(event.coin, where).cap.step(event.at, 1.0 if event.at_cap else 0.0)
+
+    def apply_rules(self, event: MarketRulesEvent, where: str) -> None:
+        track = self.coin(event.coin, where)
+        if event.margin_mode is not None:
+            track.margin_modes.append((event.at, event.margin_mode))
+        if event.max_leverage is not None:
+            track.max_leverage.step(event.at, float(event.max_leverage))
 
     def apply_delist(self, event: DelistEvent, where: str) -> None:
         track = self.coin(event.coin, where)

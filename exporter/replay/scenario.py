@@ -19,6 +19,8 @@ SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
 
 Exchange = Literal["binance", "okx", "bybit", "coinbase"]
 EXCHANGES: tuple[Exchange, ...] = ("binance", "okx", "bybit", "coinbase")
+# `marginMode` as meta spells it; strictIsolated and noCross (isolated only) came before delistings.
+MarginMode = Literal["strictIsolated", "noCross", "isolated", "cross"]
 Quantity = Literal["price", "oracle_offset", "mark_premium", "open_interest", "funding", "day_volume_usd"]
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -73,6 +75,7 @@ class CoinSpec(StrictModel):
     exchange_symbol: str | None = None  # base asset on the exchanges when it differs (kPEPE -> PEPE)
     exchange_units: Annotated[float, Field(gt=0)] = 1.0  # exchange units per coin (kPEPE: 1000)
     margin_table_id: int | None = None
+    margin_mode: MarginMode | None = None  # `marginMode` in meta; absent means cross margin is allowed
 
 
 class LongTailSpec(StrictModel):
@@ -203,6 +206,21 @@ class FillsEvent(EventBase):
     spread_over: Seconds = 0.0  # when not in one millisecond, fills are spread evenly over this
 
 
+class MarketRulesEvent(EventBase):
+    """Hyperliquid changes a market's rules: isolated-only margin, lower maximum leverage (delisting signs)"""
+
+    kind: Literal["market_rules"]
+    coin: str
+    margin_mode: MarginMode | None = None
+    max_leverage: Annotated[int, Field(ge=1, le=100)] | None = None
+
+    @model_validator(mode="after")
+    def _some_change(self) -> Self:
+        if self.margin_mode is None and self.max_leverage is None:
+            raise ValueError("give `margin_mode`, `max_leverage` or both")
+        return self
+
+
 class OpenInterestCapEvent(EventBase):
     kind: Literal["oi_cap"]
     coin: str
@@ -250,6 +268,7 @@ Event = Annotated[
     | BackstopEvent
     | FillsEvent
     | OpenInterestCapEvent
+    | MarketRulesEvent
     | DelistEvent
     | OutageEvent
     | StablecoinEvent

@@ -15,6 +15,7 @@ from exporter.replay.scenario import (
     DelistEvent,
     FaultEvent,
     FillsEvent,
+    MarketRulesEvent,
     OpenInterestCapEvent,
     OutageEvent,
     PositionEvent,
@@ -91,6 +92,8 @@ class Timeline:
                 self.market.apply_ramp(event, rng, where)
             elif isinstance(event, OpenInterestCapEvent):
                 self.market.apply_cap(event, where)
+            elif isinstance(event, MarketRulesEvent):
+                self.market.apply_rules(event, where)
             elif isinstance(event, DelistEvent):
                 self.market.apply_delist(event, where)
             elif isinstance(event, OutageEvent):

@@ -70,6 +70,8 @@ SCENARIOS: dict[str, Expected] = {
                 "HyperliquidMarkOracleDivergence",
                 "HyperliquidAccountNearLiquidation",
                 "HyperliquidHLPUnrealizedLoss",
+                # the liquidators lose 10-20% of their value within minutes when the onset runs long
+                "HyperliquidHLPLiquidatorDrawdown",
             }
         ),
         content=(("HyperliquidAutoDeleveraging", r"\b[A-Z]{2,}\b"),),
@@ -109,6 +111,14 @@ SCENARIOS: dict[str, Expected] = {
         critical=frozenset({"HyperliquidOracleDeviation"}),
         allowed=frozenset({"HyperliquidMarkOracleDivergence"}),
         content=(("HyperliquidOracleDeviation", r"SOL"),),
+    ),
+    "delisting-precursors": Expected(
+        critical=frozenset({"HyperliquidMarketDelistingPrecursor", "HyperliquidMarketDelisted"}),
+        allowed=frozenset({"HyperliquidOpenInterestCapReached"}),
+        content=(
+            ("HyperliquidMarketDelistingPrecursor", r"DLX.*margin_mode"),
+            ("HyperliquidMarketDelisted", r"DLX.*\b1\.\d+M USD"),
+        ),
     ),
     "watched-whale": Expected(
         warning=frozenset({"HyperliquidAccountNearLiquidation"}),

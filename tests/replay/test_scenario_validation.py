@@ -50,6 +50,14 @@ def compile_scenario(data: dict[str, Any]) -> Timeline:
         ),
         ({"events": [{"kind": "explode", "at": 1}]}, "events.0: Input tag 'explode'"),
         ({"events": [{"kind": "oi_cap", "at": -5, "coin": "BTC"}]}, "events.0.oi_cap.at"),
+        (
+            {"events": [{"kind": "market_rules", "at": 1, "coin": "BTC"}]},
+            "events.0.market_rules: Value error, give `margin_mode`, `max_leverage` or both",
+        ),
+        (
+            {"events": [{"kind": "market_rules", "at": 1, "coin": "BTC", "margin_mode": "crossish"}]},
+            "events.0.market_rules.margin_mode",
+        ),
     ],
 )
 def test_model_errors_name_the_key(data: dict[str, Any], complaint: str) -> None:
@@ -64,6 +72,10 @@ def test_model_errors_name_the_key(data: dict[str, Any], complaint: str) -> None
         (
             {"events": [{"kind": "oi_cap", "at": 3, "coin": "NOPE"}]},
             "events.0 (oi_cap at 3s): unknown coin 'NOPE'",
+        ),
+        (
+            {"events": [{"kind": "market_rules", "at": 3, "coin": "NOPE", "max_leverage": 3}]},
+            "events.0 (market_rules at 3s): unknown coin 'NOPE'",
         ),
         (
             {"events": [{"kind": "transfer", "at": 3, "account": "ghost", "usd": 5.0}]},

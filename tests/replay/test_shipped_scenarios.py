@@ -13,6 +13,7 @@ SHIPPED = [
     "calm",
     "cascade-2025-10-10",
     "cascade-heavy",
+    "delisting-precursors",
     "eth-whale-2025-03-12",
     "jelly-2025-03-26",
     "oracle-deviation",
@@ -204,7 +205,14 @@ def test_calm_has_nothing_to_alert_on() -> None:
             assert abs(float(later[coin]["markPx"]) / float(ctx["markPx"]) - 1) < 0.01, coin
     for t in (30, 600, 1800, 3500):
         replay.at(t)
-        assert replay.info({"type": "perpsAtOpenInterestCap"}) == []
+        # small markets at their caps, as on ordinary days: under $50M of open interest, HLP's SEI book
+        # under $1M, no watched account in them
+        assert sorted(replay.info({"type": "perpsAtOpenInterestCap"})) == ["CRV", "LDO", "SEI"]
+        for coin in ("CRV", "SEI", "LDO"):
+            ctx = replay.ctx(coin)[1]
+            assert float(ctx["openInterest"]) * float(ctx["markPx"]) < 50_000_000, coin
+        sei = replay.positions("0x469f690213c467c39a23efacfd2816896009d7d8")["SEI"]
+        assert float(sei["positionValue"]) < 1_000_000
         for coin in ("BTC", "ETH", "SOL", "HYPE"):
             oracle = float(replay.ctx(coin)[1]["oraclePx"])
             assert oracle == pytest.approx(replay.reference_median(coin), rel=0.003)
@@ -221,6 +229,38 @@ def test_calm_has_nothing_to_alert_on() -> None:
     assert strategy_fills
     assert not any("liquidation" in fill for fill in strategy_fills)
     assert abs(day_pnl(replay)) < 1_000_000
+
+
+def test_delisting_precursors_signature() -> None:
+    replay = Replay("delisting-precursors")
+    strategy = "0x010461c14e146ac35fe42271bdc1134ee31c703a"
+
+    def dlx_meta() -> dict[str, object]:
+        meta, _ctxs = replay.info({"type": "metaAndAssetCtxs"})
+        return next(entry for entry in meta["universe"] if entry["name"] == "DLX")
+
+    replay.at(100)
+    assert dlx_meta() == {"szDecimals": 0, "name": "DLX", "maxLeverage": 5, "marginTableId": 5}
+    held = float(replay.positions(strategy)["DLX"]["positionValue"])
+    assert 1_000_000 < held < 2_000_000
+    assert held < 0.05 * float(replay.ctx("DLX")[1]["openInterest"]) * mark(replay, "DLX")
+    replay.at(175)
+    assert (dlx_meta()["marginMode"], dlx_meta()["onlyIsolated"], dlx_meta()["maxLeverage"]) == (
+        "strictIsolated",
+        True,
+        5,
+    )
+    replay.at(225)
+    assert dlx_meta()["maxLeverage"] == 3
+    assert replay.info({"type": "perpsAtOpenInterestCap"}) == []
+    replay.at(275)
+    assert replay.info({"type": "perpsAtOpenInterestCap"}) == ["DLX"]
+    assert "DLX" in replay.positions(strategy)
+    replay.at(310)
+    assert dlx_meta().get("isDelisted") is True
+    assert replay.info({"type": "perpsAtOpenInterestCap"}) == []
+    assert "DLX" not in replay.positions(strategy), "the delisting settles and closes the position"
+    assert mark(replay, "DLX") == pytest.approx(0.45)
 
 
 def test_hyperp_oracle_lags_its_own_mark() -> None:

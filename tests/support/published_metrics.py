@@ -62,6 +62,8 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_vault_apr_ratio",
         "hyperliquid_account_cross_value_usd",
         "hyperliquid_account_cross_maintenance_margin_used_usd",
+        "hyperliquid_stablecoin_price",
+        "hyperliquid_hyperp_info",
     }
 )
 

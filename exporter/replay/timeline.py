@@ -17,6 +17,7 @@ from exporter.replay.scenario import (
     FillsEvent,
     OpenInterestCapEvent,
     OutageEvent,
+    PegEvent,
     PositionEvent,
     RampEvent,
     Scenario,
@@ -97,6 +98,8 @@ class Timeline:
                 self.market.apply_outage(event)
             elif isinstance(event, StablecoinEvent):
                 self.market.apply_stablecoin(event)
+            elif isinstance(event, PegEvent):
+                self.market.apply_peg(event)
         for index, event in ordered:
             where = f"events.{index} ({event.kind} at {event.at:g}s)"
             if isinstance(event, PositionEvent):

@@ -103,13 +103,11 @@ SCENARIOS: dict[str, Expected] = {
         warning=frozenset({"HyperliquidStablecoinDepeg"}),
         content=(("HyperliquidStablecoinDepeg", r"USDT|USDC"),),
         forbidden=ORACLE_ALERTS,
-        settle_seconds=8.0,
     ),
     "usdc-depeg-2023-03-11": Expected(
         warning=frozenset({"HyperliquidStablecoinDepeg"}),
         content=(("HyperliquidStablecoinDepeg", r"USDC"),),
         forbidden=ORACLE_ALERTS,
-        settle_seconds=8.0,
     ),
     "venue-wide-crash": Expected(
         critical=frozenset({"HyperliquidPriceMoveFast"}),
@@ -124,7 +122,6 @@ SCENARIOS: dict[str, Expected] = {
         ),
         content=(("HyperliquidPriceMoveFast", r"five minutes"),),
         forbidden=ORACLE_ALERTS,
-        settle_seconds=8.0,
     ),
 }
 

@@ -125,7 +125,10 @@ def long_tail_coins(spec: LongTailSpec, taken: set[str]) -> list[CoinSpec]:
         if name in taken:
             continue
         taken.add(name)
-        price = float(f"{math.exp(rng.uniform(math.log(1e-4), math.log(50.0))):.5g}")
+        # Not below 0.001: Hyperliquid lists such assets as 1000-unit k-coins, and a perp priced lower
+        # with 6 decimals would have a tick of a percent or more (its oracle could not follow the
+        # exchanges closer than that).
+        price = float(f"{math.exp(rng.uniform(math.log(LONG_TAIL_MIN_PRICE), math.log(50.0))):.5g}")
         sz_decimals = 2 if price >= 10 else 1 if price >= 1 else 0
         listed_on = [exchange for exchange, share in _LISTING_SHARE.items() if rng.random() < share]
         coin = CoinSpec(
@@ -156,6 +159,7 @@ def _quoted_where_it_matters(coin: CoinSpec) -> CoinSpec:
 
 
 _LISTING_SHARE: dict[Exchange, float] = {"binance": 0.5, "okx": 0.5, "bybit": 0.6, "coinbase": 0.2}
+LONG_TAIL_MIN_PRICE = 0.001
 # HyperliquidOracleUnchecked's open-interest threshold (rules/hyperliquid-oracle.rules.yml).
 UNCHECKED_OPEN_INTEREST_USD = 1_000_000.0
 

@@ -155,20 +155,29 @@ class ApiProbe(_Loop):
         return samples
 
     def _prices(self) -> list[Sample]:
-        """USD prices per source, converted the way the exporter converts them; a source that is down
-        (the scenario's outages) simply has no prices."""
+        """Prices per source in USDT (the oracle's currency for the coins the benchmark watches),
+        converted the way the exporter converts them; a source that is down (the scenario's outages)
+        simply has no prices."""
         samples = []
         client = next(self._next_client)
         for source, path, parse in BULK_TICKERS:
             response = client.get(self._url + path)
             if response.status_code == 200:
-                for base, price in parse(response.json()).items():
-                    samples.append(Sample(EXTERNAL_PRICE, {"coin": base, "source": source}, price))
-        for base in COINBASE_COINS:
+                quotes = parse(response.json())
+                for base in quotes.bases():
+                    price = quotes.price(base, "USDT")
+                    if price is not None:
+                        samples.append(Sample(EXTERNAL_PRICE, {"coin": base, "source": source}, price))
+        usd: dict[str, float] = {}
+        for base in (*COINBASE_COINS, "USDT"):
             response = client.get(f"{self._url}{coinbase.spot_path(base)}")
             spot = coinbase.parse(response.json(), base) if response.status_code == 200 else None
             if spot is not None:
-                samples.append(Sample(EXTERNAL_PRICE, {"coin": base, "source": "coinbase"}, spot))
+                usd[base] = spot
+        usdt_usd = usd.pop("USDT", None)
+        for base, price in usd.items():
+            if usdt_usd is not None:
+                samples.append(Sample(EXTERNAL_PRICE, {"coin": base, "source": "coinbase"}, price / usdt_usd))
         return samples
 
     def stop(self) -> None:

@@ -241,8 +241,8 @@ def plans() -> dict[str, Plan]:
             (Watch("HyperliquidHLPBackstopTakeover", "critical", "ETH", 0, backstop_takeover("ETH")),),
             timeout_seconds=150,
         ),
-        # HYPE drifts too, but only OKX and Bybit quote it and Bybit is down from 90 s: with one source
-        # left there is no median to compare with, so only SOL alerts.
+        # HYPE drifts too and, with Hyperliquid spot as its second source while Bybit is down, alerts as
+        # well; the probe does not read spot mids, so only SOL is timed.
         "oracle-deviation": Plan(
             "oracle-deviation",
             (Watch("HyperliquidOracleDeviation", "critical", "SOL", 30, oracle_deviation("SOL")),),

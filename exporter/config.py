@@ -159,6 +159,15 @@ def _default_symbols() -> dict[str, SymbolMapping]:
     return {coin: SymbolMapping(base=coin[1:], scale=1000.0) for coin in thousand}
 
 
+class HyperliquidSpotConfig(StrictModel):
+    """Hyperliquid spot mids (`allMids`, weight 2 per poll) as a reference for USDC-denominated perps."""
+
+    enabled: bool = True
+    interval_seconds: Seconds = 10.0
+    # Perp coin -> its spot pair's key in allMids (HYPE/USDC is `@107` on mainnet).
+    pairs: dict[str, str] = Field(default_factory=lambda: {"HYPE": "@107", "PURR": "PURR/USDC"})
+
+
 class ReferencePricesConfig(StrictModel):
     enabled: bool = True
     binance: PriceSourceConfig = PriceSourceConfig(base_url="https://api.binance.com")
@@ -175,6 +184,12 @@ class ReferencePricesConfig(StrictModel):
     exclude_coins: list[str] = Field(default_factory=list)
     # Hyperliquid coins whose exchange symbol differs from the coin name, or which are scaled.
     symbols: dict[str, SymbolMapping] = Field(default_factory=_default_symbols)
+    hyperliquid_spot: HyperliquidSpotConfig = Field(default_factory=HyperliquidSpotConfig)
+    # Perps whose oracle is in USDC; every other perp's oracle is in USDT (Hyperliquid's contract specs).
+    usdc_denominated_coins: list[str] = Field(default_factory=lambda: ["PURR", "HYPE"])
+    # Pre-launch perps (oracle = 8-hour EMA of their own mark). The API has no flag for them: keep
+    # this list current from Hyperliquid's announcements. A coin not listed here is a normal perp.
+    hyperps: list[str] = Field(default_factory=lambda: ["MEGA"])
 
 
 class Config(StrictModel):

@@ -7,7 +7,7 @@ Two pollers of collector `market`: `metaAndAssetCtxs` every `interval_seconds`, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
@@ -23,6 +23,7 @@ from exporter.hyperliquid.market import (
     parse_open_interest_caps,
 )
 from exporter.hyperliquid.weights import base_weight
+from exporter.prices.quotes import oracle_currency
 
 log = logging.getLogger("exporter.collectors.market")
 
@@ -43,7 +44,7 @@ def _polled(meaning: str, interval: float, request_type: str) -> str:
     return f"{meaning} (polled every {interval:g} s from {request_type})."
 
 
-def market_families(data: MarketData, interval: float) -> list[Metric]:
+def market_families(data: MarketData, interval: float, usdc_coins: Collection[str] = ()) -> list[Metric]:
     def gauge(name: str, meaning: str, labels: Sequence[str] = ("coin",)) -> GaugeMetricFamily:
         return GaugeMetricFamily(name, _polled(meaning, interval, META_AND_ASSET_CTXS), labels=labels)
 
@@ -52,17 +53,23 @@ def market_families(data: MarketData, interval: float) -> list[Metric]:
         "Perps of the main dex, delisted ones included, with their margin mode; always 1",
         ("coin", "delisted", "margin_mode"),
     )
-    oracle = gauge("hyperliquid_oracle_price", "Oracle price in USD")
-    mark = gauge("hyperliquid_mark_price", "Mark price in USD, used for margining and liquidations")
-    mid = gauge("hyperliquid_mid_price", "Order-book mid price in USD; absent when the book has none")
+    priced = ("coin", "quote")
+    in_quote = "in the perp's quote currency (label quote: USDT, or USDC for USDC-denominated perps)"
+    oracle = gauge("hyperliquid_oracle_price", f"Oracle price {in_quote}", priced)
+    mark = gauge(
+        "hyperliquid_mark_price", f"Mark price {in_quote}, used for margining and liquidations", priced
+    )
+    mid = gauge(
+        "hyperliquid_mid_price", f"Order-book mid price {in_quote}; absent when the book has none", priced
+    )
     funding = gauge("hyperliquid_funding_rate", "Current hourly funding rate (0.0001 = 0.01% per hour)")
     premium = gauge("hyperliquid_premium_ratio", "Premium used for funding, as a ratio; absent when null")
     oi_size = gauge("hyperliquid_open_interest_size", "Open interest in coins")
     oi_usd = gauge("hyperliquid_open_interest_usd", "Open interest in USD (open interest in coins x mark)")
     impact = gauge(
         "hyperliquid_impact_price",
-        "Impact bid and ask prices in USD; a side is absent when null",
-        ("coin", "side"),
+        f"Impact bid and ask prices {in_quote}; a side is absent when null",
+        ("coin", "side", "quote"),
     )
     volume = gauge("hyperliquid_day_notional_volume_usd", "Notional volume of the last 24 hours in USD")
     leverage = gauge("hyperliquid_max_leverage", "Maximum leverage allowed")
@@ -76,19 +83,20 @@ def market_families(data: MarketData, interval: float) -> list[Metric]:
             leverage.add_metric(coin, spec.max_leverage)
         if ctx is None:
             continue
-        oracle.add_metric(coin, ctx.oracle_price)
-        mark.add_metric(coin, ctx.mark_price)
+        quoted = [spec.name, oracle_currency(spec.name, usdc_coins)]
+        oracle.add_metric(quoted, ctx.oracle_price)
+        mark.add_metric(quoted, ctx.mark_price)
         if ctx.mid_price is not None:
-            mid.add_metric(coin, ctx.mid_price)
+            mid.add_metric(quoted, ctx.mid_price)
         funding.add_metric(coin, ctx.funding_rate)
         if ctx.premium is not None:
             premium.add_metric(coin, ctx.premium)
         oi_size.add_metric(coin, ctx.open_interest)
         oi_usd.add_metric(coin, ctx.open_interest_usd)
         if ctx.impact_bid is not None:
-            impact.add_metric([spec.name, "bid"], ctx.impact_bid)
+            impact.add_metric([spec.name, "bid", quoted[1]], ctx.impact_bid)
         if ctx.impact_ask is not None:
-            impact.add_metric([spec.name, "ask"], ctx.impact_ask)
+            impact.add_metric([spec.name, "ask", quoted[1]], ctx.impact_ask)
         if ctx.day_notional_volume is not None:
             volume.add_metric(coin, ctx.day_notional_volume)
     return [info, oracle, mark, mid, funding, premium, oi_size, oi_usd, impact, volume, leverage]
@@ -100,9 +108,12 @@ class MarketPoller:
     name = "market"
     collector = COLLECTOR
 
-    def __init__(self, config: MarketCollectorConfig, context: CollectorContext) -> None:
+    def __init__(
+        self, config: MarketCollectorConfig, context: CollectorContext, usdc_coins: Collection[str] = ()
+    ) -> None:
         self._config = config
         self._context = context
+        self._usdc_coins = frozenset(usdc_coins)
         self.interval = config.interval_seconds
         self.max_age = config.max_age()
 
@@ -119,7 +130,7 @@ class MarketPoller:
             self._context.universe.mark_attempted()
         count_skipped(self._context, data.skipped)
         self._context.universe.publish(data.listed)
-        return market_families(data, self.interval)
+        return market_families(data, self.interval, self._usdc_coins)
 
 
 class OpenInterestCapPoller:
@@ -161,4 +172,5 @@ def pollers(config: Config, context: CollectorContext) -> list[Poller]:
     market = config.collectors.market
     if not market.enabled:
         return []
-    return [MarketPoller(market, context), OpenInterestCapPoller(market, context)]
+    usdc_coins = config.reference_prices.usdc_denominated_coins
+    return [MarketPoller(market, context, usdc_coins), OpenInterestCapPoller(market, context)]

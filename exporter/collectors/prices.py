@@ -1,9 +1,11 @@
-"""Reference prices of Hyperliquid's listed coins from Binance, OKX, Bybit and Coinbase.
+"""Reference prices of Hyperliquid's listed coins from Binance, OKX, Bybit, Coinbase and Hyperliquid spot.
 
-One poller per source (collector `prices`), so one failing or region-blocked exchange leaves the
-others. A source that fails is reported, not raised: its poll publishes
-`hyperliquid_external_source_up{source}` 0, no prices and the unchanged last-success time, and
-the failure is logged once per kind (the way blackbox_exporter reports `probe_success` 0).
+Every price is in the coin's oracle currency (label `quote`: USDT, or USDC for the USDC-denominated
+perps), converted with each exchange's own stablecoin prices, which are published too. One poller per
+source (collector `prices`), so one failing or region-blocked exchange leaves the others. A source
+that fails is reported, not raised: its poll publishes `hyperliquid_external_source_up{source}` 0,
+no prices and the unchanged last-success time, and the failure is logged once per kind (the way
+blackbox_exporter reports `probe_success` 0).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.config import Config, PriceSourceConfig
-from exporter.prices import binance, bybit, coinbase, okx
+from exporter.hyperliquid.weights import base_weight
+from exporter.prices import binance, bybit, coinbase, hyperliquid_spot, okx
 from exporter.prices.errors import SourceError
+from exporter.prices.quotes import Quotes
 from exporter.prices.source import PriceSource
 from exporter.prices.symbols import SymbolMap
 
@@ -58,6 +62,7 @@ class ReferencePricePoller:
         context: CollectorContext,
         only_coins: Collection[str] | None = None,
         excluded_coins: Collection[str] = (),
+        planned_weight_per_minute: float = 0.0,
     ) -> None:
         self._source = source
         self._config = config
@@ -69,9 +74,10 @@ class ReferencePricePoller:
         self.name = f"prices_{source.name}"
         self.interval = config.interval_seconds
         self.max_age = 3 * config.interval_seconds
+        # Reference exchanges do not spend Hyperliquid's weight; Hyperliquid spot does.
+        self.planned_weight_per_minute = planned_weight_per_minute
 
     collector = COLLECTOR
-    planned_weight_per_minute = 0.0  # reference exchanges do not spend Hyperliquid's weight
 
     async def poll(self) -> Sequence[Metric]:
         listed = await self._context.universe.wait(seconds=self.interval)
@@ -82,23 +88,32 @@ class ReferencePricePoller:
         ]
         bases = {self._symbols.asset(coin).base for coin in coins}
         try:
-            base_prices = await self._source.fetch(self._context.http, bases)
+            quotes = await self._source.fetch(self._context.http, bases)
         except SourceError as exc:
             self.health.failed(exc)
-            return self._families({}, up=False)
+            return self._families({}, Quotes(), up=False)
         self.health.succeeded(self._context.clock())
-        return self._families(self._symbols.coin_prices(coins, base_prices), up=True)
+        return self._families(self._symbols.coin_prices(coins, quotes), quotes, up=True)
 
-    def _families(self, prices: dict[str, float], up: bool) -> list[Metric]:
+    def _families(self, prices: dict[str, float], quotes: Quotes, up: bool) -> list[Metric]:
         source = self._source.name
         price = GaugeMetricFamily(
             "hyperliquid_external_price",
-            "USD price of a listed Hyperliquid coin on a reference exchange; USDT quotes converted with "
-            f"that exchange's USDC/USDT price ({_POLLED}).",
-            labels=["coin", "source"],
+            "Price of a listed Hyperliquid coin on a reference exchange, in the coin's oracle currency "
+            "(label quote: USDT, or USDC for USDC-denominated perps); other quotes converted with that "
+            f"exchange's own stablecoin price; the book mid where the ticker has one ({_POLLED}).",
+            labels=["coin", "source", "quote"],
         )
         for coin, value in prices.items():
-            price.add_metric([coin, source], value)
+            price.add_metric([coin, source, self._symbols.quote_currency(coin)], value)
+        stablecoin = GaugeMetricFamily(
+            "hyperliquid_stablecoin_price",
+            "Price of a stablecoin in another currency as this reference exchange quotes it (USDC in "
+            f"USDT; USDT and USDC in USD on Coinbase); 1 when pegged ({_POLLED}).",
+            labels=["source", "stablecoin", "quote"],
+        )
+        for (coin, currency), value in sorted(quotes.stablecoin_prices().items()):
+            stablecoin.add_metric([source, coin, currency], value)
         up_gauge = GaugeMetricFamily(
             "hyperliquid_external_source_up",
             f"1 if the last poll of this reference exchange gave usable prices, 0 otherwise ({_POLLED}).",
@@ -111,7 +126,55 @@ class ReferencePricePoller:
             labels=["source"],
         )
         last_success.add_metric([source], self.health.last_success)
-        return [price, up_gauge, last_success]
+        return [price, stablecoin, up_gauge, last_success]
+
+
+class HyperpListPoller:
+    """Which listed coins are treated as hyperps (`reference_prices.hyperps`): rules give them hyperp
+    thresholds and never compare their oracle with exchanges. Costs no request."""
+
+    name = "prices_hyperps"
+    collector = COLLECTOR
+    planned_weight_per_minute = 0.0
+
+    def __init__(self, hyperps: Collection[str], interval: float, context: CollectorContext) -> None:
+        self._hyperps = frozenset(hyperps)
+        self._context = context
+        self.interval = interval
+        self.max_age = 3 * interval
+
+    async def poll(self) -> Sequence[Metric]:
+        listed = await self._context.universe.wait(seconds=self.interval)
+        family = GaugeMetricFamily(
+            "hyperliquid_hyperp_info",
+            "1 for each listed perp treated as a hyperp (pre-launch perp, oracle = 8-hour EMA of its "
+            "own mark), from the configured list reference_prices.hyperps.",
+            labels=["coin"],
+        )
+        for coin in listed:
+            if coin in self._hyperps:
+                family.add_metric([coin], 1.0)
+        return [family]
+
+
+def spot_poller(config: Config, symbols: SymbolMap, context: CollectorContext) -> ReferencePricePoller:
+    spot = config.reference_prices.hyperliquid_spot
+    pairs = {
+        symbols.asset(coin).base: hyperliquid_spot.SpotPair(key, symbols.asset(coin).scale)
+        for coin, key in spot.pairs.items()
+    }
+    source = hyperliquid_spot.HyperliquidSpotSource(context.client, COLLECTOR, pairs)
+    settings = PriceSourceConfig(base_url=config.hyperliquid.api_url, interval_seconds=spot.interval_seconds)
+    planned = base_weight(hyperliquid_spot.REQUEST_TYPE) * 60.0 / spot.interval_seconds
+    return ReferencePricePoller(
+        source,
+        settings,
+        symbols,
+        context,
+        only_coins=spot.pairs,
+        excluded_coins=config.reference_prices.exclude_coins,
+        planned_weight_per_minute=planned,
+    )
 
 
 def pollers(config: Config, context: CollectorContext) -> list[Poller]:
@@ -121,7 +184,7 @@ def pollers(config: Config, context: CollectorContext) -> list[Poller]:
     if not config.collectors.market.enabled:
         log.warning("reference prices are off: they need the market collector to know the listed coins")
         return []
-    symbols = SymbolMap(prices.symbols)
+    symbols = SymbolMap(prices.symbols, prices.usdc_denominated_coins)
     excluded = prices.exclude_coins
     built: list[Poller] = [
         ReferencePricePoller(module.source(settings), settings, symbols, context, excluded_coins=excluded)
@@ -133,4 +196,7 @@ def pollers(config: Config, context: CollectorContext) -> list[Poller]:
         built.append(
             ReferencePricePoller(cb, prices.coinbase, symbols, context, prices.coinbase_coins, excluded)
         )
+    if prices.hyperliquid_spot.enabled and prices.hyperliquid_spot.pairs:
+        built.append(spot_poller(config, symbols, context))
+    built.append(HyperpListPoller(prices.hyperps, config.collectors.market.interval_seconds, context))
     return built

@@ -1,5 +1,6 @@
 """Bybit: `GET /v5/market/tickers?category=spot`:
-`{"retCode":0,"retMsg":"OK","result":{"category":"spot","list":[{"symbol":"BTCUSDT","lastPrice":"..."}]}}`."""
+`{"retCode":0,"retMsg":"OK","result":{"category":"spot","list":[{"symbol":"BTCUSDT","bid1Price":"...",
+"ask1Price":"...","lastPrice":"..."}]}}`. The price is the book mid, or the last trade without a book."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ from typing import Any
 
 from exporter.config import PriceSourceConfig
 from exporter.prices.errors import SourceError
+from exporter.prices.quotes import Quotes
 from exporter.prices.source import BulkTickerSource
-from exporter.prices.tickers import usd_prices_from_usdt_tickers
+from exporter.prices.tickers import book_mid, quotes_from_tickers
 
 SOURCE = "bybit"
 PATH = "/v5/market/tickers"
 PARAMS = {"category": "spot"}
+SUFFIXES = {"USDT": "USDT", "USDC": "USDC"}
 
 
-def parse(payload: Any) -> dict[str, float]:
+def parse(payload: Any) -> Quotes:
     if not isinstance(payload, dict):
         raise SourceError(SOURCE, "shape", f"expected an object, got {type(payload).__name__}")
     code = payload.get("retCode")
@@ -25,8 +28,12 @@ def parse(payload: Any) -> dict[str, float]:
     tickers = result.get("list") if isinstance(result, dict) else None
     if not isinstance(tickers, list):
         raise SourceError(SOURCE, "shape", "expected a list at result.list")
-    pairs = ((item.get("symbol"), item.get("lastPrice")) for item in tickers if isinstance(item, dict))
-    return usd_prices_from_usdt_tickers(SOURCE, pairs, "USDT", "USDCUSDT")
+    pairs = (
+        (item.get("symbol"), book_mid(item.get("bid1Price"), item.get("ask1Price"), item.get("lastPrice")))
+        for item in tickers
+        if isinstance(item, dict)
+    )
+    return quotes_from_tickers(pairs, SUFFIXES)
 
 
 def source(config: PriceSourceConfig) -> BulkTickerSource:

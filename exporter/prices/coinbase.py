@@ -1,7 +1,9 @@
 """Coinbase: `GET /v2/prices/{BASE}-USD/spot` -> `{"data":{"amount":"...","base":"BTC","currency":"USD"}}`.
 
-One request per asset (Coinbase has no bulk endpoint here), a few at a time. Prices are in USD.
-A 400 or 404 means Coinbase has no such pair: that asset is left out. Any other failure fails
+One request per asset (Coinbase has no bulk endpoint here), a few at a time. Prices are in USD, so
+USDT-USD and USDC-USD are asked for too: they express the USD prices in the oracle's currency, and
+without USDT-USD the poll fails (reason `conversion`). A 400 or 404 means Coinbase has no such
+pair: that asset is left out. Any other failure fails
 the whole poll of the source, so a half-answered poll never looks like a healthy one.
 """
 
@@ -17,6 +19,7 @@ import httpx
 from exporter.config import PriceSourceConfig
 from exporter.prices.errors import SourceError
 from exporter.prices.http import get_json
+from exporter.prices.quotes import STABLECOINS, Quotes
 from exporter.prices.tickers import positive_price
 
 SOURCE = "coinbase"
@@ -47,7 +50,7 @@ class CoinbaseSource:
     max_concurrency: int
     name: str = SOURCE
 
-    async def fetch(self, http: httpx.AsyncClient, bases: Collection[str]) -> dict[str, float]:
+    async def fetch(self, http: httpx.AsyncClient, bases: Collection[str]) -> Quotes:
         limit = asyncio.Semaphore(self.max_concurrency)
 
         async def one(base: str) -> float | None:
@@ -56,7 +59,7 @@ class CoinbaseSource:
                 payload = await get_json(http, SOURCE, url, self.timeout, absent_statuses=NO_SUCH_PAIR)
             return None if payload is None else parse(payload, base)
 
-        ordered = sorted(bases)
+        ordered = sorted(set(bases) | set(STABLECOINS))
         results = await asyncio.gather(*(one(base) for base in ordered), return_exceptions=True)
         prices: dict[str, float] = {}
         for base, result in zip(ordered, results, strict=True):
@@ -64,7 +67,9 @@ class CoinbaseSource:
                 raise result
             if result is not None:
                 prices[base] = result
-        return prices
+        if "USDT" not in prices:
+            raise SourceError(SOURCE, "conversion", "no USDT-USD price: cannot express USD quotes in USDT")
+        return Quotes({"USD": prices})
 
 
 def source(config: PriceSourceConfig, max_concurrency: int) -> CoinbaseSource:

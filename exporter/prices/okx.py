@@ -1,5 +1,6 @@
 """OKX: `GET /api/v5/market/tickers?instType=SPOT`:
-`{"code":"0","msg":"","data":[{"instId":"BTC-USDT","last":"..."}]}`."""
+`{"code":"0","msg":"","data":[{"instId":"BTC-USDT","last":"...","bidPx":"...","askPx":"..."}]}`.
+The price is the book mid, or the last trade without a book."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ from typing import Any
 
 from exporter.config import PriceSourceConfig
 from exporter.prices.errors import SourceError
+from exporter.prices.quotes import Quotes
 from exporter.prices.source import BulkTickerSource
-from exporter.prices.tickers import usd_prices_from_usdt_tickers
+from exporter.prices.tickers import book_mid, quotes_from_tickers
 
 SOURCE = "okx"
 PATH = "/api/v5/market/tickers"
 PARAMS = {"instType": "SPOT"}
+SUFFIXES = {"USDT": "-USDT", "USDC": "-USDC"}
 
 
-def parse(payload: Any) -> dict[str, float]:
+def parse(payload: Any) -> Quotes:
     if not isinstance(payload, dict):
         raise SourceError(SOURCE, "shape", f"expected an object, got {type(payload).__name__}")
     code = payload.get("code")
@@ -24,8 +27,12 @@ def parse(payload: Any) -> dict[str, float]:
     data = payload.get("data")
     if not isinstance(data, list):
         raise SourceError(SOURCE, "shape", f"expected a list at data, got {type(data).__name__}")
-    tickers = ((item.get("instId"), item.get("last")) for item in data if isinstance(item, dict))
-    return usd_prices_from_usdt_tickers(SOURCE, tickers, "-USDT", "USDC-USDT")
+    tickers = (
+        (item.get("instId"), book_mid(item.get("bidPx"), item.get("askPx"), item.get("last")))
+        for item in data
+        if isinstance(item, dict)
+    )
+    return quotes_from_tickers(tickers, SUFFIXES)
 
 
 def source(config: PriceSourceConfig) -> BulkTickerSource:

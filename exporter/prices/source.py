@@ -1,4 +1,4 @@
-"""What a reference-price source is: something that returns USD prices per exchange base asset."""
+"""What a reference-price source is: something that returns its quotes per currency and base asset."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import httpx
 
 from exporter.prices.http import get_json
+from exporter.prices.quotes import Quotes
 
 
 class PriceSource(Protocol):
@@ -16,8 +17,8 @@ class PriceSource(Protocol):
     def name(self) -> str:
         """The `source` label value: binance, okx, bybit, coinbase."""
 
-    async def fetch(self, http: httpx.AsyncClient, bases: Collection[str]) -> dict[str, float]:
-        """USD price per base asset (at least those of `bases` the exchange quotes); raises SourceError."""
+    async def fetch(self, http: httpx.AsyncClient, bases: Collection[str]) -> Quotes:
+        """Quotes of at least those of `bases` the exchange lists; raises SourceError."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +28,9 @@ class BulkTickerSource:
     name: str
     url: str
     params: Mapping[str, str]
-    parse: Callable[[Any], dict[str, float]]
+    parse: Callable[[Any], Quotes]
     timeout: float
 
-    async def fetch(self, http: httpx.AsyncClient, bases: Collection[str]) -> dict[str, float]:
+    async def fetch(self, http: httpx.AsyncClient, bases: Collection[str]) -> Quotes:
         payload = await get_json(http, self.name, self.url, self.timeout, self.params or None)
         return self.parse(payload)

@@ -1,11 +1,11 @@
-"""From Hyperliquid coin names to exchange assets, and from exchange quotes to USD.
+"""From Hyperliquid coin names to exchange assets, and each coin's oracle quote currency.
 
 A Hyperliquid coin is priced from the exchange asset named like it, unless
 `reference_prices.symbols` maps it to another base asset and scale. Coins named `k` + upper
 case (kPEPE, kSHIB, ...) are 1000 units of the asset without the `k`, unless mapped otherwise.
 
-USDT-quoted prices are divided by the exchange's own USDC/USDT price and USDC is taken as USD
-(Hyperliquid settles in USDC), so a USDT wobble does not read as an oracle deviation.
+A coin's reference price is in its oracle's currency: USDT, or USDC for the coins listed in
+`reference_prices.usdc_denominated_coins` (see exporter/prices/quotes.py).
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from exporter.config import SymbolMapping
-from exporter.prices.errors import SourceError
+from exporter.prices.quotes import Quotes, oracle_currency
 
 THOUSAND_PREFIX = re.compile(r"^k[A-Z0-9]{2,}$")
-# A USDC/USDT price outside this band is a broken quote, not a stablecoin wobble.
-PLAUSIBLE_USDC_USDT = (0.5, 2.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +28,13 @@ class ExchangeAsset:
 
 
 class SymbolMap:
-    def __init__(self, overrides: Mapping[str, SymbolMapping]) -> None:
+    def __init__(self, overrides: Mapping[str, SymbolMapping], usdc_coins: Iterable[str] = ()) -> None:
         self._overrides = {coin: ExchangeAsset(m.base, m.scale) for coin, m in overrides.items()}
+        self._usdc_coins = frozenset(usdc_coins)
+
+    def quote_currency(self, coin: str) -> str:
+        """The currency the coin's oracle is denominated in: "USDC" or "USDT"."""
+        return oracle_currency(coin, self._usdc_coins)
 
     def asset(self, coin: str) -> ExchangeAsset:
         override = self._overrides.get(coin)
@@ -41,26 +44,12 @@ class SymbolMap:
             return ExchangeAsset(coin[1:], 1000.0)
         return ExchangeAsset(coin, 1.0)
 
-    def coin_prices(self, coins: Iterable[str], base_prices: Mapping[str, float]) -> dict[str, float]:
-        """USD price per Hyperliquid coin, for the coins whose base asset the exchange quotes."""
+    def coin_prices(self, coins: Iterable[str], quotes: Quotes) -> dict[str, float]:
+        """Price per Hyperliquid coin in its oracle's currency, for the coins the exchange quotes."""
         prices: dict[str, float] = {}
         for coin in coins:
             asset = self.asset(coin)
-            price = base_prices.get(asset.base)
+            price = quotes.price(asset.base, self.quote_currency(coin))
             if price is not None:
                 prices[coin] = price * asset.scale
         return prices
-
-
-def usdt_to_usd(
-    source: str, usdt_prices: Mapping[str, float], usdc_usdt: float | None, pair: str
-) -> dict[str, float]:
-    """Convert base -> USDT price into base -> USD using the USDC/USDT price; fail without it."""
-    if usdc_usdt is None:
-        raise SourceError(
-            source, "conversion", f"no {pair} price in the response: cannot convert USDT quotes to USD"
-        )
-    low, high = PLAUSIBLE_USDC_USDT
-    if not low < usdc_usdt < high:
-        raise SourceError(source, "conversion", f"implausible {pair} price {usdc_usdt:g}")
-    return {base: price / usdc_usdt for base, price in usdt_prices.items()}

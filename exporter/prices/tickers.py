@@ -1,12 +1,12 @@
-"""Bulk ticker lists (symbol, price) of USDT-quoted pairs -> USD price per base asset."""
+"""Bulk ticker lists (symbol, price) -> Quotes per quote currency, and the book mid of a ticker."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from exporter.prices.symbols import usdt_to_usd
+from exporter.prices.quotes import Quotes
 
 
 def positive_price(value: Any) -> float | None:
@@ -20,23 +20,30 @@ def positive_price(value: Any) -> float | None:
     return price if math.isfinite(price) and price > 0 else None
 
 
-def usd_prices_from_usdt_tickers(
-    source: str, tickers: Iterable[tuple[Any, Any]], suffix: str, conversion_pair: str
-) -> dict[str, float]:
-    """Keep the `<BASE><suffix>` pairs and convert them with the `conversion_pair` (USDC/USDT) price.
+def book_mid(bid: Any, ask: Any, last: Any) -> float | None:
+    """The mid of the best bid and ask when the ticker has a sane pair, else the last trade.
+
+    The mid moves with the book; a last trade can be seconds old on a quiet pair.
+    """
+    best_bid, best_ask = positive_price(bid), positive_price(ask)
+    if best_bid is not None and best_ask is not None and best_bid <= best_ask:
+        return (best_bid + best_ask) / 2
+    return positive_price(last)
+
+
+def quotes_from_tickers(tickers: Iterable[tuple[Any, Any]], suffixes: Mapping[str, str]) -> Quotes:
+    """Keep the `<BASE><suffix>` pairs of each quote currency (`{"USDT": "-USDT"}`).
 
     Malformed entries are left out: an exchange lists hundreds of pairs this exporter never reads.
     """
-    usdt: dict[str, float] = {}
-    usdc_usdt: float | None = None
+    by_currency: dict[str, dict[str, float]] = {currency: {} for currency in suffixes}
     for symbol, raw_price in tickers:
-        if not isinstance(symbol, str) or not symbol.endswith(suffix) or len(symbol) == len(suffix):
+        if not isinstance(symbol, str):
             continue
-        price = positive_price(raw_price)
-        if price is None:
-            continue
-        if symbol == conversion_pair:
-            usdc_usdt = price
-        else:
-            usdt[symbol[: -len(suffix)]] = price
-    return usdt_to_usd(source, usdt, usdc_usdt, conversion_pair)
+        for currency, suffix in suffixes.items():
+            if symbol.endswith(suffix) and len(symbol) > len(suffix):
+                price = positive_price(raw_price)
+                if price is not None:
+                    by_currency[currency][symbol[: -len(suffix)]] = price
+                break
+    return Quotes(by_currency)

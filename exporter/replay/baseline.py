@@ -58,6 +58,8 @@ _MAJORS: list[tuple[str, float, int, int, float, float, list[Exchange]]] = [
     ("LDO", 0.7, 1, 10, 8.0e6, 6.0e6, _ALL),
     ("ZEC", 400.0, 2, 10, 8.0e7, 8.0e7, _ALL),
 ]
+# USDC-denominated perps (their oracle is in USDC) -> their Hyperliquid spot pair's allMids key.
+_USDC_DENOMINATED = {"HYPE": "@107"}
 # Pre-launch perps: oracle is an EMA of their own mark, no reference exchange quotes them.
 _HYPERPS: list[tuple[str, float, int, int, float, float]] = [
     ("MEGA", 0.5, 0, 3, 1.5e7, 1.0e7),
@@ -100,6 +102,8 @@ def major_coins() -> list[CoinSpec]:
                 listed_on=listed_on,
                 exchange_symbol=name[1:] if thousand else None,
                 exchange_units=1000.0 if thousand else 1.0,
+                quote="USDC" if name in _USDC_DENOMINATED else "USDT",
+                spot_pair=_USDC_DENOMINATED.get(name),
             )
         )
     for name, price, sz_decimals, leverage, oi_usd, volume in _HYPERPS:
@@ -121,26 +125,43 @@ def long_tail_coins(spec: LongTailSpec, taken: set[str]) -> list[CoinSpec]:
         if name in taken:
             continue
         taken.add(name)
-        price = float(f"{math.exp(rng.uniform(math.log(1e-4), math.log(50.0))):.5g}")
+        # Not below 0.001: Hyperliquid lists such assets as 1000-unit k-coins, and a perp priced lower
+        # with 6 decimals would have a tick of a percent or more (its oracle could not follow the
+        # exchanges closer than that).
+        price = float(f"{math.exp(rng.uniform(math.log(LONG_TAIL_MIN_PRICE), math.log(50.0))):.5g}")
         sz_decimals = 2 if price >= 10 else 1 if price >= 1 else 0
         listed_on = [exchange for exchange, share in _LISTING_SHARE.items() if rng.random() < share]
-        coins.append(
-            CoinSpec(
-                name=name,
-                price=price,
-                sz_decimals=sz_decimals,
-                max_leverage=rng.choice([3, 5, 10]),
-                open_interest=round(math.exp(rng.uniform(math.log(2e5), math.log(2e7))) / price, sz_decimals),
-                day_volume_usd=round(math.exp(rng.uniform(math.log(1e5), math.log(3e7))), 2),
-                funding=round(rng.uniform(-0.00005, 0.0001), 8),
-                thin_book=rng.random() < spec.thin_book_share,
-                listed_on=listed_on,
-            )
+        coin = CoinSpec(
+            name=name,
+            price=price,
+            sz_decimals=sz_decimals,
+            max_leverage=rng.choice([3, 5, 10]),
+            open_interest=round(math.exp(rng.uniform(math.log(2e5), math.log(2e7))) / price, sz_decimals),
+            day_volume_usd=round(math.exp(rng.uniform(math.log(1e5), math.log(3e7))), 2),
+            funding=round(rng.uniform(-0.00005, 0.0001), 8),
+            thin_book=rng.random() < spec.thin_book_share,
+            listed_on=listed_on,
         )
+        coins.append(_quoted_where_it_matters(coin))
     return coins
 
 
+def _quoted_where_it_matters(coin: CoinSpec) -> CoinSpec:
+    """A perp with $1M+ of open interest trades on at least two of the bulk exchanges: on the venue,
+    such a market is rarely unquoted, and one that were would (rightly) be reported unchecked."""
+    assert coin.price is not None
+    assert coin.listed_on is not None
+    bulk = [exchange for exchange in coin.listed_on if exchange != "coinbase"]
+    if coin.open_interest * coin.price < UNCHECKED_OPEN_INTEREST_USD or len(bulk) >= 2:
+        return coin
+    added: list[Exchange] = [exchange for exchange in ("okx", "bybit") if exchange not in coin.listed_on]
+    return coin.model_copy(update={"listed_on": [*coin.listed_on, *added]})
+
+
 _LISTING_SHARE: dict[Exchange, float] = {"binance": 0.5, "okx": 0.5, "bybit": 0.6, "coinbase": 0.2}
+LONG_TAIL_MIN_PRICE = 0.001
+# HyperliquidOracleUnchecked's open-interest threshold (rules/hyperliquid-oracle.rules.yml).
+UNCHECKED_OPEN_INTEREST_USD = 1_000_000.0
 
 
 def _child(

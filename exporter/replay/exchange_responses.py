@@ -1,7 +1,8 @@
 """The four reference exchanges' ticker endpoints, with prices from the scenario's reference paths.
 
-USDT-quoted exchanges (Binance, OKX, Bybit) quote `usd * USDC/USDT rate`, so a client that converts
-with the exchange's own USDC/USDT pair gets the scenario's USD price back; Coinbase quotes USD.
+Binance, OKX and Bybit quote USDT pairs: the coin's USD price divided by USDT's USD rate, plus their
+USDC/USDT pair (the cross rate times the exchange's own wobble). Coinbase quotes USD, and USDT-USD
+and USDC-USD. OKX and Bybit tickers carry a best bid and ask a hair around the price.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from exporter.replay.scenario import Exchange
 Json = Any
 # Each exchange sits a hair away from the reference price, at most this much (deterministic per coin).
 MAX_EXCHANGE_BIAS = 0.0003
+# Best bid and ask sit this far (as a ratio) either side of the last price on OKX and Bybit.
+HALF_SPREAD = 0.00005
 
 OUTAGE_BODIES: dict[Exchange, str] = {
     "binance": (
@@ -55,13 +58,17 @@ class ExchangeResponder:
             quoted.append((_base(track), usd / track.spec.exchange_units))
         return quoted
 
+    def _usdt_pairs(self, exchange: Exchange, now: float) -> list[tuple[str, float]]:
+        """(base, price in USDT) of the exchange's USDT pairs, its USDC/USDT pair first."""
+        rate = self._market.usdc_usdt_rate(exchange, now)
+        listed = self._listed(exchange, now)
+        return [("USDC", rate)] + [(base, self._market.in_currency(usd, "USDT", now)) for base, usd in listed]
+
     def binance(self, symbol: str | None) -> tuple[int, Json]:
         now = self._clock.now()
-        rate = self._market.usdc_usdt["binance"].value_at(now)
-        tickers = [{"symbol": "USDCUSDT", "price": _fixed8(rate)}]
-        tickers += [
-            {"symbol": f"{base}USDT", "price": _fixed8(usd * rate)}
-            for base, usd in self._listed("binance", now)
+        tickers = [
+            {"symbol": f"{base}USDT", "price": _fixed8(price)}
+            for base, price in self._usdt_pairs("binance", now)
         ]
         if symbol is None:
             return 200, tickers
@@ -75,10 +82,8 @@ class ExchangeResponder:
             return 200, {"code": "51000", "msg": "Parameter instType error", "data": []}
         now = self._clock.now()
         ts = str(self._clock.wall_ms(now))
-        rate = self._market.usdc_usdt["okx"].value_at(now)
-        pairs = [("USDC", rate / 1.0)] + [(base, usd * rate) for base, usd in self._listed("okx", now)]
         data = []
-        for base, last in pairs:
+        for base, last in self._usdt_pairs("okx", now):
             text = _significant(last)
             data.append(
                 {
@@ -86,9 +91,9 @@ class ExchangeResponder:
                     "instId": f"{base}-USDT",
                     "last": text,
                     "lastSz": "1",
-                    "askPx": text,
+                    "askPx": _significant(last * (1 + HALF_SPREAD)),
                     "askSz": "100",
-                    "bidPx": text,
+                    "bidPx": _significant(last * (1 - HALF_SPREAD)),
                     "bidSz": "100",
                     "open24h": text,
                     "high24h": text,
@@ -113,17 +118,16 @@ class ExchangeResponder:
                 "retExtInfo": {},
                 "time": time_ms,
             }
-        rate = self._market.usdc_usdt["bybit"].value_at(now)
-        pairs = [("USDC", rate)] + [(base, usd * rate) for base, usd in self._listed("bybit", now)]
+        usdt_usd = self._market.usd_rate["USDT"].value_at(now)
         rows = []
-        for base, last in pairs:
+        for base, last in self._usdt_pairs("bybit", now):
             text = _significant(last)
             rows.append(
                 {
                     "symbol": f"{base}USDT",
-                    "bid1Price": text,
+                    "bid1Price": _significant(last * (1 - HALF_SPREAD)),
                     "bid1Size": "100",
-                    "ask1Price": text,
+                    "ask1Price": _significant(last * (1 + HALF_SPREAD)),
                     "ask1Size": "100",
                     "lastPrice": text,
                     "prevPrice24h": text,
@@ -132,7 +136,7 @@ class ExchangeResponder:
                     "lowPrice24h": text,
                     "turnover24h": "1000000",
                     "volume24h": "1000000",
-                    "usdIndexPrice": _significant(last / rate),
+                    "usdIndexPrice": _significant(last * usdt_usd),
                 }
             )
         result = {"category": "spot", "list": rows}
@@ -141,7 +145,8 @@ class ExchangeResponder:
     def coinbase(self, pair: str) -> tuple[int, Json]:
         base, _, currency = pair.partition("-")
         now = self._clock.now()
-        for symbol, usd in self._listed("coinbase", now):
+        stablecoins = [(coin, rate.value_at(now)) for coin, rate in self._market.usd_rate.items()]
+        for symbol, usd in self._listed("coinbase", now) + stablecoins:
             if symbol == base and currency == "USD":
                 return 200, {"data": {"amount": _significant(usd), "base": base, "currency": "USD"}}
         return 404, {"errors": [{"id": "not_found", "message": "Invalid base currency"}]}

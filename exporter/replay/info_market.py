@@ -10,6 +10,7 @@ from exporter.replay.numbers import decimal_string, price_string, rate_string, s
 
 Json = Any
 _PREDICTED_VENUES = {"BinPerp": ("binance", 8), "BybitPerp": ("bybit", 8)}
+SPOT_BIAS = 0.0001
 
 
 class MarketBodies:
@@ -53,6 +54,11 @@ class MarketBodies:
             # With an empty book the API gives the last trade price; the mark stands in for it.
             mid = quote.mid if quote.mid is not None else quote.mark
             mids[quote.track.name] = price_string(mid, quote.track.spec.sz_decimals)
+            spot_pair = quote.track.spec.spot_pair
+            if spot_pair is not None:
+                # Hyperliquid spot is quoted in USDC, a hair off the exchanges (like any other venue).
+                usd = self._market.reference_price(quote.track, now) * (1 + SPOT_BIAS)
+                mids[spot_pair] = price_string(self._market.in_currency(usd, "USDC", now), 2)
         return mids
 
     def predicted_fundings(self, now: float) -> Json:

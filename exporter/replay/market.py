@@ -18,9 +18,11 @@ from exporter.replay.scenario import (
     MarketSpec,
     OpenInterestCapEvent,
     OutageEvent,
+    PegEvent,
     Quantity,
     RampEvent,
     ScenarioError,
+    Stablecoin,
     StablecoinEvent,
 )
 
@@ -154,9 +156,12 @@ class Market:
                 track.settle_price = coin.price
             self.coins.append(track)
         self.by_name = {track.name: track for track in self.coins}
+        # Each exchange's USDC/USDT quote relative to the cross rate (see usdc_usdt_rate).
         self.usdc_usdt: dict[Exchange, Path] = {
             exchange: Path(spec.usdc_usdt.get(exchange, DEFAULT_USDC_USDT)) for exchange in EXCHANGES
         }
+        self.usd_rate: dict[Stablecoin, Path] = {"USDT": Path(spec.usdt_usd), "USDC": Path(spec.usdc_usd)}
+        self.oracle_lag = spec.oracle_lag_seconds
         self.outages: list[Outage] = []
 
     # --- compiling events ---
@@ -208,9 +213,21 @@ class Market:
     def apply_stablecoin(self, event: StablecoinEvent) -> None:
         self.usdc_usdt[event.exchange].ramp(event.at, event.to, event.over)
 
+    def apply_peg(self, event: PegEvent) -> None:
+        self.usd_rate[event.stablecoin].ramp(event.at, event.to, event.over)
+
     # --- reading state ---
 
+    def usdc_usdt_rate(self, exchange: Exchange, time: float) -> float:
+        """What the exchange quotes for 1 USDC in USDT: the cross rate times its local wobble."""
+        cross = self.usd_rate["USDC"].value_at(time) / self.usd_rate["USDT"].value_at(time)
+        return cross * self.usdc_usdt[exchange].value_at(time)
+
+    def in_currency(self, usd: float, currency: Stablecoin, time: float) -> float:
+        return usd / self.usd_rate[currency].value_at(time)
+
     def reference_price(self, track: CoinTrack, time: float) -> float:
+        """The coin's USD price on the exchanges."""
         price = track.paths["price"].value_at(time)
         if self._wiggle is not None:
             angle = 2 * math.pi * time / self._wiggle.period_seconds + track.wiggle_phase
@@ -225,7 +242,10 @@ class Market:
             step = HYPERP_ORACLE_WINDOW_SECONDS / HYPERP_ORACLE_SAMPLES
             samples = [self._hyperp_mark(track, time - k * step) for k in range(HYPERP_ORACLE_SAMPLES)]
             return sum(samples) / len(samples)
-        return self.reference_price(track, time) * (1 + track.paths["oracle_offset"].value_at(time))
+        # In its quote currency, as the exchanges were `oracle_lag` seconds ago.
+        seen = time - self.oracle_lag
+        quoted = self.in_currency(self.reference_price(track, seen), track.spec.quote, seen)
+        return quoted * (1 + track.paths["oracle_offset"].value_at(time))
 
     def mark_price(self, track: CoinTrack, time: float) -> float:
         if track.is_delisted(time):

@@ -1,7 +1,10 @@
 """The scenario file format: strict pydantic models, loaded from YAML with errors that name the bad key.
 
 Times (`at`, `over`, path points) are scenario seconds; t=0 is when the simulator starts (or
-`--start-offset`). Prices are USD, sizes are coins (signed: negative is short), rates are ratios.
+`--start-offset`). A coin's `price` is its USD price on the exchanges; Hyperliquid's oracle and mark are
+that price in the coin's quote currency (USDT, or USDC for `quote: USDC`), so a stablecoin's USD rate
+(`market.usdt_usd`, `market.usdc_usd`, `peg` events) moves them. Sizes are coins (signed: negative is
+short), rates are ratios.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from exporter.replay.faults import Fault
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
 
 Exchange = Literal["binance", "okx", "bybit", "coinbase"]
+Stablecoin = Literal["USDT", "USDC"]
 EXCHANGES: tuple[Exchange, ...] = ("binance", "okx", "bybit", "coinbase")
 # `marginMode` as meta spells it; strictIsolated and noCross (isolated only) came before delistings.
 MarginMode = Literal["strictIsolated", "noCross", "isolated", "cross"]
@@ -74,6 +78,8 @@ class CoinSpec(StrictModel):
     listed_on: list[Exchange] | None = None  # reference exchanges quoting it; default all (none for hyperps)
     exchange_symbol: str | None = None  # base asset on the exchanges when it differs (kPEPE -> PEPE)
     exchange_units: Annotated[float, Field(gt=0)] = 1.0  # exchange units per coin (kPEPE: 1000)
+    quote: Stablecoin = "USDT"  # the oracle's currency: USDT, or USDC for USDC-denominated perps (HYPE)
+    spot_pair: str | None = None  # its Hyperliquid spot pair's allMids key (HYPE: "@107"), quoted in USDC
     margin_table_id: int | None = None
     margin_mode: MarginMode | None = None  # `marginMode` in meta; absent means cross margin is allowed
 
@@ -98,7 +104,13 @@ class MarketSpec(StrictModel):
     long_tail: LongTailSpec | None = None
     coins: list[CoinSpec] = Field(default_factory=list)
     wiggle: WiggleSpec | None = None
+    # Each exchange's USDC/USDT quote relative to the cross rate usdc_usd / usdt_usd (1: in line).
     usdc_usdt: dict[Exchange, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    # The stablecoins' USD prices at t=0 (`peg` events move them).
+    usdt_usd: Annotated[float, Field(gt=0)] = 1.0
+    usdc_usd: Annotated[float, Field(gt=0)] = 1.0
+    # The oracle follows the exchanges this many seconds late (validators publish every ~3 s).
+    oracle_lag_seconds: Annotated[float, Field(ge=0, le=60)] = 3.0
 
 
 class PositionSpec(StrictModel):
@@ -245,10 +257,20 @@ class OutageEvent(EventBase):
 
 
 class StablecoinEvent(EventBase):
-    """The exchange's USDC/USDT rate moves (a stablecoin wobble, not a price move)."""
+    """One exchange's USDC/USDT quote moves away from the cross rate (a local wobble, not a depeg):
+    `to` is the exchange's rate divided by usdc_usd / usdt_usd."""
 
     kind: Literal["stablecoin"]
     exchange: Exchange
+    to: Annotated[float, Field(gt=0)]
+    over: Seconds = 0.0
+
+
+class PegEvent(EventBase):
+    """A stablecoin's USD price moves (a depeg): every exchange's quotes and Hyperliquid's oracle follow."""
+
+    kind: Literal["peg"]
+    stablecoin: Stablecoin
     to: Annotated[float, Field(gt=0)]
     over: Seconds = 0.0
 
@@ -272,6 +294,7 @@ Event = Annotated[
     | DelistEvent
     | OutageEvent
     | StablecoinEvent
+    | PegEvent
     | FaultEvent,
     Field(discriminator="kind"),
 ]

@@ -18,6 +18,7 @@ from exporter.replay.scenario import (
     MarketRulesEvent,
     OpenInterestCapEvent,
     OutageEvent,
+    PegEvent,
     PositionEvent,
     RampEvent,
     Scenario,
@@ -100,6 +101,8 @@ class Timeline:
                 self.market.apply_outage(event)
             elif isinstance(event, StablecoinEvent):
                 self.market.apply_stablecoin(event)
+            elif isinstance(event, PegEvent):
+                self.market.apply_peg(event)
         for index, event in ordered:
             where = f"events.{index} ({event.kind} at {event.at:g}s)"
             if isinstance(event, PositionEvent):

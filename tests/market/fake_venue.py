@@ -41,6 +41,7 @@ KNOWN_COINS = (  # noqa: SIM905 (a word list reads better than 76 quoted strings
 # Coins that, like hyperps, have no reference-exchange price.
 UNQUOTED = frozenset({"HPOS", "RLB", "UNIBOT", "FRIEND", "SHIA", "CANTO", "JELLY"})
 USDC_USDT = {"binance": 1.0002, "okx": 0.9998, "bybit": 1.0001}
+COINBASE_STABLECOINS = {"USDT": 1.0003, "USDC": 1.0}
 
 
 def coin_names(count: int) -> list[str]:
@@ -258,7 +259,9 @@ class FakeVenue:
             return JSONResponse({"errors": [{"id": "forbidden", "message": "Forbidden"}]}, 403)
         base, _, currency = request.path_params["pair"].partition("-")
         usd = {exchange_base(c)[0]: p / exchange_base(c)[1] for c, p in self.universe.usd_prices.items()}
-        if base not in self.coinbase_bases or base not in usd or currency != "USD":
+        usd.update(COINBASE_STABLECOINS)
+        known = base in self.coinbase_bases or base in COINBASE_STABLECOINS
+        if not known or base not in usd or currency != "USD":
             return JSONResponse({"errors": [{"id": "not_found", "message": "Invalid base currency"}]}, 404)
         return JSONResponse({"data": {"amount": f"{usd[base]:.10g}", "base": base, "currency": "USD"}})
 

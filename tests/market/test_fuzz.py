@@ -20,6 +20,7 @@ from exporter.hyperliquid.market import (
 )
 from exporter.prices import binance, bybit, coinbase, okx
 from exporter.prices.errors import SourceError
+from exporter.prices.quotes import Quotes
 
 scalars = (
     st.none()
@@ -156,5 +157,8 @@ def test_exchange_parsers_raise_only_source_errors(payload: Any) -> None:
             result = parse(payload)
         except SourceError:
             continue
-        prices = result if isinstance(result, dict) else {"BTC": result} if result is not None else {}
-        assert all(price > 0 for price in prices.values())
+        if isinstance(result, Quotes):
+            prices = [price for table in result.by_currency.values() for price in table.values()]
+        else:
+            prices = [] if result is None else [result]
+        assert all(price > 0 for price in prices)

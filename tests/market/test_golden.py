@@ -86,7 +86,8 @@ def venue() -> Iterator[tuple[FakeVenue, str]]:
 # Scenario name (golden file stem) -> how the venue misbehaves.
 SCENARIOS = {
     "mainnet_like": {},
-    # Binance and Coinbase region-blocked (451, 403), OKX without its USDC-USDT pair: only Bybit is up.
+    # Binance and Coinbase region-blocked (451, 403); OKX without its USDC-USDT pair still publishes its
+    # USDT quotes (the oracle's currency) but no stablecoin price.
     "sources_failing": {"blocked": {"binance", "coinbase"}, "without_conversion_pair": {"okx"}},
 }
 

@@ -67,22 +67,22 @@ async def test_publishes_every_listed_perp_and_info_for_delisted(exporter: Expor
         frozenset({("coin", "THIN"), ("delisted", "false"), ("margin_mode", "no_cross")}): 1.0,
         frozenset({("coin", "OLDISO"), ("delisted", "false"), ("margin_mode", "isolated")}): 1.0,
     }
-    assert value(found, "hyperliquid_oracle_price", coin="BTC") == 14.32
-    assert value(found, "hyperliquid_mark_price", coin="BTC") == 14.3161
-    assert value(found, "hyperliquid_mid_price", coin="BTC") == 14.314
+    assert value(found, "hyperliquid_oracle_price", coin="BTC", quote="USDT") == 14.32
+    assert value(found, "hyperliquid_mark_price", coin="BTC", quote="USDT") == 14.3161
+    assert value(found, "hyperliquid_mid_price", coin="BTC", quote="USDT") == 14.314
     assert value(found, "hyperliquid_funding_rate", coin="BTC") == 0.0000125
     assert value(found, "hyperliquid_premium_ratio", coin="BTC") == 0.00031774
     assert value(found, "hyperliquid_open_interest_size", coin="BTC") == 688.11
     assert value(found, "hyperliquid_open_interest_usd", coin="BTC") == pytest.approx(688.11 * 14.3161)
-    assert value(found, "hyperliquid_impact_price", coin="BTC", side="bid") == 14.3047
-    assert value(found, "hyperliquid_impact_price", coin="BTC", side="ask") == 14.3444
+    assert value(found, "hyperliquid_impact_price", coin="BTC", side="bid", quote="USDT") == 14.3047
+    assert value(found, "hyperliquid_impact_price", coin="BTC", side="ask", quote="USDT") == 14.3444
     assert value(found, "hyperliquid_day_notional_volume_usd", coin="BTC") == 1169046.29406
     assert value(found, "hyperliquid_max_leverage", coin="BTC") == 50
     # Null midPx, premium and impactPxs: those series are absent, the others present.
-    assert value(found, "hyperliquid_mid_price", coin="THIN") is None
+    assert value(found, "hyperliquid_mid_price", coin="THIN", quote="USDT") is None
     assert value(found, "hyperliquid_premium_ratio", coin="THIN") is None
-    assert value(found, "hyperliquid_impact_price", coin="THIN", side="bid") is None
-    assert value(found, "hyperliquid_mark_price", coin="THIN") == 0.5
+    assert value(found, "hyperliquid_impact_price", coin="THIN", side="bid", quote="USDT") is None
+    assert value(found, "hyperliquid_mark_price", coin="THIN", quote="USDT") == 0.5
     # Delisted: only market_info.
     assert [key for key in found if ("coin", "LOOM") in key[1]] == [
         (
@@ -124,7 +124,7 @@ async def test_malformed_context_is_counted_and_costs_one_coin(exporter: Exporte
         router.post(INFO).mock(side_effect=answer_by_type({"metaAndAssetCtxs": response}))
         assert await exporter.scheduler.poll_once(exporter.scheduler.pollers[0])
     found = samples(exporter.render_metrics())
-    assert value(found, "hyperliquid_mark_price", coin="ETH") == 14.3161
+    assert value(found, "hyperliquid_mark_price", coin="ETH", quote="USDT") == 14.3161
     assert value(found, "hyperliquid_mark_price", coin="BAD") is None
     assert value(found, "hyperliquid_market_info", coin="BAD", delisted="false", margin_mode="cross") == 1.0
     errors = value(
@@ -160,7 +160,7 @@ async def test_failing_upstream_sets_success_0_and_keeps_serving(exporter: Expor
     assert value(found, "hyperliquid_up") == 0.0
     assert value(found, "hyperliquid_exporter_collector_success", collector="market") == 0.0
     # The last good values stay until they are older than max_age, then they are withdrawn.
-    assert value(found, "hyperliquid_mark_price", coin="BTC") == 14.3161
+    assert value(found, "hyperliquid_mark_price", coin="BTC", quote="USDT") == 14.3161
     now = time.time()
     exporter.store.clock = lambda: now + market.max_age + 1
     found = samples(exporter.render_metrics())

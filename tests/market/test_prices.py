@@ -15,6 +15,7 @@ from exporter.app import Exporter, build_exporter
 from exporter.config import Config, SymbolMapping
 from exporter.prices import binance, bybit, coinbase, okx
 from exporter.prices.errors import SourceError
+from exporter.prices.quotes import Quotes
 from exporter.prices.symbols import ExchangeAsset, SymbolMap
 from tests.market.samples import samples, series, value
 
@@ -42,6 +43,8 @@ OKX_TICKERS: dict[str, Any] = {
             "instType": "SPOT",
             "instId": "BTC-USDT",
             "last": "97010.1",
+            "bidPx": "97010.0",
+            "askPx": "97010.4",
             "lastSz": "0.0001",
             "ts": "1764090000000",
         },
@@ -56,6 +59,7 @@ BYBIT_TICKERS: dict[str, Any] = {
         "category": "spot",
         "list": [
             {"symbol": "BTCUSDT", "bid1Price": "97000", "lastPrice": "97020.5", "volume24h": "1.2"},
+            {"symbol": "ETHUSDT", "bid1Price": "3421", "ask1Price": "3423", "lastPrice": "3400"},
             {"symbol": "USDCUSDT", "lastPrice": "1.0001"},
             {"symbol": "PEPEUSDT", "lastPrice": "0.00001530"},
         ],
@@ -65,47 +69,58 @@ BYBIT_TICKERS: dict[str, Any] = {
 }
 
 
-def test_binance_converts_usdt_quotes_with_its_usdc_pair() -> None:
-    prices = binance.parse(BINANCE_TICKERS)
-    assert prices["BTC"] == pytest.approx(97031.9 / 1.0002)
-    assert prices["PEPE"] == pytest.approx(0.00001532 / 1.0002)
-    assert "HALTED" not in prices  # a zero price is a halted pair, not a price
-    assert "ETHB" not in prices
-    assert "USDC" not in prices
+def test_binance_keeps_usdt_and_usdc_quotes_as_they_are() -> None:
+    quotes = binance.parse(BINANCE_TICKERS)
+    usdt, usdc = quotes.by_currency["USDT"], quotes.by_currency["USDC"]
+    assert usdt["BTC"] == 97031.9  # the oracle is USDT-denominated: no conversion for USDT pairs
+    assert usdt["PEPE"] == 0.00001532
+    assert usdc == {"BTC": 97012.0}
+    assert "HALTED" not in usdt  # a zero price is a halted pair, not a price
+    assert "ETHB" not in usdt
+    assert quotes.stablecoin_prices() == {("USDC", "USDT"): 1.0002}
 
 
-def test_okx_and_bybit_convert_with_their_own_pairs() -> None:
-    assert okx.parse(OKX_TICKERS) == {"BTC": pytest.approx(97010.1 / 0.9998)}
-    prices = bybit.parse(BYBIT_TICKERS)
-    assert prices["BTC"] == pytest.approx(97020.5 / 1.0001)
-    assert prices["PEPE"] == pytest.approx(0.0000153 / 1.0001)
+def test_okx_and_bybit_prefer_the_book_mid_over_the_last_trade() -> None:
+    assert okx.parse(OKX_TICKERS).by_currency["USDT"]["BTC"] == pytest.approx((97010.0 + 97010.4) / 2)
+    usdt = bybit.parse(BYBIT_TICKERS).by_currency["USDT"]
+    assert usdt["ETH"] == pytest.approx(3422.0)  # bid 3421, ask 3423; the last trade 3400 is stale
+    assert usdt["BTC"] == 97020.5  # no ask: the last trade
+    assert usdt["PEPE"] == 0.0000153
+
+
+def test_a_crossed_book_falls_back_to_the_last_trade() -> None:
+    crossed = {
+        **OKX_TICKERS,
+        "data": [{"instId": "BTC-USDT", "last": "97000", "bidPx": "97100", "askPx": "97050"}],
+    }
+    assert okx.parse(crossed).by_currency["USDT"]["BTC"] == 97000.0
+
+
+def test_quotes_convert_into_the_oracle_currency_with_the_exchanges_own_stablecoin_price() -> None:
+    # 11 March 2023: USDC at about 0.88 USD, so USDC/USDT about 0.88 on the exchanges.
+    quotes = Quotes({"USDT": {"USDC": 0.88, "BTC": 20000.0, "HYPE": 30.0}, "USDC": {"ETH": 1600.0}})
+    assert quotes.price("BTC", "USDT") == 20000.0  # a USDC depeg leaves USDT-denominated coins alone
+    assert quotes.price("ETH", "USDT") == pytest.approx(1600.0 * 0.88)
+    assert quotes.price("HYPE", "USDC") == pytest.approx(30.0 / 0.88)
+    usd = Quotes({"USD": {"USDT": 0.97, "USDC": 1.0, "BTC": 29100.0}})  # May 2022: USDT at 0.97 USD
+    assert usd.price("BTC", "USDT") == pytest.approx(30000.0)
+    assert usd.price("BTC", "USDC") == pytest.approx(29100.0)
+    assert usd.stablecoin_prices() == {("USDT", "USD"): 0.97, ("USDC", "USD"): 1.0}
 
 
 @pytest.mark.parametrize(
-    ("parse", "payload", "pair"),
+    "payload",
     [
-        (binance.parse, [t for t in BINANCE_TICKERS if t["symbol"] != "USDCUSDT"], "USDCUSDT"),
-        (okx.parse, {**OKX_TICKERS, "data": OKX_TICKERS["data"][:1]}, "USDC-USDT"),
-        (
-            bybit.parse,
-            {**BYBIT_TICKERS, "result": {"list": [BYBIT_TICKERS["result"]["list"][0]]}},
-            "USDCUSDT",
-        ),
+        [t for t in BINANCE_TICKERS if t["symbol"] != "USDCUSDT"],
+        [*(t for t in BINANCE_TICKERS if t["symbol"] != "USDCUSDT"), {"symbol": "USDCUSDT", "price": "0.01"}],
     ],
+    ids=["missing", "implausible"],
 )
-def test_missing_conversion_pair_fails_the_source_instead_of_publishing_usdt(
-    parse: Any, payload: Any, pair: str
-) -> None:
-    with pytest.raises(SourceError) as caught:
-        parse(payload)
-    assert caught.value.reason == "conversion"
-    assert pair in str(caught.value)
-
-
-def test_implausible_conversion_price_fails_the_source() -> None:
-    broken = [{"symbol": "BTCUSDT", "price": "97000"}, {"symbol": "USDCUSDT", "price": "0.01"}]
-    with pytest.raises(SourceError, match="implausible USDCUSDT"):
-        binance.parse(broken)
+def test_without_a_sane_stablecoin_price_only_direct_quotes_are_used(payload: Any) -> None:
+    quotes = binance.parse(payload)
+    assert quotes.price("BTC", "USDT") == 97031.9
+    assert quotes.price("ETH", "USDC") is None  # no USDC pair, and nothing to convert the USDT one with
+    assert quotes.stablecoin_prices() == {}
 
 
 def test_exchange_error_codes_fail_the_source() -> None:
@@ -128,17 +143,17 @@ def test_coinbase_answer() -> None:
 
 def test_symbol_map_defaults_and_overrides() -> None:
     symbols = SymbolMap(
-        {"MATIC": SymbolMapping(base="POL"), "kNEIRO": SymbolMapping(base="NEIRO", scale=1000)}
+        {"MATIC": SymbolMapping(base="POL"), "kNEIRO": SymbolMapping(base="NEIRO", scale=1000)}, ["HYPE"]
     )
     assert symbols.asset("BTC") == ExchangeAsset("BTC", 1.0)
     assert symbols.asset("kPEPE") == ExchangeAsset("PEPE", 1000.0)  # the k rule, without configuration
     assert symbols.asset("MATIC") == ExchangeAsset("POL", 1.0)
     assert symbols.asset("kNEIRO") == ExchangeAsset("NEIRO", 1000.0)
     assert symbols.asset("kb") == ExchangeAsset("kb", 1.0)
-    prices = symbols.coin_prices(
-        ["BTC", "kPEPE", "MATIC", "HYPERP"], {"BTC": 97000.0, "PEPE": 0.0000153, "POL": 0.5}
-    )
-    assert prices == {"BTC": 97000.0, "kPEPE": pytest.approx(0.0153), "MATIC": 0.5}
+    assert (symbols.quote_currency("HYPE"), symbols.quote_currency("BTC")) == ("USDC", "USDT")
+    quotes = Quotes({"USDT": {"BTC": 97000.0, "PEPE": 0.0000153, "POL": 0.5, "HYPE": 30.0, "USDC": 1.2}})
+    prices = symbols.coin_prices(["BTC", "kPEPE", "MATIC", "HYPE", "HYPERP"], quotes)
+    assert prices == {"BTC": 97000.0, "kPEPE": pytest.approx(0.0153), "MATIC": 0.5, "HYPE": 25.0}
 
 
 def test_configured_default_mapping_prices_kpepe_as_1000_pepe() -> None:
@@ -188,9 +203,21 @@ def mock_bulk_sources(router: respx.Router) -> None:
     router.get(f"{BYBIT}/v5/market/tickers", params={"category": "spot"}).respond(json=BYBIT_TICKERS)
 
 
-async def test_every_source_publishes_listed_coins_in_usd(exporter: Exporter) -> None:
+def mock_coinbase_stablecoins(router: respx.Router, usdt_usd: str = "1.0004") -> None:
+    for base, amount in (("USDT", usdt_usd), ("USDC", "1")):
+        router.get(f"{COINBASE}/v2/prices/{base}-USD/spot").respond(
+            json={"data": {"amount": amount, "base": base, "currency": "USD"}}
+        )
+
+
+def price_labels(coin: str, source: str, quote: str = "USDT") -> frozenset[tuple[str, str]]:
+    return frozenset({("coin", coin), ("source", source), ("quote", quote)})
+
+
+async def test_every_source_publishes_listed_coins_in_their_oracle_currency(exporter: Exporter) -> None:
     with respx.mock(assert_all_called=False) as router:
         mock_bulk_sources(router)
+        mock_coinbase_stablecoins(router)
         router.get(f"{COINBASE}/v2/prices/BTC-USD/spot").respond(
             json={"data": {"amount": "97015.12", "base": "BTC", "currency": "USD"}}
         )
@@ -198,19 +225,32 @@ async def test_every_source_publishes_listed_coins_in_usd(exporter: Exporter) ->
             json={"data": {"amount": "0.00001531", "base": "PEPE", "currency": "USD"}}
         )
         router.get(f"{COINBASE}/v2/prices/HYPE-USD/spot").respond(404, json={"errors": [{"id": "not_found"}]})
+        router.post("https://api.hyperliquid.xyz/info").respond(json={"HYPE": "31.0"})  # no spot pair
         for name in ("prices_binance", "prices_okx", "prices_bybit", "prices_coinbase"):
+            assert await exporter.scheduler.poll_once(poller(exporter, name))
+        for name in ("prices_hyperliquid_spot", "prices_hyperps"):
             assert await exporter.scheduler.poll_once(poller(exporter, name))
     found = samples(exporter.render_metrics())
     price = series(found, "hyperliquid_external_price")
     assert price == {
-        frozenset({("coin", "BTC"), ("source", "binance")}): pytest.approx(97031.9 / 1.0002),
-        frozenset({("coin", "ETH"), ("source", "binance")}): pytest.approx(3422.38 / 1.0002),
-        frozenset({("coin", "kPEPE"), ("source", "binance")}): pytest.approx(0.01532 / 1.0002),
-        frozenset({("coin", "BTC"), ("source", "okx")}): pytest.approx(97010.1 / 0.9998),
-        frozenset({("coin", "BTC"), ("source", "bybit")}): pytest.approx(97020.5 / 1.0001),
-        frozenset({("coin", "kPEPE"), ("source", "bybit")}): pytest.approx(0.0153 / 1.0001),
-        frozenset({("coin", "BTC"), ("source", "coinbase")}): 97015.12,
-        frozenset({("coin", "kPEPE"), ("source", "coinbase")}): pytest.approx(0.01531),
+        price_labels("BTC", "binance"): 97031.9,
+        price_labels("ETH", "binance"): 3422.38,
+        price_labels("kPEPE", "binance"): pytest.approx(0.01532),
+        price_labels("BTC", "okx"): pytest.approx(97010.2),
+        price_labels("BTC", "bybit"): 97020.5,
+        price_labels("ETH", "bybit"): pytest.approx(3422.0),
+        price_labels("kPEPE", "bybit"): pytest.approx(0.0153),
+        # USD quotes expressed in USDT with Coinbase's own USDT-USD price
+        price_labels("BTC", "coinbase"): pytest.approx(97015.12 / 1.0004),
+        price_labels("kPEPE", "coinbase"): pytest.approx(0.01531 / 1.0004),
+    }
+    stablecoins = series(found, "hyperliquid_stablecoin_price")
+    assert stablecoins == {
+        frozenset({("source", "binance"), ("stablecoin", "USDC"), ("quote", "USDT")}): 1.0002,
+        frozenset({("source", "okx"), ("stablecoin", "USDC"), ("quote", "USDT")}): 0.9998,
+        frozenset({("source", "bybit"), ("stablecoin", "USDC"), ("quote", "USDT")}): 1.0001,
+        frozenset({("source", "coinbase"), ("stablecoin", "USDT"), ("quote", "USD")}): 1.0004,
+        frozenset({("source", "coinbase"), ("stablecoin", "USDC"), ("quote", "USD")}): 1.0,
     }
     for source in ("binance", "okx", "bybit", "coinbase"):
         assert value(found, "hyperliquid_external_source_up", source=source) == 1.0
@@ -226,6 +266,7 @@ async def test_excluded_coins_are_never_priced() -> None:
     try:
         with respx.mock(assert_all_called=False) as router:
             mock_bulk_sources(router)
+            mock_coinbase_stablecoins(router)
             coinbase_eth = router.get(f"{COINBASE}/v2/prices/ETH-USD/spot").respond(
                 json={"data": {"amount": "3400", "base": "ETH", "currency": "USD"}}
             )
@@ -235,7 +276,7 @@ async def test_excluded_coins_are_never_priced() -> None:
         await built.aclose()
     assert not coinbase_eth.called
     prices = series(samples(built.render_metrics()), "hyperliquid_external_price")
-    assert set(prices) == {frozenset({("coin", "BTC"), ("source", "binance")})}
+    assert set(prices) == {price_labels("BTC", "binance")}
 
 
 @pytest.mark.parametrize("status", [451, 403])
@@ -260,7 +301,7 @@ async def test_region_block_is_source_down_logged_once(
             dict(labels)["source"] == "binance" for labels in series(found, "hyperliquid_external_price")
         )
         assert value(found, "hyperliquid_external_source_up", source="okx") == 1.0
-        assert value(found, "hyperliquid_external_price", coin="BTC", source="okx") is not None
+        assert value(found, "hyperliquid_external_price", coin="BTC", source="okx", quote="USDT") is not None
         warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 1
         assert f"HTTP {status}" in warnings[0].getMessage()
@@ -309,6 +350,8 @@ async def test_coinbase_asks_one_coin_at_a_time_within_its_concurrency(exporter:
         await asyncio.sleep(0.02)
         in_flight -= 1
         pair = request.url.path.split("/")[3]
+        if pair.startswith("USD"):
+            return httpx.Response(200, json={"data": {"amount": "1", "base": pair[:-4], "currency": "USD"}})
         asked.append(pair)
         return httpx.Response(200, json={"data": {"amount": "2.5", "base": pair[:-4], "currency": "USD"}})
 
@@ -332,12 +375,13 @@ async def test_coinbase_failure_on_one_coin_fails_the_source(exporter: Exporter)
         router.get(f"{COINBASE}/v2/prices/BTC-USD/spot").respond(
             json={"data": {"amount": "97015.12", "base": "BTC", "currency": "USD"}}
         )
+        mock_coinbase_stablecoins(router)
         router.get(f"{COINBASE}/v2/prices/PEPE-USD/spot").respond(503)
         router.get(f"{COINBASE}/v2/prices/HYPE-USD/spot").respond(404)
         assert await exporter.scheduler.poll_once(poller(exporter, "prices_coinbase"))
     found = samples(exporter.render_metrics())
     assert value(found, "hyperliquid_external_source_up", source="coinbase") == 0.0
-    assert value(found, "hyperliquid_external_price", coin="BTC", source="coinbase") is None
+    assert value(found, "hyperliquid_external_price", coin="BTC", source="coinbase", quote="USDT") is None
 
 
 async def test_prices_wait_for_the_universe_then_fail_the_poll() -> None:
@@ -358,7 +402,14 @@ async def test_disabled_sources_get_no_poller() -> None:
     switched_off = build_exporter(config(enabled=False))
     try:
         names = {p.name for p in partial.scheduler.pollers}
-        assert names == {"market", "market_open_interest_cap", "prices_binance", "prices_bybit"}
+        assert names == {
+            "market",
+            "market_open_interest_cap",
+            "prices_binance",
+            "prices_bybit",
+            "prices_hyperliquid_spot",
+            "prices_hyperps",
+        }
         assert {p.collector for p in switched_off.scheduler.pollers} == {"market"}
         no_market = build_exporter(config_without_market())
         assert no_market.scheduler.pollers == []  # no coin list, so no reference prices either
@@ -366,3 +417,49 @@ async def test_disabled_sources_get_no_poller() -> None:
     finally:
         await partial.aclose()
         await switched_off.aclose()
+
+
+async def test_coinbase_without_usdt_usd_cannot_express_usd_in_usdt(exporter: Exporter) -> None:
+    with respx.mock(assert_all_called=False) as router:
+        router.get(url__startswith=f"{COINBASE}/v2/prices/").respond(404)
+        router.get(f"{COINBASE}/v2/prices/BTC-USD/spot").respond(
+            json={"data": {"amount": "97015.12", "base": "BTC", "currency": "USD"}}
+        )
+        assert await exporter.scheduler.poll_once(poller(exporter, "prices_coinbase"))
+    found = samples(exporter.render_metrics())
+    assert value(found, "hyperliquid_external_source_up", source="coinbase") == 0.0
+    assert value(found, "hyperliquid_external_price", coin="BTC", source="coinbase", quote="USDT") is None
+
+
+async def test_hyperliquid_spot_prices_usdc_denominated_perps_in_usdc(exporter: Exporter) -> None:
+    spot = poller(exporter, "prices_hyperliquid_spot")
+    assert spot.planned_weight_per_minute == 12.0  # allMids costs 2, every 10 s
+    mids = {"BTC": "97000.0", "HYPE": "31.0", "@107": "30.55", "PURR/USDC": "0.21", "@1": "9"}
+    with respx.mock(assert_all_called=True) as router:
+        router.post("https://api.hyperliquid.xyz/info", json={"type": "allMids"}).respond(json=mids)
+        assert await exporter.scheduler.poll_once(spot)
+    found = samples(exporter.render_metrics())
+    # PURR is not listed in this universe; the perp mid (key HYPE) is not a spot price.
+    assert series(found, "hyperliquid_external_price") == {
+        price_labels("HYPE", "hyperliquid_spot", "USDC"): 30.55
+    }
+    assert value(found, "hyperliquid_external_source_up", source="hyperliquid_spot") == 1.0
+
+
+async def test_hyperliquid_spot_failure_is_source_down(exporter: Exporter) -> None:
+    with respx.mock(assert_all_called=False) as router:
+        router.post("https://api.hyperliquid.xyz/info").respond(200, json=["not", "a", "map"])
+        assert await exporter.scheduler.poll_once(poller(exporter, "prices_hyperliquid_spot"))
+    found = samples(exporter.render_metrics())
+    assert value(found, "hyperliquid_external_source_up", source="hyperliquid_spot") == 0.0
+
+
+async def test_configured_hyperps_that_are_listed_are_published() -> None:
+    built = build_exporter(config(hyperps=["MEGA", "GONE"]))
+    built.context.universe.publish(["BTC", "MEGA", "XPL"])
+    try:
+        assert await built.scheduler.poll_once(poller(built, "prices_hyperps"))
+    finally:
+        await built.aclose()
+    found = samples(built.render_metrics())
+    assert series(found, "hyperliquid_hyperp_info") == {frozenset({("coin", "MEGA")}): 1.0}

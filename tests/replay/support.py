@@ -82,34 +82,41 @@ class Replay:
         state = self.info({"type": "clearinghouseState", "user": user})
         return {item["position"]["coin"]: item["position"] for item in state["assetPositions"]}
 
-    def reference_usd(
-        self, coin: str, exchange_symbol: str | None = None, units: float = 1.0
+    def reference_prices(
+        self, coin: str, exchange_symbol: str | None = None, units: float = 1.0, quote: str = "USDT"
     ) -> dict[str, float]:
-        """The coin's USD price per exchange, converting USDT quotes with each exchange's USDC/USDT pair."""
+        """The coin's price per source in `quote` (its oracle's currency), converted the way the
+        exporter converts: USDT pairs as they are (÷ the exchange's USDC/USDT for USDC), Coinbase's USD
+        ÷ its USDT-USD (USDC-USD)."""
         base = exchange_symbol or coin
         prices: dict[str, float] = {}
+
+        def usdt_to_quote(price: float, usdc_usdt: float) -> float:
+            return price * units if quote == "USDT" else price / usdc_usdt * units
+
         binance = self.client.get("/api/v3/ticker/price")
         if binance.status_code == 200:
             table = {row["symbol"]: float(row["price"]) for row in binance.json()}
             if f"{base}USDT" in table:
-                prices["binance"] = table[f"{base}USDT"] / table["USDCUSDT"] * units
+                prices["binance"] = usdt_to_quote(table[f"{base}USDT"], table["USDCUSDT"])
         okx = self.client.get("/api/v5/market/tickers", params={"instType": "SPOT"})
         if okx.status_code == 200:
             table = {row["instId"]: float(row["last"]) for row in okx.json()["data"]}
             if f"{base}-USDT" in table:
-                prices["okx"] = table[f"{base}-USDT"] / table["USDC-USDT"] * units
+                prices["okx"] = usdt_to_quote(table[f"{base}-USDT"], table["USDC-USDT"])
         bybit = self.client.get("/v5/market/tickers", params={"category": "spot"})
         if bybit.status_code == 200:
             table = {row["symbol"]: float(row["lastPrice"]) for row in bybit.json()["result"]["list"]}
             if f"{base}USDT" in table:
-                prices["bybit"] = table[f"{base}USDT"] / table["USDCUSDT"] * units
+                prices["bybit"] = usdt_to_quote(table[f"{base}USDT"], table["USDCUSDT"])
         coinbase = self.client.get(f"/v2/prices/{base}-USD/spot")
         if coinbase.status_code == 200:
-            prices["coinbase"] = float(coinbase.json()["data"]["amount"]) * units
+            rate = self.client.get(f"/v2/prices/{quote}-USD/spot").json()["data"]["amount"]
+            prices["coinbase"] = float(coinbase.json()["data"]["amount"]) / float(rate) * units
         return prices
 
     def reference_median(self, coin: str) -> float:
-        return statistics.median(self.reference_usd(coin).values())
+        return statistics.median(self.reference_prices(coin).values())
 
 
 def sample(replay: Replay, times: list[float], read: Callable[[Replay], float]) -> list[float]:

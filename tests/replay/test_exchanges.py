@@ -53,22 +53,74 @@ def test_coinbase_spot_price(replay: Replay) -> None:
 
 
 def test_every_exchange_agrees_with_the_oracle_in_usd(replay: Replay) -> None:
-    prices = replay.reference_usd("ETH")
+    prices = replay.reference_prices("ETH")
     assert set(prices) == {"binance", "okx", "bybit", "coinbase"}
     oracle = float(replay.ctx("ETH")[1]["oraclePx"])
     for price in prices.values():
         assert price == pytest.approx(oracle, rel=0.001)
 
 
-def test_stablecoin_wobble_moves_usdt_quotes_not_usd_prices() -> None:
+def test_a_local_usdc_usdt_wobble_moves_the_usdc_pair_not_usdt_quotes() -> None:
     replay = Replay("oracle-deviation")
     calm = {
         row["symbol"]: float(row["price"]) for row in replay.at(10).client.get("/api/v3/ticker/price").json()
     }
-    usd_before = replay.reference_usd("BTC")["binance"]
     wobbled = {
         row["symbol"]: float(row["price"]) for row in replay.at(60).client.get("/api/v3/ticker/price").json()
     }
     assert wobbled["USDCUSDT"] == pytest.approx(0.9975)
-    assert wobbled["BTCUSDT"] / calm["BTCUSDT"] == pytest.approx(0.9975 / 1.0001, rel=0.001)
-    assert replay.reference_usd("BTC")["binance"] == pytest.approx(usd_before, rel=0.001)
+    assert wobbled["BTCUSDT"] == pytest.approx(calm["BTCUSDT"], rel=0.002)  # only the wiggle
+
+
+def test_a_usdt_depeg_moves_usdt_quotes_and_the_usdt_oracle_together() -> None:
+    replay = Replay("usdt-depeg-2022-05")
+    before, during = replay.at(30), None
+    btc_before = before.reference_prices("BTC")
+    oracle_before = float(before.ctx("BTC")[1]["oraclePx"])
+    during = replay.at(400)
+    assert during.client.get("/v2/prices/USDT-USD/spot").json()["data"]["amount"] == "0.97"
+    okx = {
+        row["instId"]: float(row["last"])
+        for row in during.client.get("/api/v5/market/tickers", params={"instType": "SPOT"}).json()["data"]
+    }
+    assert okx["USDC-USDT"] == pytest.approx(1.0001 / 0.97, rel=1e-4)
+    btc_during = during.reference_prices("BTC")
+    oracle_during = float(during.ctx("BTC")[1]["oraclePx"])
+    assert btc_during["okx"] / btc_before["okx"] == pytest.approx(1 / 0.97, rel=0.003)
+    assert oracle_during / oracle_before == pytest.approx(1 / 0.97, rel=0.003)
+    for price in btc_during.values():  # Coinbase's USD price ÷ USDT-USD lands on the USDT oracle too
+        assert price == pytest.approx(oracle_during, rel=0.002)
+
+
+def test_a_usdc_depeg_leaves_usdt_oracles_and_moves_the_usdc_denominated_one() -> None:
+    replay = Replay("usdc-depeg-2023-03-11").at(1200)
+    rates = {row["symbol"]: float(row["price"]) for row in replay.client.get("/api/v3/ticker/price").json()}
+    assert rates["USDCUSDT"] == pytest.approx(0.88 * 1.0001, rel=1e-4)
+    btc_oracle = float(replay.ctx("BTC")[1]["oraclePx"])
+    assert btc_oracle == pytest.approx(replay.reference_median("BTC"), rel=0.002)
+    hype_oracle = float(replay.ctx("HYPE")[1]["oraclePx"])
+    hype_in_usdc = replay.reference_prices("HYPE", quote="USDC")
+    assert set(hype_in_usdc) == {"okx", "bybit"}
+    for price in hype_in_usdc.values():
+        assert price == pytest.approx(hype_oracle, rel=0.002)
+    spot = float(replay.info({"type": "allMids"})["@107"])
+    assert spot == pytest.approx(hype_oracle, rel=0.002)
+    assert hype_oracle / replay.reference_median("HYPE") == pytest.approx(1 / 0.88, rel=0.003)
+
+
+def test_the_oracle_trails_the_exchanges_by_its_lag_in_a_crash() -> None:
+    replay = Replay("venue-wide-crash")
+    oracle_at_210 = float(replay.at(210).ctx("SOL")[1]["oraclePx"])
+    exchanges_at_206 = replay.at(206).reference_median("SOL")
+    exchanges_at_210 = replay.at(210).reference_median("SOL")
+    assert oracle_at_210 == pytest.approx(exchanges_at_206, rel=0.001)
+    assert oracle_at_210 / exchanges_at_210 - 1 > 0.005  # 4 s of a 40 %-in-180-s fall
+
+
+def test_okx_and_bybit_tickers_carry_a_book_around_the_last_price(replay: Replay) -> None:
+    okx = replay.client.get("/api/v5/market/tickers", params={"instType": "SPOT"}).json()["data"]
+    btc = next(row for row in okx if row["instId"] == "BTC-USDT")
+    assert float(btc["bidPx"]) < float(btc["last"]) < float(btc["askPx"])
+    bybit = replay.client.get("/v5/market/tickers", params={"category": "spot"}).json()["result"]["list"]
+    btc = next(row for row in bybit if row["symbol"] == "BTCUSDT")
+    assert float(btc["bid1Price"]) < float(btc["lastPrice"]) < float(btc["ask1Price"])

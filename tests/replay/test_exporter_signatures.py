@@ -117,7 +117,7 @@ async def cascade() -> AsyncIterator[ExporterOnReplay]:
 
 async def test_jelly_signature(jelly: ExporterOnReplay) -> None:
     before = await jelly.observe(20)
-    mark_before = before.value("hyperliquid_mark_price", coin="JELLY")
+    mark_before = before.value("hyperliquid_mark_price", coin="JELLY", quote="USDT")
     assert mark_before is not None
     assert (
         before.value("hyperliquid_account_position_notional_usd", account=HLP_LIQUIDATOR, coin="JELLY")
@@ -137,7 +137,7 @@ async def test_jelly_signature(jelly: ExporterOnReplay) -> None:
     assert takeover.value("hyperliquid_open_interest_cap_reached", coin="JELLY") == 1
 
     peak = await jelly.observe(1545)
-    mark_peak = peak.value("hyperliquid_mark_price", coin="JELLY")
+    mark_peak = peak.value("hyperliquid_mark_price", coin="JELLY", quote="USDT")
     upnl = peak.value("hyperliquid_account_position_unrealized_pnl_usd", account=HLP_LIQUIDATOR, coin="JELLY")
     assert mark_peak is not None
     assert mark_peak > 4 * mark_before
@@ -148,7 +148,7 @@ async def test_jelly_signature(jelly: ExporterOnReplay) -> None:
     assert [info["delisted"] for info in delisted.labels_of("hyperliquid_market_info", coin="JELLY")] == [
         "true"
     ]
-    assert delisted.value("hyperliquid_mark_price", coin="JELLY") is None  # delisted: info only
+    assert delisted.value("hyperliquid_mark_price", coin="JELLY", quote="USDT") is None  # delisted: info only
 
 
 async def test_cascade_signature(cascade: ExporterOnReplay) -> None:
@@ -170,8 +170,8 @@ async def test_cascade_signature(cascade: ExporterOnReplay) -> None:
     assert sum(adl.values()) > 0
     backstops = after.by("hyperliquid_liquidations_total", "coin")
     assert sum(backstops.values()) > 0
-    btc_before = before.value("hyperliquid_mark_price", coin="BTC")
-    btc_after = after.value("hyperliquid_mark_price", coin="BTC")
+    btc_before = before.value("hyperliquid_mark_price", coin="BTC", quote="USDT")
+    btc_after = after.value("hyperliquid_mark_price", coin="BTC", quote="USDT")
     assert btc_before is not None
     assert btc_after is not None
     assert btc_after < btc_before

@@ -76,7 +76,7 @@ def test_exchange_down_with_its_real_refusal() -> None:
     response = replay.client.get("/api/v3/ticker/price")
     assert response.status_code == 451
     assert "restricted location" in response.text
-    assert set(replay.reference_usd("BTC")) == {"okx", "bybit", "coinbase"}
+    assert set(replay.reference_prices("BTC")) == {"okx", "bybit", "coinbase"}
 
 
 def test_probability_makes_some_requests_fail() -> None:

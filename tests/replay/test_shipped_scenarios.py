@@ -17,6 +17,9 @@ SHIPPED = [
     "eth-whale-2025-03-12",
     "jelly-2025-03-26",
     "oracle-deviation",
+    "usdc-depeg-2023-03-11",
+    "usdt-depeg-2022-05",
+    "venue-wide-crash",
     "watched-whale",
 ]
 
@@ -58,12 +61,12 @@ def test_mainnet_like_universe(name: str) -> None:
     assert len(delisted) >= 3
     mids = replay.info({"type": "allMids"})
     assert not set(delisted) & set(mids), "delisted coins have no mid"
-    assert "MEGA" not in replay.reference_usd("MEGA"), "the hyperp has no reference price"
+    assert "MEGA" not in replay.reference_prices("MEGA"), "the hyperp has no reference price"
 
 
 def test_kpepe_is_a_thousand_pepe_on_the_exchanges() -> None:
     replay = Replay("calm").at(5)
-    prices = replay.reference_usd("kPEPE", exchange_symbol="PEPE", units=1000)
+    prices = replay.reference_prices("kPEPE", exchange_symbol="PEPE", units=1000)
     assert set(prices) == {"binance", "okx", "bybit", "coinbase"}
     for price in prices.values():
         assert price == pytest.approx(mark(replay, "kPEPE"), rel=0.002)
@@ -174,8 +177,8 @@ def test_oracle_deviation_signature() -> None:
     assert sol_oracle / drifted.reference_median("SOL") - 1 > 0.015
     hype_oracle = float(drifted.ctx("HYPE")[1]["oraclePx"])
     assert hype_oracle / drifted.reference_median("HYPE") - 1 < -0.01
-    # The USDC/USDT wobble on Binance moves its USDT quotes but not the USD price they convert to.
-    btc = drifted.reference_usd("BTC")
+    # The local USDC/USDT wobble on Binance moves its USDC pair, not its USDT quotes.
+    btc = drifted.reference_prices("BTC")
     assert "bybit" not in btc, "Bybit is down in this window"
     assert max(btc.values()) / min(btc.values()) - 1 < 0.001
     assert float(drifted.ctx("BTC")[1]["oraclePx"]) == pytest.approx(
@@ -273,4 +276,4 @@ def test_hyperp_oracle_lags_its_own_mark() -> None:
     assert float(before["oraclePx"]) < oracle < float(pumped["markPx"]) * 0.99, (
         "oracle follows the mark, slowly"
     )
-    assert replay.reference_usd("MEGA") == {}
+    assert replay.reference_prices("MEGA") == {}

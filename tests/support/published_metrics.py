@@ -63,6 +63,8 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_account_cross_value_usd",
         "hyperliquid_account_cross_maintenance_margin_used_usd",
         "hyperliquid_exporter_collector_data_expiry_timestamp_seconds",
+        "hyperliquid_stablecoin_price",
+        "hyperliquid_hyperp_info",
     }
 )
 

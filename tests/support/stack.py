@@ -144,8 +144,14 @@ def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
             "fills": {"interval_seconds": 30 / speed, "watched_interval_seconds": 600 / speed},
         },
         "reference_prices": {
-            source: {"base_url": replay_url, "interval_seconds": (60 if source == "coinbase" else 10) / speed}
-            for source in ("binance", "okx", "bybit", "coinbase")
+            **{
+                source: {
+                    "base_url": replay_url,
+                    "interval_seconds": (60 if source == "coinbase" else 10) / speed,
+                }
+                for source in ("binance", "okx", "bybit", "coinbase")
+            },
+            "hyperliquid_spot": {"interval_seconds": 10 / speed},
         },
     }
     return _merged(config, options.extra_exporter_config)

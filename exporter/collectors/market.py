@@ -27,6 +27,8 @@ from exporter.hyperliquid.weights import base_weight
 log = logging.getLogger("exporter.collectors.market")
 
 COLLECTOR = "market"
+# The first (Hyperliquid-run) perp dex: its series have no `dex` label, which PromQL reads as dex="".
+FIRST_DEX = ""
 
 
 def planned_per_minute(request_type: str, interval: float) -> float:
@@ -43,9 +45,14 @@ def _polled(meaning: str, interval: float, request_type: str) -> str:
     return f"{meaning} (polled every {interval:g} s from {request_type})."
 
 
-def market_families(data: MarketData, interval: float) -> list[Metric]:
+def market_families(data: MarketData, interval: float, dex: str = FIRST_DEX) -> list[Metric]:
+    """A builder dex's series carry `dex` as their last label; the first dex's carry none (dex="")."""
+    tail = [dex] if dex else []
+
     def gauge(name: str, meaning: str, labels: Sequence[str] = ("coin",)) -> GaugeMetricFamily:
-        return GaugeMetricFamily(name, _polled(meaning, interval, META_AND_ASSET_CTXS), labels=labels)
+        return GaugeMetricFamily(
+            name, _polled(meaning, interval, META_AND_ASSET_CTXS), labels=[*labels, *(["dex"] if dex else [])]
+        )
 
     info = gauge(
         "hyperliquid_market_info",
@@ -68,10 +75,10 @@ def market_families(data: MarketData, interval: float) -> list[Metric]:
     leverage = gauge("hyperliquid_max_leverage", "Maximum leverage allowed")
     for perp in data.perps:
         spec, ctx = perp.spec, perp.context
-        info.add_metric([spec.name, "true" if spec.delisted else "false", spec.margin_mode], 1.0)
+        info.add_metric([spec.name, "true" if spec.delisted else "false", spec.margin_mode, *tail], 1.0)
         if spec.delisted:
             continue
-        coin = [spec.name]
+        coin = [spec.name, *tail]
         if spec.max_leverage is not None:
             leverage.add_metric(coin, spec.max_leverage)
         if ctx is None:
@@ -86,9 +93,9 @@ def market_families(data: MarketData, interval: float) -> list[Metric]:
         oi_size.add_metric(coin, ctx.open_interest)
         oi_usd.add_metric(coin, ctx.open_interest_usd)
         if ctx.impact_bid is not None:
-            impact.add_metric([spec.name, "bid"], ctx.impact_bid)
+            impact.add_metric([spec.name, "bid", *tail], ctx.impact_bid)
         if ctx.impact_ask is not None:
-            impact.add_metric([spec.name, "ask"], ctx.impact_ask)
+            impact.add_metric([spec.name, "ask", *tail], ctx.impact_ask)
         if ctx.day_notional_volume is not None:
             volume.add_metric(coin, ctx.day_notional_volume)
     return [info, oracle, mark, mid, funding, premium, oi_size, oi_usd, impact, volume, leverage]

@@ -16,6 +16,7 @@ from exporter.replay.scenario import (
     FaultEvent,
     FillsEvent,
     OpenInterestCapEvent,
+    OracleWalkEvent,
     OutageEvent,
     PositionEvent,
     RampEvent,
@@ -91,6 +92,8 @@ class Timeline:
                 self.market.apply_ramp(event, rng, where)
             elif isinstance(event, OpenInterestCapEvent):
                 self.market.apply_cap(event, where)
+            elif isinstance(event, OracleWalkEvent):
+                self.market.apply_oracle_walk(event, where)
             elif isinstance(event, DelistEvent):
                 self.market.apply_delist(event, where)
             elif isinstance(event, OutageEvent):

@@ -62,6 +62,15 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_vault_apr_ratio",
         "hyperliquid_account_cross_value_usd",
         "hyperliquid_account_cross_maintenance_margin_used_usd",
+        # builder dexes (HIP-3)
+        "hyperliquid_dex_info",
+        "hyperliquid_dex_up",
+        "hyperliquid_dex_last_success_timestamp_seconds",
+        "hyperliquid_dex_poll_interval_seconds",
+        "hyperliquid_open_interest_cap_usd",
+        "hyperliquid_dex_total_net_deposit_usd",
+        "hyperliquid_dex_total_open_interest_cap_usd",
+        "hyperliquid_account_dex_value_usd",
     }
 )
 

@@ -21,7 +21,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
-from exporter.collectors.dex_schedule import DexSchedule, plan_schedule
+from exporter.collectors.dex_schedule import DexSchedule, discovery_weight_per_minute, plan_schedule
 from exporter.collectors.market import count_skipped, market_families
 from exporter.config import Config, DexesCollectorConfig, WatchedAccount
 from exporter.hyperliquid.accounts import CLEARINGHOUSE_STATE, AccountState, parse_clearinghouse_state
@@ -50,6 +50,11 @@ T = TypeVar("T")
 COLLECTOR = "dexes"
 # After a failed discovery, try again after this long rather than waiting a whole interval.
 DISCOVERY_RETRY_SECONDS = 60.0
+# The dexes plan at most this share of the budget minus the others' plans, so that the whole plan stays
+# below the 90 % at which HyperliquidAPIWeightBudgetHigh fires.
+BUDGET_HEADROOM = 0.85
+# Ticks per `interval_seconds`: a dex due between two ticks waits at most a third of an interval.
+TICKS_PER_INTERVAL = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +109,7 @@ class DexesPoller:
         self._context = context
         self.allowance = allowance
         self._watched = list(watched)
-        self.interval = config.interval_seconds
+        self.interval = config.interval_seconds / TICKS_PER_INTERVAL
         self.max_age = config.max_age()
         self.dexes: dict[str, DexState] = {}
         self._discovered = False
@@ -113,7 +118,8 @@ class DexesPoller:
 
     @property
     def planned_weight_per_minute(self) -> float:
-        return self.allowance
+        # perpDexs is asked for even when nothing else fits, so that new dexes stay visible.
+        return max(self.allowance, discovery_weight_per_minute(self._config))
 
     async def _info(self, body: dict[str, Any]) -> Any:
         return await self._context.client.info(body, COLLECTOR)
@@ -354,13 +360,14 @@ def pollers(config: Config, context: CollectorContext, planned_elsewhere: float)
     section = config.collectors.dexes
     if not section.enabled:
         return []
-    left = config.hyperliquid.weight_budget_per_minute - planned_elsewhere
+    left = BUDGET_HEADROOM * config.hyperliquid.weight_budget_per_minute - planned_elsewhere
     allowance = min(section.weight_per_minute, max(left, 0.0))
     if allowance < section.weight_per_minute:
         log.warning(
-            "the other collectors leave %.0f of the %.0f weight/min budget: builder dexes get %.0f "
-            "instead of collectors.dexes.weight_per_minute=%.0f, and are polled less often",
+            "the other collectors leave %.0f of %.0f%% of the %.0f weight/min budget: builder dexes get "
+            "%.0f instead of collectors.dexes.weight_per_minute=%.0f, and are polled less often",
             max(left, 0.0),
+            BUDGET_HEADROOM * 100,
             config.hyperliquid.weight_budget_per_minute,
             allowance,
             section.weight_per_minute,

@@ -98,7 +98,7 @@ class DexSpec(StrictModel):
     deployer: Address = "0x00000000000000000000000000000000000000d1"
     oracle_updater: Address | None = None
     coins: list[CoinSpec] = Field(min_length=1)  # bare names (TSLA); prices are the deployer's oracle
-    open_interest_cap_usd: Annotated[float, Field(gt=0)] = 50_000_000.0  # per coin
+    open_interest_cap_usd: Annotated[float, Field(gt=0)] = 250_000_000.0  # per coin
     total_open_interest_cap_usd: Annotated[float, Field(gt=0)] = 500_000_000.0
     net_deposit: TimePath = Field(default_factory=lambda: [[0.0, 100_000_000.0]])  # USDC in minus out
     listed_from: float | None = None  # absent from perpDexs before this scenario second

@@ -23,7 +23,8 @@ async def planned(config: Config) -> tuple[float, float]:
         await exporter.aclose()
 
 
-@pytest.mark.parametrize(("watched", "allowance"), [([], 150.0), (WATCHED, 30.0)])
+# The others plan 450 (570 with 20 watched accounts); the dexes get what is left of 85% of the 600.
+@pytest.mark.parametrize(("watched", "allowance"), [([], 60.0), (WATCHED, 0.0)])
 async def test_builder_dexes_get_what_the_others_leave_up_to_their_cap(
     watched: list[dict[str, str]], allowance: float
 ) -> None:
@@ -31,9 +32,11 @@ async def test_builder_dexes_get_what_the_others_leave_up_to_their_cap(
     total, given = await planned(config)
     assert given == pytest.approx(allowance)
     assert total <= 0.5 * config.hyperliquid.weight_limit_per_minute
+    raised = Config.model_validate({"hyperliquid": {"weight_budget_share": 0.65}})
+    assert (await planned(raised))[1] == pytest.approx(150.0)  # the cap: 0.85 x 780 - 450 = 213
 
 
-@pytest.mark.parametrize(("watched", "allowance"), [(0, 150.0), (20, 30.0)])
+@pytest.mark.parametrize(("watched", "allowance"), [(0, 60.0), (0, 150.0), (20, 150.0)])
 def test_ten_dexes_fit_the_allowance_by_stretching(watched: int, allowance: float) -> None:
     section = Config().collectors.dexes
     schedule = plan_schedule(section, dexes=10, watched_accounts=watched, allowance=allowance)

@@ -25,6 +25,8 @@ from tests.support.binaries import REPO_ROOT
 DASHBOARDS = load_dashboards()
 ALLOWED_DATASOURCES = [
     {"type": "prometheus", "uid": "prometheus"},
+    # hl-builder-dexes: the `datasource` variable convention the other dashboards are moving to.
+    {"type": "prometheus", "uid": "${datasource}"},
     {"type": "alertmanager", "uid": "alertmanager"},
 ]
 GRAFANA_BUILTIN = {"type": "grafana", "uid": "-- Grafana --"}
@@ -73,7 +75,9 @@ def _datasources(dashboard: dict[str, Any]) -> list[tuple[str, Any]]:
             (f"panel {panel.get('title')!r} target", t.get("datasource")) for t in panel.get("targets", [])
         )
     found.extend(
-        (f"variable {name}", v.get("datasource")) for name, v in declared_variables(dashboard).items()
+        (f"variable {name}", v.get("datasource"))
+        for name, v in declared_variables(dashboard).items()
+        if v.get("type") != "datasource"  # it picks a data source; it does not query one
     )
     found.extend(
         (f"annotation {a.get('name')!r}", a.get("datasource"))

@@ -23,6 +23,8 @@ class CollectorContext:
     clock: Callable[[], float] = field(default=time.time)
     # Written by the market poller, read by pollers that need the listed coins.
     universe: ListedCoins = field(default_factory=ListedCoins)
+    # The builder dexes' listed coins (`dex:COIN`), written by the dexes poller.
+    dex_coins: ListedCoins = field(default_factory=ListedCoins)
 
     def count_malformed(self, request_type: str) -> None:
         """One malformed field or item: costs one sample and one error count, never the poll."""

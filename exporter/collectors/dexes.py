@@ -205,6 +205,11 @@ class DexesPoller:
             self._context.count_malformed(CLEARINGHOUSE_STATE)
         state.accounts[account.address] = Observed(parsed, self._context.clock())
 
+    def _publish_coins(self) -> None:
+        """Builder-dex coins for the event counters, which exist at 0 for every listed coin."""
+        listed = [coin for state in self.dexes.values() if state.market for coin in state.market.value.listed]
+        self._context.dex_coins.publish(listed)
+
     async def poll(self) -> Sequence[Metric]:
         now = self._context.clock()
         if now >= self._discovery_due:
@@ -217,6 +222,7 @@ class DexesPoller:
                 raise failure
         if requests and len(failures) == len(requests):
             raise failures[0]
+        self._publish_coins()
         return DexFamilies(self._config, self.schedule).build(
             list(self.dexes.values()), self._context.clock()
         )

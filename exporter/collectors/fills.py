@@ -212,6 +212,7 @@ class FillsPoller:
         )
         coins = sorted(
             set(self.listed_coins or ())
+            | set(self._context.dex_coins.coins or ())  # builder dexes' coins (HIP-3) count alike
             | {coin for coin, _ in self.counters.liquidations}
             | set(self.counters.auto_deleverages)
         )

@@ -48,9 +48,10 @@ class InfoResponder:
         if kind == "perpDexs":
             return InfoAnswer(self._market.perp_dexs(now), 0)
         if kind == "perpDexStatus":
-            return InfoAnswer(self._market.perp_dex_status(now, self._dex(request, required=True)), 0)
+            # An unknown dex is answered with null here, as the real API does.
+            return InfoAnswer(self._market.perp_dex_status(now, self._dex(request, known=False)), 0)
         if kind == "perpDexLimits":
-            return InfoAnswer(self._market.perp_dex_limits(self._dex(request, required=True)), 0)
+            return InfoAnswer(self._market.perp_dex_limits(self._dex(request, known=False)), 0)
         if kind == "predictedFundings":
             return InfoAnswer(self._market.predicted_fundings(now), 0)
         if kind == "clearinghouseState":
@@ -70,12 +71,12 @@ class InfoResponder:
             return InfoAnswer(fills, len(fills))
         raise InfoRequestError(f"unsupported request type {kind!r}")
 
-    def _dex(self, request: dict[str, Any], required: bool = False) -> str:
-        """The `dex` field: absent or "" is the first dex; a dex the scenario does not list is refused."""
-        value = request.get("dex", None if required else "")
+    def _dex(self, request: dict[str, Any], known: bool = True) -> str:
+        """The `dex` field: absent or "" is the first dex; with `known`, an unlisted dex is refused."""
+        value = request.get("dex", "")
         if not isinstance(value, str):
             raise InfoRequestError("dex must be a string")
-        if value and self._timeline.market.dex(value) is None:
+        if known and value and self._timeline.market.dex(value) is None:
             raise InfoRequestError(f"unknown dex {value[:20]!r}")
         return value
 

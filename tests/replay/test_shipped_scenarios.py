@@ -13,6 +13,7 @@ SHIPPED = [
     "calm",
     "cascade-2025-10-10",
     "eth-whale-2025-03-12",
+    "hip3-oracle-walk",
     "jelly-2025-03-26",
     "oracle-deviation",
     "watched-whale",

@@ -135,8 +135,6 @@ def test_failing_upstream_leaves_the_process_serving_with_success_0(
         reference_prices={"enabled": False},
     )
     body["collectors"]["market"] = {"interval_seconds": 0.2, "open_interest_cap_interval_seconds": 0.2}
-    # The first dex only: builder dexes have their own tests (tests/dexes).
-    body["collectors"]["dexes"] = {"enabled": False}
     config = write_config(tmp_path / "config.yaml", body)
     port = free_port()
     base = f"http://127.0.0.1:{port}"

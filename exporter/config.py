@@ -133,8 +133,45 @@ class FillsCollectorConfig(CollectorConfig):
     universe_interval_seconds: Seconds = 300.0
 
 
+_DEX_NAME = re.compile(r"^[A-Za-z0-9]{1,12}$")
+
+
+def _dex_names(names: list[str]) -> list[str]:
+    bad = [name for name in names if not _DEX_NAME.match(name)]
+    if bad:
+        raise ValueError(f"not a dex name (1-12 letters or digits): {', '.join(map(repr, bad))}")
+    return names
+
+
+DexNames = Annotated[list[str], AfterValidator(_dex_names)]
+
+
+class DexesCollectorConfig(CollectorConfig):
+    """Builder-deployed perp dexes (HIP-3), discovered with perpDexs, polled within `weight_per_minute`."""
+
+    # The fastest any dex's metaAndAssetCtxs is polled; the poller ticks this often.
+    interval_seconds: Seconds = 15.0
+    discovery_interval_seconds: Seconds = 300.0
+    # perpDexStatus (total net deposit) and perpsAtOpenInterestCap of each dex.
+    status_interval_seconds: Seconds = 120.0
+    # perpDexLimits of each dex (total open-interest cap).
+    limits_interval_seconds: Seconds = 3600.0
+    # clearinghouseState of each watched account on each dex.
+    watched_interval_seconds: Seconds = 300.0
+    # Most weight per minute the dexes may use; never more than what the other collectors leave of the
+    # budget. With more dexes than it pays for, every interval above stretches by the same factor.
+    weight_per_minute: Annotated[float, Field(gt=0)] = 150.0
+    # Empty allow: every discovered dex. Deny wins over allow.
+    allow: DexNames = Field(default_factory=list)
+    deny: DexNames = Field(default_factory=list)
+
+    def covers(self, dex: str) -> bool:
+        return dex not in self.deny and (not self.allow or dex in self.allow)
+
+
 class CollectorsConfig(StrictModel):
     market: MarketCollectorConfig = Field(default_factory=MarketCollectorConfig)
+    dexes: DexesCollectorConfig = Field(default_factory=DexesCollectorConfig)
     vaults: VaultsCollectorConfig = Field(default_factory=VaultsCollectorConfig)
     accounts: AccountsCollectorConfig = Field(default_factory=AccountsCollectorConfig)
     fills: FillsCollectorConfig = Field(default_factory=FillsCollectorConfig)

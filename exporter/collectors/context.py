@@ -26,6 +26,8 @@ class CollectorContext:
     universe: ListedCoins = field(default_factory=ListedCoins)
     # HLP liquidators, configured and discovered: written by account discovery, read by the fills poller.
     liquidators: LiquidatorRoles = field(default_factory=LiquidatorRoles)
+    # The builder dexes' listed coins (`dex:COIN`), written by the dexes poller.
+    dex_coins: ListedCoins = field(default_factory=ListedCoins)
 
     def count_malformed(self, request_type: str) -> None:
         """One malformed field or item: costs one sample and one error count, never the poll."""

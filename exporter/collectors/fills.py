@@ -305,7 +305,11 @@ class FillsPoller:
             f"every {self._config.watched_interval_seconds:g} s or less often; counted since the exporter "
             "started; a lower bound: only what the monitored accounts' fills show"
         )
-        coins = sorted(set(self.listed_coins or ()) | self.counters.coins)
+        coins = sorted(
+            set(self.listed_coins or ())
+            | set(self._context.dex_coins.coins or ())  # builder dexes' coins (HIP-3) count alike
+            | self.counters.coins
+        )
         methods = self.counters.methods
         liquidations = CounterMetricFamily(
             "hyperliquid_liquidations",

@@ -28,6 +28,8 @@ from exporter.prices.quotes import oracle_currency
 log = logging.getLogger("exporter.collectors.market")
 
 COLLECTOR = "market"
+# The first (Hyperliquid-run) perp dex: its series have no `dex` label, which PromQL reads as dex="".
+FIRST_DEX = ""
 
 
 def planned_per_minute(request_type: str, interval: float) -> float:
@@ -40,13 +42,28 @@ def count_skipped(context: CollectorContext, skipped: Sequence[ParseError]) -> N
         log.debug("skipped a malformed item: %s", error)
 
 
+# The collateral of every builder dex listed so far; their oracles are set in it.
+BUILDER_DEX_QUOTE = "USDC"
+
+
 def _polled(meaning: str, interval: float, request_type: str) -> str:
     return f"{meaning} (polled every {interval:g} s from {request_type})."
 
 
-def market_families(data: MarketData, interval: float, usdc_coins: Collection[str] = ()) -> list[Metric]:
+def market_families(
+    data: MarketData, interval: float, usdc_coins: Collection[str] = (), dex: str = FIRST_DEX
+) -> list[Metric]:
+    """A builder dex's series carry `dex` as their last label; the first dex's carry none (dex="").
+
+    Prices carry their quote currency: the first dex's perps are USDT-denominated except `usdc_coins`;
+    a builder dex's are in its collateral (USDC for every dex listed so far).
+    """
+    tail = [dex] if dex else []
+
     def gauge(name: str, meaning: str, labels: Sequence[str] = ("coin",)) -> GaugeMetricFamily:
-        return GaugeMetricFamily(name, _polled(meaning, interval, META_AND_ASSET_CTXS), labels=labels)
+        return GaugeMetricFamily(
+            name, _polled(meaning, interval, META_AND_ASSET_CTXS), labels=[*labels, *(["dex"] if dex else [])]
+        )
 
     info = gauge(
         "hyperliquid_market_info",
@@ -75,15 +92,16 @@ def market_families(data: MarketData, interval: float, usdc_coins: Collection[st
     leverage = gauge("hyperliquid_max_leverage", "Maximum leverage allowed")
     for perp in data.perps:
         spec, ctx = perp.spec, perp.context
-        info.add_metric([spec.name, "true" if spec.delisted else "false", spec.margin_mode], 1.0)
+        info.add_metric([spec.name, "true" if spec.delisted else "false", spec.margin_mode, *tail], 1.0)
         if spec.delisted:
             continue
-        coin = [spec.name]
+        coin = [spec.name, *tail]
         if spec.max_leverage is not None:
             leverage.add_metric(coin, spec.max_leverage)
         if ctx is None:
             continue
-        quoted = [spec.name, oracle_currency(spec.name, usdc_coins)]
+        quote = BUILDER_DEX_QUOTE if dex else oracle_currency(spec.name, usdc_coins)
+        quoted = [spec.name, quote, *tail]
         oracle.add_metric(quoted, ctx.oracle_price)
         mark.add_metric(quoted, ctx.mark_price)
         if ctx.mid_price is not None:
@@ -94,9 +112,9 @@ def market_families(data: MarketData, interval: float, usdc_coins: Collection[st
         oi_size.add_metric(coin, ctx.open_interest)
         oi_usd.add_metric(coin, ctx.open_interest_usd)
         if ctx.impact_bid is not None:
-            impact.add_metric([spec.name, "bid", quoted[1]], ctx.impact_bid)
+            impact.add_metric([spec.name, "bid", quote, *tail], ctx.impact_bid)
         if ctx.impact_ask is not None:
-            impact.add_metric([spec.name, "ask", quoted[1]], ctx.impact_ask)
+            impact.add_metric([spec.name, "ask", quote, *tail], ctx.impact_ask)
         if ctx.day_notional_volume is not None:
             volume.add_metric(coin, ctx.day_notional_volume)
     return [info, oracle, mark, mid, funding, premium, oi_size, oi_usd, impact, volume, leverage]

@@ -10,7 +10,15 @@ import random
 import string
 from typing import Any
 
-from exporter.replay.scenario import EXCHANGES, CoinSpec, Exchange, LongTailSpec, PositionSpec, VaultChildSpec
+from exporter.replay.scenario import (
+    EXCHANGES,
+    CoinSpec,
+    DexSpec,
+    Exchange,
+    LongTailSpec,
+    PositionSpec,
+    VaultChildSpec,
+)
 
 _ALL: list[Exchange] = list(EXCHANGES)
 _NO_COINBASE: list[Exchange] = ["binance", "okx", "bybit"]
@@ -201,3 +209,49 @@ def default_hlp_children() -> list[VaultChildSpec]:
         _child("0x5e177e5e39c0f4e421f5865a6d8beed8d921cb70", "HLP Liquidator 3", 10_000_000.0, True, []),
         _child("0x2ed5c4484ea3ff8b57d5f2fb152a40d9f2b68308", "HLP Liquidator 4", 10_000_000.0, True, []),
     ]
+
+
+# Two calm builder dexes (HIP-3) present in every scenario that does not list its own: equities and
+# commodities priced by their deployers' oracles, no reference exchange.
+_BUILDER_DEXES: list[tuple[str, str, str, list[tuple[str, float, int, float, float]]]] = [
+    (
+        "xyz",
+        "XYZ equities",
+        "0x88806a71d74ad0a510b350545c9ae490912f0888",
+        [
+            ("XYZ100", 25_000.0, 4, 8.0e7, 1.5e8),
+            ("TSLA", 430.0, 3, 3.0e7, 6.0e7),
+            ("NVDA", 180.0, 3, 2.5e7, 5.0e7),
+            ("GOLD", 4_000.0, 4, 2.0e7, 3.0e7),
+        ],
+    ),
+    (
+        "flx",
+        "Felix exchange",
+        "0x2fab552502a6d45920d5741a2f3ebf4c35536352",
+        [
+            ("SILVER", 50.0, 2, 5.0e6, 8.0e6),
+            ("OIL", 60.0, 2, 4.0e6, 6.0e6),
+        ],
+    ),
+]
+
+
+def default_builder_dexes() -> list[DexSpec]:
+    dexes = []
+    for name, full_name, deployer, coins in _BUILDER_DEXES:
+        specs = [
+            CoinSpec(
+                name=coin,
+                price=price,
+                sz_decimals=sz_decimals,
+                max_leverage=10,
+                open_interest=round(oi_usd / price, sz_decimals),
+                day_volume_usd=volume,
+                funding=0.00000625,
+                listed_on=[],
+            )
+            for coin, price, sz_decimals, oi_usd, volume in coins
+        ]
+        dexes.append(DexSpec(name=name, full_name=full_name, deployer=deployer, coins=specs))
+    return dexes

@@ -70,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hyperliquid-replay: {exc}", file=sys.stderr)
         return 2
     if args.check:
-        perps, events = len(timeline.market.coins), len(scenario.events)
-        print(f"scenario {scenario.name}: OK ({perps} perps, {events} events)")
+        market = timeline.market
+        perps, events = len(market.on_dex("")), len(scenario.events)
+        dexes = ", ".join(f"{dex.name}: {len(market.on_dex(dex.name))}" for dex in market.dexes) or "none"
+        print(f"scenario {scenario.name}: OK ({perps} perps, {events} events; builder dex perps {dexes})")
         return 0
     state = ReplayState(
         timeline=timeline,

@@ -22,10 +22,16 @@ class AccountBodies:
         self._market = timeline.market
         self._accounts = timeline.accounts
 
-    def clearinghouse_state(self, user: str, now: float) -> Json:
+    def clearinghouse_state(self, user: str, now: float, dex: str = "") -> Json:
+        """With `dex` "", the first dex's positions; with a builder dex, that dex's isolated positions,
+        whose margins and PnL are the account's value there."""
         track = self._timeline.account(user)
-        positions = self._accounts.positions_at(track, now) if track is not None else []
-        account_value = self._accounts.account_value(track, now) if track is not None else 0.0
+        held = self._accounts.positions_at(track, now) if track is not None else []
+        positions = [p for p in held if (p.coin.split(":", 1)[0] if ":" in p.coin else "") == dex]
+        if dex:
+            account_value = sum(p.notional / p.leverage + p.size * (p.mark - p.entry) for p in positions)
+        else:
+            account_value = self._accounts.account_value(track, now) if track is not None else 0.0
         maintenance = sum(p.maintenance_margin for p in positions)
         margin_used = sum(p.notional / p.leverage for p in positions)
         total_notional = sum(p.notional for p in positions)

@@ -1,4 +1,5 @@
-"""Market bodies of `/info`: meta, metaAndAssetCtxs, allMids, perpsAtOpenInterestCap, predictedFundings."""
+"""Market bodies of `/info`: meta, metaAndAssetCtxs, allMids, perpsAtOpenInterestCap, predictedFundings,
+and the builder dexes' perpDexs, perpDexStatus and perpDexLimits. `dex` "" is the first dex."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from exporter.replay.clock import ScenarioClock
 from exporter.replay.market import CoinQuote, Market
 from exporter.replay.numbers import decimal_string, price_string, rate_string, size_string
+from exporter.replay.paths import Path
 
 Json = Any
 _PREDICTED_VENUES = {"BinPerp": ("binance", 8), "BybitPerp": ("bybit", 8)}
@@ -18,10 +20,10 @@ class MarketBodies:
         self._market = market
         self._clock = clock
 
-    def meta(self, now: float) -> Json:
+    def meta(self, now: float, dex: str = "") -> Json:
         universe = []
         table_ids: list[int] = []
-        for track in self._market.coins:
+        for track in self._market.on_dex(dex):
             spec = track.spec
             table = spec.margin_table_id if spec.margin_table_id is not None else spec.max_leverage
             entry: dict[str, Json] = {
@@ -31,6 +33,8 @@ class MarketBodies:
                 "marginTableId": table,
             }
             mode = track.margin_mode_at(now)
+            if track.dex:
+                entry["onlyIsolated"] = True  # HIP-3 perps are isolated-only
             if track.is_delisted(now):
                 entry.update({"isDelisted": True, "onlyIsolated": True, "marginMode": "strictIsolated"})
             elif mode is not None:
@@ -46,9 +50,9 @@ class MarketBodies:
         ]
         return {"universe": universe, "marginTables": margin_tables, "collateralToken": 0}
 
-    def all_mids(self, now: float) -> Json:
+    def all_mids(self, now: float, dex: str = "") -> Json:
         mids = {}
-        for quote in self._market.quotes(now):
+        for quote in self._market.quotes(now, dex):
             if quote.delisted:
                 continue
             # With an empty book the API gives the last trade price; the mark stands in for it.
@@ -86,11 +90,53 @@ class MarketBodies:
             rows.append([quote.track.name, venues])
         return rows
 
-    def meta_and_asset_ctxs(self, now: float) -> Json:
-        return [self.meta(now), [_asset_ctx(quote) for quote in self._market.quotes(now)]]
+    def meta_and_asset_ctxs(self, now: float, dex: str = "") -> Json:
+        return [self.meta(now, dex), [_asset_ctx(quote) for quote in self._market.quotes(now, dex)]]
 
-    def perps_at_open_interest_cap(self, now: float) -> Json:
-        return self._market.coins_at_cap(now)
+    def perps_at_open_interest_cap(self, now: float, dex: str = "") -> Json:
+        return self._market.coins_at_cap(now, dex)
+
+    def perp_dexs(self, now: float) -> Json:
+        listed: list[Json] = [None]
+        for dex in self._market.dexes:
+            if not self._market.dex_listed(dex, now):
+                continue
+            caps = [
+                [track.name, decimal_string(dex.open_interest_cap_usd, 1)]
+                for track in self._market.on_dex(dex.name)
+            ]
+            listed.append(
+                {
+                    "name": dex.name,
+                    "fullName": dex.full_name or dex.name,
+                    "deployer": dex.deployer,
+                    "oracleUpdater": dex.oracle_updater,
+                    "feeRecipient": None,
+                    "assetToStreamingOiCap": caps,
+                }
+            )
+        return listed
+
+    def perp_dex_status(self, now: float, dex: str) -> Json:
+        spec = self._market.dex(dex)
+        if spec is None:
+            return None
+        path = Path.from_points([(point[0], point[1]) for point in spec.net_deposit])
+        return {"totalNetDeposit": decimal_string(path.value_at(now), 6)}
+
+    def perp_dex_limits(self, dex: str) -> Json:
+        spec = self._market.dex(dex)
+        if spec is None:
+            return None
+        caps = [
+            [track.name, decimal_string(spec.open_interest_cap_usd, 1)] for track in self._market.on_dex(dex)
+        ]
+        return {
+            "totalOiCap": decimal_string(spec.total_open_interest_cap_usd, 1),
+            "oiSzCapPerPerp": "1000000000.0",
+            "maxTransferNtl": "100000000.0",
+            "coinToOiCap": caps,
+        }
 
 
 def _asset_ctx(quote: CoinQuote) -> Json:

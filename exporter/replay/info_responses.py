@@ -29,6 +29,7 @@ class InfoAnswer:
 class InfoResponder:
     def __init__(self, timeline: Timeline, clock: ScenarioClock) -> None:
         self._clock = clock
+        self._timeline = timeline
         self._market = MarketBodies(timeline.market, clock)
         self._accounts = AccountBodies(timeline, clock)
         self._vaults = VaultBodies(timeline, clock)
@@ -37,17 +38,25 @@ class InfoResponder:
         kind = request.get("type")
         now = self._clock.now()
         if kind == "meta":
-            return InfoAnswer(self._market.meta(now), 0)
+            return InfoAnswer(self._market.meta(now, self._dex(request)), 0)
         if kind == "metaAndAssetCtxs":
-            return InfoAnswer(self._market.meta_and_asset_ctxs(now), 0)
+            return InfoAnswer(self._market.meta_and_asset_ctxs(now, self._dex(request)), 0)
         if kind == "allMids":
-            return InfoAnswer(self._market.all_mids(now), 0)
+            return InfoAnswer(self._market.all_mids(now, self._dex(request)), 0)
         if kind == "perpsAtOpenInterestCap":
-            return InfoAnswer(self._market.perps_at_open_interest_cap(now), 0)
+            return InfoAnswer(self._market.perps_at_open_interest_cap(now, self._dex(request)), 0)
+        if kind == "perpDexs":
+            return InfoAnswer(self._market.perp_dexs(now), 0)
+        if kind == "perpDexStatus":
+            # An unknown dex is answered with null here, as the real API does.
+            return InfoAnswer(self._market.perp_dex_status(now, self._dex(request, known=False)), 0)
+        if kind == "perpDexLimits":
+            return InfoAnswer(self._market.perp_dex_limits(self._dex(request, known=False)), 0)
         if kind == "predictedFundings":
             return InfoAnswer(self._market.predicted_fundings(now), 0)
         if kind == "clearinghouseState":
-            return InfoAnswer(self._accounts.clearinghouse_state(_address(request, "user"), now), 0)
+            user = _address(request, "user")
+            return InfoAnswer(self._accounts.clearinghouse_state(user, now, self._dex(request)), 0)
         if kind == "vaultDetails":
             return InfoAnswer(self._vaults.vault_details(_address(request, "vaultAddress"), now), 0)
         if kind == "portfolio":
@@ -61,6 +70,15 @@ class InfoResponder:
             fills = self._accounts.fills(_address(request, "user"), now, start, end)
             return InfoAnswer(fills, len(fills))
         raise InfoRequestError(f"unsupported request type {kind!r}")
+
+    def _dex(self, request: dict[str, Any], known: bool = True) -> str:
+        """The `dex` field: absent or "" is the first dex; with `known`, an unlisted dex is refused."""
+        value = request.get("dex", "")
+        if not isinstance(value, str):
+            raise InfoRequestError("dex must be a string")
+        if known and value and self._timeline.market.dex(value) is None:
+            raise InfoRequestError(f"unknown dex {value[:20]!r}")
+        return value
 
 
 def _address(request: dict[str, Any], key: str) -> str:

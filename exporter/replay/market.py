@@ -6,17 +6,19 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from exporter.replay.baseline import long_tail_coins, major_coins
+from exporter.replay.baseline import default_builder_dexes, long_tail_coins, major_coins
 from exporter.replay.paths import Path
 from exporter.replay.scenario import (
     EXCHANGES,
     CoinSpec,
     DelistEvent,
+    DexSpec,
     Exchange,
     MarginMode,
     MarketRulesEvent,
     MarketSpec,
     OpenInterestCapEvent,
+    OracleWalkEvent,
     OutageEvent,
     PegEvent,
     Quantity,
@@ -59,7 +61,14 @@ class CoinTrack:
         return self.spec.name
 
     @property
+    def dex(self) -> str:
+        """The builder dex of a `dex:COIN` perp; "" for the first dex."""
+        return self.name.split(":", 1)[0] if ":" in self.name else ""
+
+    @property
     def listed_on(self) -> list[Exchange]:
+        if self.dex:
+            return []  # a deployer's oracle: no reference exchange quotes a builder-dex perp
         if self.spec.listed_on is not None:
             return self.spec.listed_on
         return [] if self.spec.hyperp else list(EXCHANGES)
@@ -128,12 +137,27 @@ def resolve_coins(spec: MarketSpec) -> list[CoinSpec]:
     return resolved
 
 
+def resolve_dex_coins(dexes: list[DexSpec]) -> list[CoinSpec]:
+    coins: list[CoinSpec] = []
+    names = [dex.name for dex in dexes]
+    for position, dex in enumerate(dexes):
+        if names.count(dex.name) > 1:
+            raise ScenarioError(f"market.dexes.{position}: dex {dex.name} is listed twice")
+        for index, coin in enumerate(dex.coins):
+            if coin.price is None:
+                raise ScenarioError(f"market.dexes.{position}.coins.{index}: coin {coin.name} needs a price")
+            coins.append(coin.model_copy(update={"name": f"{dex.name}:{coin.name}", "listed_on": []}))
+    return coins
+
+
 class Market:
     def __init__(self, spec: MarketSpec, seed: int) -> None:
         self._wiggle = spec.wiggle
         self.coins: list[CoinTrack] = []
+        default_dexes = default_builder_dexes() if spec.baseline else []
+        self.dexes: list[DexSpec] = spec.dexes if spec.dexes is not None else default_dexes
         rng = random.Random(seed)
-        for index, coin in enumerate(resolve_coins(spec)):
+        for index, coin in enumerate(resolve_coins(spec) + resolve_dex_coins(self.dexes)):
             assert coin.price is not None  # resolve_coins guarantees it
             initial = {
                 "price": coin.price,
@@ -174,7 +198,7 @@ class Market:
 
     def select(self, names: list[str], time: float, where: str) -> list[CoinTrack]:
         if names == ["*"]:
-            return [t for t in self.coins if not t.is_delisted(time) and not t.spec.hyperp]
+            return [t for t in self.coins if not t.is_delisted(time) and not t.spec.hyperp and not t.dex]
         return [self.coin(name, where) for name in names]
 
     def apply_ramp(self, event: RampEvent, rng: random.Random, where: str) -> None:
@@ -197,6 +221,20 @@ class Market:
             track.margin_modes.append((event.at, event.margin_mode))
         if event.max_leverage is not None:
             track.max_leverage.step(event.at, float(event.max_leverage))
+
+    def apply_oracle_walk(self, event: OracleWalkEvent, where: str) -> None:
+        """Step by step, as setOracle calls: oracle x (1 + step) per update, the mark part of the way."""
+        track = self.coin(event.coin, where)
+        if not track.dex:
+            raise ScenarioError(f"{where}: {event.coin} is not a builder-dex coin (DEX:COIN)")
+        offset = track.paths["oracle_offset"].value_at(event.at)
+        premium = track.paths["mark_premium"].value_at(event.at)
+        for update in range(1, event.updates + 1):
+            time = event.at + (update - 1) * event.every_seconds
+            oracle_ratio = (1 + event.step_ratio) ** update
+            mark_ratio = 1 + event.mark_follow * (oracle_ratio - 1)
+            track.paths["oracle_offset"].step(time, (1 + offset) * oracle_ratio - 1)
+            track.paths["mark_premium"].step(time, (1 + premium) * mark_ratio / oracle_ratio - 1)
 
     def apply_delist(self, event: DelistEvent, where: str) -> None:
         track = self.coin(event.coin, where)
@@ -291,11 +329,21 @@ class Market:
             prev_day_price=prev_day,
         )
 
-    def quotes(self, time: float) -> list[CoinQuote]:
-        return [self.quote(track, time) for track in self.coins]
+    def on_dex(self, dex: str) -> list[CoinTrack]:
+        return [track for track in self.coins if track.dex == dex]
 
-    def coins_at_cap(self, time: float) -> list[str]:
-        return [t.name for t in self.coins if not t.is_delisted(time) and t.cap.value_at(time) > 0.5]
+    def quotes(self, time: float, dex: str = "") -> list[CoinQuote]:
+        return [self.quote(track, time) for track in self.on_dex(dex)]
+
+    def coins_at_cap(self, time: float, dex: str = "") -> list[str]:
+        return [t.name for t in self.on_dex(dex) if not t.is_delisted(time) and t.cap.value_at(time) > 0.5]
+
+    def dex(self, name: str) -> DexSpec | None:
+        return next((dex for dex in self.dexes if dex.name == name), None)
+
+    def dex_listed(self, dex: DexSpec, time: float) -> bool:
+        after_start = dex.listed_from is None or time >= dex.listed_from
+        return after_start and (dex.listed_until is None or time < dex.listed_until)
 
     def outage_status(self, exchange: Exchange, time: float) -> int | None:
         for outage in self.outages:

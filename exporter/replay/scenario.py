@@ -99,8 +99,25 @@ class WiggleSpec(StrictModel):
     period_seconds: Annotated[float, Field(gt=0)] = 600.0
 
 
+class DexSpec(StrictModel):
+    """A builder-deployed perp dex (HIP-3); its coins are named `NAME:COIN` in every response."""
+
+    name: str = Field(pattern=r"^[a-z0-9]{1,6}$")
+    full_name: str = ""
+    deployer: Address = "0x00000000000000000000000000000000000000d1"
+    oracle_updater: Address | None = None
+    coins: list[CoinSpec] = Field(min_length=1)  # bare names (TSLA); prices are the deployer's oracle
+    open_interest_cap_usd: Annotated[float, Field(gt=0)] = 250_000_000.0  # per coin
+    total_open_interest_cap_usd: Annotated[float, Field(gt=0)] = 500_000_000.0
+    net_deposit: TimePath = Field(default_factory=lambda: [[0.0, 100_000_000.0]])  # USDC in minus out
+    listed_from: float | None = None  # absent from perpDexs before this scenario second
+    listed_until: float | None = None  # absent from perpDexs from this scenario second
+
+
 class MarketSpec(StrictModel):
     baseline: bool = True  # start from the built-in list of major perps (exporter/replay/baseline.py)
+    # Builder dexes; absent: the two calm built-in ones (baseline.py) when `baseline` is true.
+    dexes: list[DexSpec] | None = None
     long_tail: LongTailSpec | None = None
     coins: list[CoinSpec] = Field(default_factory=list)
     wiggle: WiggleSpec | None = None
@@ -239,6 +256,18 @@ class OpenInterestCapEvent(EventBase):
     at_cap: bool = True
 
 
+class OracleWalkEvent(EventBase):
+    """A HIP-3 deployer moves a coin's oracle by `step_ratio` per setOracle call (the 1 % cap), every
+    `every_seconds` (at least 2.5 s apart), `updates` times; the mark follows `mark_follow` of the way."""
+
+    kind: Literal["oracle_walk"]
+    coin: str  # DEX:COIN
+    updates: Annotated[int, Field(ge=1, le=10_000)]
+    step_ratio: Annotated[float, Field(ge=-0.01, le=0.01)] = 0.01
+    every_seconds: Annotated[float, Field(ge=2.5)] = 3.0
+    mark_follow: Annotated[float, Field(ge=0, le=1)] = 0.5
+
+
 class DelistEvent(EventBase):
     """Validators delist the coin and settle every position at `settle_price`."""
 
@@ -291,6 +320,7 @@ Event = Annotated[
     | FillsEvent
     | OpenInterestCapEvent
     | MarketRulesEvent
+    | OracleWalkEvent
     | DelistEvent
     | OutageEvent
     | StablecoinEvent

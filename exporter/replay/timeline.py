@@ -17,6 +17,7 @@ from exporter.replay.scenario import (
     FillsEvent,
     MarketRulesEvent,
     OpenInterestCapEvent,
+    OracleWalkEvent,
     OutageEvent,
     PegEvent,
     PositionEvent,
@@ -95,6 +96,8 @@ class Timeline:
                 self.market.apply_cap(event, where)
             elif isinstance(event, MarketRulesEvent):
                 self.market.apply_rules(event, where)
+            elif isinstance(event, OracleWalkEvent):
+                self.market.apply_oracle_walk(event, where)
             elif isinstance(event, DelistEvent):
                 self.market.apply_delist(event, where)
             elif isinstance(event, OutageEvent):

@@ -44,6 +44,8 @@ class Expected:
     speed: float = 10.0
     # Alerts that must not even be firing in Prometheus (at any severity) by the end of the run.
     forbidden: frozenset[str] = frozenset()
+    # (scenario second the incident starts, scenario seconds within which `critical` must reach chats)
+    deadline: tuple[float, float] | None = None
 
 
 # The false alarms a wrong quote currency or timing skew would raise (issue 13).
@@ -132,6 +134,18 @@ SCENARIOS: dict[str, Expected] = {
             ("HyperliquidMarketDelisted", r"DLX.*\b1\.\d+M USD"),
         ),
     ),
+    "hip3-oracle-walk": Expected(
+        critical=frozenset({"HyperliquidBuilderDexOracleWalk"}),
+        allowed=frozenset(
+            {
+                "HyperliquidBuilderDexOracleBookDivergence",
+                "HyperliquidPriceMoveFast",
+                "HyperliquidMarkOracleDivergence",
+            }
+        ),
+        content=(("HyperliquidBuilderDexOracleWalk", r"xyz:TSLA"),),
+        deadline=(240.0, 60.0),
+    ),
     "watched-whale": Expected(
         warning=frozenset({"HyperliquidAccountNearLiquidation"}),
         content=(("HyperliquidAccountNearLiquidation", r"BTC"),),
@@ -178,6 +192,8 @@ class Run:
     queries_with_data: set[tuple[str, str, str]] = field(default_factory=set)
     query_errors: list[str] = field(default_factory=list)
     log_dir: Path = Path()
+    # Scenario time when everything expected had reached its channels (None: it never did).
+    delivered_at: float | None = None
 
 
 def _names(texts: list[str]) -> set[str]:
@@ -236,6 +252,8 @@ def run_scenario(scenario: str, workdir: Path, queries: list[PanelQuery]) -> Run
         deadline = time.monotonic() + 150
         while time.monotonic() < deadline and not _delivered_everything(stack, expected):
             time.sleep(0.5)
+        if _delivered_everything(stack, expected):
+            run.delivered_at = stack.scenario_time()
         time.sleep(expected.settle_seconds)
         run.firing = {alert["labels"]["alertname"] for alert in stack.firing_alerts()}
         _run_queries(stack, run, queries)
@@ -297,6 +315,17 @@ def test_onset_alerts_reach_the_right_channels(runs: Runs, scenario: str) -> Non
     assert (telegram | discord | slack) <= known, explain
     assert "HyperliquidWatchdog" not in telegram | discord | slack | run.webhook, explain
     assert not expected.forbidden & (run.firing | telegram | discord | slack | run.webhook), explain
+
+
+@pytest.mark.parametrize("scenario", [name for name, expected in SCENARIOS.items() if expected.deadline])
+def test_critical_alerts_reach_chats_within_the_deadline(runs: Runs, scenario: str) -> None:
+    run = runs.get(scenario)
+    deadline = SCENARIOS[scenario].deadline
+    assert deadline is not None
+    start, within = deadline
+    assert run.delivered_at is not None, _explain(run)
+    # The loop above looks every half wall second: 5 scenario seconds of slack at speed 10.
+    assert run.delivered_at - start <= within, f"delivered at t={run.delivered_at:.0f}s" + _explain(run)
 
 
 @pytest.mark.parametrize(

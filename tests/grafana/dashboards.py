@@ -19,7 +19,9 @@ from tests.support.binaries import REPO_ROOT
 DASHBOARDS_DIR = REPO_ROOT / "grafana" / "dashboards"
 PROVISIONING_DIR = REPO_ROOT / "grafana" / "provisioning"
 PROMETHEUS_DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
-EXPECTED_UIDS = frozenset({"hl-overview", "hl-hlp", "hl-markets", "hl-liquidations", "hl-health"})
+EXPECTED_UIDS = frozenset(
+    {"hl-overview", "hl-hlp", "hl-markets", "hl-liquidations", "hl-health", "hl-builder-dexes"}
+)
 
 # Durations Grafana computes from the time picker and scrape interval. Any valid value keeps a query's
 # meaning for parsing; 1m is at least 4x the 15 s scrape interval, as $__rate_interval guarantees.

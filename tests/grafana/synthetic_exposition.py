@@ -100,6 +100,7 @@ def exporter_exposition(now: float | None = None) -> str:
             _line("hyperliquid_exporter_api_weight_used_total", k, 400),
             _line("hyperliquid_exporter_api_weight_planned_per_minute", k, 80),
         ]
+    lines += _builder_dex_lines(now)
     lines.append(_line("hyperliquid_exporter_api_requests_total", {"request": "metaAndAssetCtxs"}, 50))
     lines.append(
         _line(
@@ -109,6 +110,44 @@ def exporter_exposition(now: float | None = None) -> str:
         )
     )
     return "\n".join(lines) + "\n"
+
+
+def _builder_dex_lines(now: float) -> list[str]:
+    """Two builder dexes (HIP-3): series carry `dex`, coins are named `dex:COIN`."""
+    lines: list[str] = []
+    for dex, coins in (("xyz", {"xyz:TSLA": 430.0, "xyz:GOLD": 4_000.0}), ("flx", {"flx:OIL": 60.0})):
+        d = {"dex": dex}
+        lines += [
+            _line(
+                "hyperliquid_dex_info", {**d, "full_name": dex, "deployer": WATCHED, "oracle_updater": ""}, 1
+            ),
+            _line("hyperliquid_dex_up", d, 1),
+            _line("hyperliquid_dex_last_success_timestamp_seconds", d, now - 5),
+            _line("hyperliquid_dex_poll_interval_seconds", {**d, "request": "metaAndAssetCtxs"}, 21),
+            _line("hyperliquid_dex_total_net_deposit_usd", d, 100_000_000),
+            _line("hyperliquid_dex_total_open_interest_cap_usd", d, 500_000_000),
+            _line("hyperliquid_account_dex_value_usd", {"account": WATCHED, **d}, 250_000),
+        ]
+        for coin, price in coins.items():
+            c = {"coin": coin, "dex": dex}
+            lines += [
+                _line("hyperliquid_market_info", {**c, "delisted": "false", "margin_mode": "isolated"}, 1),
+                _line("hyperliquid_oracle_price", c, price),
+                _line("hyperliquid_mark_price", c, price * 1.0005),
+                _line("hyperliquid_mid_price", c, price * 1.0004),
+                _line("hyperliquid_open_interest_size", c, 20_000_000 / price),
+                _line("hyperliquid_open_interest_usd", c, 20_000_000),
+                _line("hyperliquid_open_interest_cap_usd", c, 250_000_000),
+                _line("hyperliquid_open_interest_cap_reached", c, 0),
+                _line("hyperliquid_day_notional_volume_usd", c, 30_000_000),
+            ]
+        coin = next(iter(coins))
+        ac = {"account": WATCHED, "coin": coin}
+        lines += [
+            _line("hyperliquid_account_position_size", ac, -100),
+            _line("hyperliquid_account_position_notional_usd", ac, 100 * coins[coin]),
+        ]
+    return lines
 
 
 def relay_exposition() -> str:

@@ -6,7 +6,13 @@ from typing import Any
 
 import yaml
 
-from tests.grafana.dashboards import DASHBOARDS_DIR, PROVISIONING_DIR, iter_panels, load_dashboards
+from tests.grafana.dashboards import (
+    DASHBOARDS_DIR,
+    PROVISIONING_DIR,
+    declared_variables,
+    iter_panels,
+    load_dashboards,
+)
 from tests.support.binaries import REPO_ROOT
 
 DATASOURCES: list[dict[str, Any]] = yaml.safe_load(
@@ -41,7 +47,10 @@ def test_every_datasource_a_dashboard_names_is_provisioned() -> None:
         for panel in iter_panels(dashboard):
             for node in [panel, *panel.get("targets", [])]:
                 datasource = node.get("datasource")
-                if datasource:
+                if datasource == {"type": "prometheus", "uid": "${datasource}"}:
+                    # Resolved by the dashboard's `datasource` variable to a provisioned Prometheus.
+                    assert declared_variables(dashboard)["datasource"]["query"] == "prometheus", name
+                elif datasource:
                     assert (datasource["type"], datasource["uid"]) in provisioned, f"{name}: {datasource}"
 
 

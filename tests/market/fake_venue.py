@@ -342,6 +342,7 @@ def exporter_config(base_url: str, **overrides: Any) -> dict[str, Any]:
             "vaults": {"enabled": False},
             "accounts": {"enabled": False},
             "fills": {"enabled": False},
+            "dexes": {"enabled": False},  # builder dexes: tests/dexes
         },
         "reference_prices": {
             "binance": dict(source),

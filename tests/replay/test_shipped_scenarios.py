@@ -15,6 +15,7 @@ SHIPPED = [
     "cascade-heavy",
     "delisting-precursors",
     "eth-whale-2025-03-12",
+    "hip3-oracle-walk",
     "jelly-2025-03-26",
     "oracle-deviation",
     "usdc-depeg-2023-03-11",

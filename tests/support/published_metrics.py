@@ -65,6 +65,15 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_exporter_collector_data_expiry_timestamp_seconds",
         "hyperliquid_stablecoin_price",
         "hyperliquid_hyperp_info",
+        # builder dexes (HIP-3)
+        "hyperliquid_dex_info",
+        "hyperliquid_dex_up",
+        "hyperliquid_dex_last_success_timestamp_seconds",
+        "hyperliquid_dex_poll_interval_seconds",
+        "hyperliquid_open_interest_cap_usd",
+        "hyperliquid_dex_total_net_deposit_usd",
+        "hyperliquid_dex_total_open_interest_cap_usd",
+        "hyperliquid_account_dex_value_usd",
     }
 )
 

@@ -124,7 +124,9 @@ def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
             "timeout_seconds": 5,
             # Compressed time multiplies the request rate; the simulator's limit is off then.
             "weight_limit_per_minute": int(1200 * max(1.0, speed)),
-            "weight_budget_share": 0.5,
+            # 0.65, not the shipped 0.5: builder dexes then get ~200 weight per scenario minute, enough
+            # to poll both simulated dexes every 15 s (README, "Builder dexes: weight plan").
+            "weight_budget_share": 0.65,
             "max_retries": 2,
             "retry_max_wait_seconds": 2,
         },
@@ -142,6 +144,15 @@ def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
                 "watched": watched,
             },
             "fills": {"interval_seconds": 30 / speed, "watched_interval_seconds": 600 / speed},
+            "dexes": {
+                "interval_seconds": 15 / speed,
+                "discovery_interval_seconds": 300 / speed,
+                "status_interval_seconds": 120 / speed,
+                "limits_interval_seconds": 3600 / speed,
+                "watched_interval_seconds": 300 / speed,
+                # The budget is per wall minute: compressed time multiplies it like the others' plans.
+                "weight_per_minute": 250 * max(1.0, speed),
+            },
         },
         "reference_prices": {
             **{

@@ -1,0 +1,382 @@
+"""Builder-deployed perp dexes (HIP-3): discovery, market gauges, caps, deposits and watched positions.
+
+One poller, `dexes` (collector `dexes`), ticks every `interval_seconds`. On each tick it asks only for
+what is due: `perpDexs` every `discovery_interval_seconds` (a dex that appears is covered from the
+next tick, one that disappears or is denied is withdrawn at once), and per dex `metaAndAssetCtxs`,
+`perpDexStatus` with `perpsAtOpenInterestCap`, `perpDexLimits` and each watched account's
+`clearinghouseState`, at the intervals of `dex_schedule.plan_schedule`, which keeps them all inside
+the allowance. One dex failing costs that dex's data (`hyperliquid_dex_up{dex}` 0), not the others'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+from exporter.collectors.base import Poller
+from exporter.collectors.context import CollectorContext
+from exporter.collectors.dex_schedule import DexSchedule, discovery_weight_per_minute, plan_schedule
+from exporter.collectors.market import count_skipped, market_families
+from exporter.config import Config, DexesCollectorConfig, WatchedAccount
+from exporter.hyperliquid.accounts import CLEARINGHOUSE_STATE, AccountState, parse_clearinghouse_state
+from exporter.hyperliquid.dexes import (
+    PERP_DEX_LIMITS,
+    PERP_DEX_STATUS,
+    PERP_DEXS,
+    PerpDex,
+    PerpDexLimits,
+    parse_perp_dex_limits,
+    parse_perp_dex_status,
+    parse_perp_dexs,
+)
+from exporter.hyperliquid.errors import ParseError, UpstreamError
+from exporter.hyperliquid.market import (
+    META_AND_ASSET_CTXS,
+    OPEN_INTEREST_CAP,
+    MarketData,
+    parse_meta_and_asset_ctxs,
+    parse_open_interest_caps,
+)
+
+log = logging.getLogger("exporter.collectors.dexes")
+T = TypeVar("T")
+
+COLLECTOR = "dexes"
+# After a failed discovery, try again after this long rather than waiting a whole interval.
+DISCOVERY_RETRY_SECONDS = 60.0
+# The dexes plan at most this share of the budget minus the others' plans, so that the whole plan stays
+# below the 90 % at which HyperliquidAPIWeightBudgetHigh fires.
+BUDGET_HEADROOM = 0.85
+# Ticks per `interval_seconds`: a dex due between two ticks waits at most a third of an interval.
+TICKS_PER_INTERVAL = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Observed(Generic[T]):
+    value: T
+    at: float
+
+
+@dataclass
+class DexState:
+    dex: PerpDex
+    market: Observed[MarketData] | None = None
+    caps_reached: Observed[frozenset[str]] | None = None
+    net_deposit: Observed[float | None] | None = None
+    limits: Observed[PerpDexLimits | None] | None = None
+    accounts: dict[str, Observed[AccountState]] = field(default_factory=dict)
+    due: dict[str, float] = field(default_factory=dict)
+    up: bool = False
+    last_success: float = 0.0
+
+
+def _fresh(observed: Observed[T] | None, now: float, max_age: float) -> T | None:
+    if observed is None or now - observed.at > max_age:
+        return None
+    return observed.value
+
+
+def merge_families(groups: Sequence[Sequence[Metric]]) -> list[Metric]:
+    """One family per name: the samples of every dex's family of that name, in dex order."""
+    merged: dict[str, Metric] = {}
+    for families in groups:
+        for family in families:
+            if family.name in merged:
+                merged[family.name].samples.extend(family.samples)
+            else:
+                merged[family.name] = family
+    return list(merged.values())
+
+
+class DexesPoller:
+    name = "dexes"
+    collector = COLLECTOR
+
+    def __init__(
+        self,
+        config: DexesCollectorConfig,
+        context: CollectorContext,
+        allowance: float,
+        watched: Sequence[WatchedAccount] = (),
+    ) -> None:
+        self._config = config
+        self._context = context
+        self.allowance = allowance
+        self._watched = list(watched)
+        self.interval = config.interval_seconds / TICKS_PER_INTERVAL
+        self.max_age = config.max_age()
+        self.dexes: dict[str, DexState] = {}
+        self._discovered = False
+        self._discovery_due = 0.0
+        self.schedule = plan_schedule(config, 0, len(self._watched), allowance)
+
+    @property
+    def planned_weight_per_minute(self) -> float:
+        # perpDexs is asked for even when nothing else fits, so that new dexes stay visible.
+        return max(self.allowance, discovery_weight_per_minute(self._config))
+
+    async def _info(self, body: dict[str, Any]) -> Any:
+        return await self._context.client.info(body, COLLECTOR)
+
+    async def _discover(self, now: float) -> None:
+        try:
+            found = parse_perp_dexs(await self._info({"type": PERP_DEXS}))
+        except (UpstreamError, ParseError):
+            self._discovery_due = now + min(self._config.discovery_interval_seconds, DISCOVERY_RETRY_SECONDS)
+            if not self._discovered:
+                raise
+            log.warning("perpDexs failed; keeping the %d dexes found before", len(self.dexes))
+            return
+        count_skipped(self._context, found.skipped)
+        self._discovered = True
+        self._discovery_due = now + self._config.discovery_interval_seconds
+        covered = {dex.name: dex for dex in found.dexes if self._config.covers(dex.name)}
+        for name in set(self.dexes) - set(covered):
+            log.info("dex %s withdrawn (no longer listed, or denied)", name)
+            del self.dexes[name]
+        for name, dex in covered.items():
+            if name in self.dexes:
+                self.dexes[name].dex = dex
+            else:
+                log.info("dex %s (%s) discovered", name, dex.full_name)
+                self.dexes[name] = DexState(dex)
+        self.schedule = plan_schedule(self._config, len(self.dexes), len(self._watched), self.allowance)
+
+    def _requests(self, state: DexState, now: float) -> list[Callable[[], Awaitable[None]]]:
+        name, schedule = state.dex.name, self.schedule
+        wanted: list[tuple[str, float, Callable[[], Awaitable[None]]]] = [
+            ("contexts", schedule.contexts, lambda: self._contexts(state)),
+            ("status", schedule.status, lambda: self._status(state)),
+            ("limits", schedule.limits, lambda: self._limits(state)),
+        ]
+        wanted += [
+            (f"account:{account.address}", schedule.watched, self._account_request(state, account))
+            for account in self._watched
+        ]
+        due: list[Callable[[], Awaitable[None]]] = []
+        for key, interval, request in wanted:
+            if math.isinf(interval) or now < state.due.get(key, 0.0):
+                continue
+            state.due[key] = now + interval
+            due.append(request)
+        if due:
+            log.debug("dex %s: %d requests due", name, len(due))
+        return due
+
+    def _account_request(self, state: DexState, account: WatchedAccount) -> Callable[[], Awaitable[None]]:
+        return lambda: self._account(state, account)
+
+    async def _contexts(self, state: DexState) -> None:
+        try:
+            raw = await self._info({"type": META_AND_ASSET_CTXS, "dex": state.dex.name})
+            data = parse_meta_and_asset_ctxs(raw)
+        except (UpstreamError, ParseError):
+            state.up = False
+            raise
+        count_skipped(self._context, data.skipped)
+        now = self._context.clock()
+        state.market = Observed(data, now)
+        state.up = True
+        state.last_success = now
+
+    async def _status(self, state: DexState) -> None:
+        raw = await self._info({"type": PERP_DEX_STATUS, "dex": state.dex.name})
+        deposit = parse_perp_dex_status(raw)
+        caps = parse_open_interest_caps(await self._info({"type": OPEN_INTEREST_CAP, "dex": state.dex.name}))
+        count_skipped(self._context, caps.skipped)
+        now = self._context.clock()
+        state.net_deposit = Observed(deposit, now)
+        state.caps_reached = Observed(caps.coins, now)
+
+    async def _limits(self, state: DexState) -> None:
+        raw = await self._info({"type": PERP_DEX_LIMITS, "dex": state.dex.name})
+        state.limits = Observed(parse_perp_dex_limits(raw), self._context.clock())
+
+    async def _account(self, state: DexState, account: WatchedAccount) -> None:
+        body = {"type": CLEARINGHOUSE_STATE, "user": account.address, "dex": state.dex.name}
+        parsed = parse_clearinghouse_state(await self._info(body))
+        for _ in range(parsed.malformed):
+            self._context.count_malformed(CLEARINGHOUSE_STATE)
+        state.accounts[account.address] = Observed(parsed, self._context.clock())
+
+    def _publish_coins(self) -> None:
+        """Builder-dex coins for the event counters, which exist at 0 for every listed coin."""
+        listed = [coin for state in self.dexes.values() if state.market for coin in state.market.value.listed]
+        self._context.dex_coins.publish(listed)
+
+    async def poll(self) -> Sequence[Metric]:
+        now = self._context.clock()
+        if now >= self._discovery_due:
+            await self._discover(now)
+        requests = [request for state in self.dexes.values() for request in self._requests(state, now)]
+        results = await asyncio.gather(*(request() for request in requests), return_exceptions=True)
+        failures = [result for result in results if isinstance(result, BaseException)]
+        for failure in failures:
+            if not isinstance(failure, UpstreamError | ParseError):
+                raise failure
+        if requests and len(failures) == len(requests):
+            raise failures[0]
+        self._publish_coins()
+        return DexFamilies(self._config, self.schedule).build(
+            list(self.dexes.values()), self._context.clock()
+        )
+
+
+class DexFamilies:
+    """The snapshot of every covered dex: what is younger than three of its intervals."""
+
+    def __init__(self, config: DexesCollectorConfig, schedule: DexSchedule) -> None:
+        self._config = config
+        self._schedule = schedule
+
+    def _gauge(self, name: str, meaning: str, labels: Sequence[str], request: str) -> GaugeMetricFamily:
+        return GaugeMetricFamily(name, f"{meaning} (polled from {request}).", labels=list(labels))
+
+    def build(self, states: Sequence[DexState], now: float) -> list[Metric]:
+        schedule = self._schedule
+        info = self._gauge(
+            "hyperliquid_dex_info",
+            "Builder-deployed perp dex (HIP-3) that is covered, with deployer and oracle updater; always 1",
+            ("dex", "full_name", "deployer", "oracle_updater"),
+            PERP_DEXS,
+        )
+        up = self._gauge(
+            "hyperliquid_dex_up",
+            "1 if the dex's last metaAndAssetCtxs poll succeeded",
+            ("dex",),
+            META_AND_ASSET_CTXS,
+        )
+        last = self._gauge(
+            "hyperliquid_dex_last_success_timestamp_seconds",
+            "Unix time of the dex's last successful metaAndAssetCtxs poll (0 if never)",
+            ("dex",),
+            META_AND_ASSET_CTXS,
+        )
+        interval = self._gauge(
+            "hyperliquid_dex_poll_interval_seconds",
+            "Seconds between the dex's polls of this request, stretched so all dexes fit the allowance",
+            ("dex", "request"),
+            "the dexes weight plan",
+        )
+        cap_usd = self._gauge(
+            "hyperliquid_open_interest_cap_usd",
+            "Open-interest cap of a builder-dex perp in the dex's collateral (USDC)",
+            ("coin", "dex"),
+            f"{PERP_DEXS} assetToStreamingOiCap",
+        )
+        reached = self._gauge(
+            "hyperliquid_open_interest_cap_reached",
+            "1 if the perp is at its open-interest cap (no new positions), 0 otherwise",
+            ("coin", "dex"),
+            OPEN_INTEREST_CAP,
+        )
+        deposit = self._gauge(
+            "hyperliquid_dex_total_net_deposit_usd",
+            "Collateral deposited into the dex minus collateral withdrawn, in USDC",
+            ("dex",),
+            PERP_DEX_STATUS,
+        )
+        total_cap = self._gauge(
+            "hyperliquid_dex_total_open_interest_cap_usd",
+            "Open-interest cap of the whole dex in its collateral (USDC)",
+            ("dex",),
+            PERP_DEX_LIMITS,
+        )
+        account_value = self._gauge(
+            "hyperliquid_account_dex_value_usd",
+            "Watched account's value on a builder dex in USDC (its isolated margins there)",
+            ("account", "dex"),
+            CLEARINGHOUSE_STATE,
+        )
+        position = ("account", "coin")
+        size = self._gauge(
+            "hyperliquid_account_position_size",
+            "Position size in coins, signed",
+            position,
+            CLEARINGHOUSE_STATE,
+        )
+        notional = self._gauge(
+            "hyperliquid_account_position_notional_usd",
+            "Absolute position notional at mark",
+            position,
+            CLEARINGHOUSE_STATE,
+        )
+        pnl = self._gauge(
+            "hyperliquid_account_position_unrealized_pnl_usd", "Unrealised PnL", position, CLEARINGHOUSE_STATE
+        )
+        liquidation = self._gauge(
+            "hyperliquid_account_position_liquidation_price",
+            "Estimated liquidation price",
+            position,
+            CLEARINGHOUSE_STATE,
+        )
+        market: list[list[Metric]] = []
+        for state in states:
+            dex = state.dex
+            name = dex.name
+            info.add_metric([name, dex.full_name, dex.deployer, dex.oracle_updater], 1.0)
+            up.add_metric([name], 1.0 if state.up else 0.0)
+            last.add_metric([name], state.last_success)
+            for request, seconds in (
+                (META_AND_ASSET_CTXS, schedule.contexts),
+                (PERP_DEX_STATUS, schedule.status),
+                (PERP_DEX_LIMITS, schedule.limits),
+            ):
+                interval.add_metric([name, request], seconds)
+            data = _fresh(state.market, now, self._config.max_age(schedule.contexts))
+            if data is not None:
+                market.append(market_families(data, schedule.contexts, dex=name))
+            for coin, cap in dex.open_interest_caps:
+                cap_usd.add_metric([coin, name], cap)
+            status_age = self._config.max_age(schedule.status)
+            caps = _fresh(state.caps_reached, now, status_age)
+            if caps is not None and data is not None:
+                for coin in data.listed:
+                    reached.add_metric([coin, name], 1.0 if coin in caps else 0.0)
+            net = _fresh(state.net_deposit, now, status_age)
+            if net is not None:
+                deposit.add_metric([name], net)
+            limits = _fresh(state.limits, now, self._config.max_age(schedule.limits))
+            if limits is not None and limits.total_open_interest_cap is not None:
+                total_cap.add_metric([name], limits.total_open_interest_cap)
+            for address, observed in state.accounts.items():
+                account = _fresh(observed, now, self._config.max_age(schedule.watched))
+                if account is None:
+                    continue
+                account_value.add_metric([address, name], account.account_value_usd)
+                for held in account.positions:
+                    labels = [address, held.coin]
+                    size.add_metric(labels, held.size)
+                    notional.add_metric(labels, held.position_value_usd)
+                    pnl.add_metric(labels, held.unrealized_pnl_usd)
+                    if held.liquidation_price_usd is not None:
+                        liquidation.add_metric(labels, held.liquidation_price_usd)
+        own: list[Metric] = [info, up, last, interval, cap_usd, reached, deposit, total_cap, account_value]
+        own += [size, notional, pnl, liquidation]
+        return merge_families([own, *market])
+
+
+def pollers(config: Config, context: CollectorContext, planned_elsewhere: float) -> list[Poller]:
+    section = config.collectors.dexes
+    if not section.enabled:
+        return []
+    left = BUDGET_HEADROOM * config.hyperliquid.weight_budget_per_minute - planned_elsewhere
+    allowance = min(section.weight_per_minute, max(left, 0.0))
+    if allowance < section.weight_per_minute:
+        log.warning(
+            "the other collectors leave %.0f of %.0f%% of the %.0f weight/min budget: builder dexes get "
+            "%.0f instead of collectors.dexes.weight_per_minute=%.0f, and are polled less often",
+            max(left, 0.0),
+            BUDGET_HEADROOM * 100,
+            config.hyperliquid.weight_budget_per_minute,
+            allowance,
+            section.weight_per_minute,
+        )
+    watched = config.collectors.accounts.watched if config.collectors.accounts.enabled else []
+    return [DexesPoller(section, context, allowance, watched)]

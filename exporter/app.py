@@ -18,6 +18,7 @@ from exporter.scheduler import Scheduler
 from exporter.self_metrics import render_self_metrics
 from exporter.server import build_app
 from exporter.store import SnapshotStore
+from exporter.streaming.service import StreamingService
 
 log = logging.getLogger("exporter")
 
@@ -28,9 +29,12 @@ class Exporter:
     context: CollectorContext
     scheduler: Scheduler
     store: SnapshotStore
+    streaming: StreamingService | None = None
 
     def render_metrics(self) -> bytes:
         own = render_self_metrics(self.store, self.context.stats, self.context.budget)
+        if self.streaming is not None:
+            own = {**own, **self.streaming.render()}
         return self.store.exposition(own)
 
     async def aclose(self) -> None:
@@ -53,6 +57,10 @@ def build_exporter(config: Config) -> Exporter:
     http = httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
     context = CollectorContext(client=client, http=http, budget=budget, stats=stats)
     pollers = build_pollers(config, context)
+    store = SnapshotStore()
+    streaming = StreamingService(config, context, store) if config.streaming.enabled else None
+    if streaming is not None:
+        pollers = streaming.wrap(pollers)
     for poller in pollers:
         budget.plan(poller.collector, poller.planned_weight_per_minute)
     if budget.planned_total > budget.per_minute:
@@ -61,8 +69,7 @@ def build_exporter(config: Config) -> Exporter:
             budget.planned_total,
             budget.per_minute,
         )
-    store = SnapshotStore()
-    return Exporter(config, context, Scheduler(pollers, store), store)
+    return Exporter(config, context, Scheduler(pollers, store), store, streaming)
 
 
 async def serve(exporter: Exporter, host: str, port: int) -> None:
@@ -77,9 +84,12 @@ async def serve(exporter: Exporter, host: str, port: int) -> None:
         exporter.context.budget.per_minute,
     )
     polling = asyncio.create_task(exporter.scheduler.run(), name="scheduler")
+    streams = [asyncio.create_task(exporter.streaming.run(), name="streaming")] if exporter.streaming else []
     try:
         await server.serve()
     finally:
         polling.cancel()
-        await asyncio.gather(polling, return_exceptions=True)
+        for task in streams:
+            task.cancel()
+        await asyncio.gather(polling, *streams, return_exceptions=True)
         await exporter.aclose()

@@ -171,13 +171,17 @@ class StreamConnection:
                 feed.stats.acknowledged = 0
 
     async def _receive(self, connection: ClientConnection) -> str | bytes:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+        # arrives as a frame does, and the connection task would then never stop.
         try:
-            return await asyncio.wait_for(connection.recv(), self._ping_after_silence)
+            async with asyncio.timeout(self._ping_after_silence):
+                return await connection.recv()
         except TimeoutError:
             pass
         await connection.send(PING)
         try:
-            return await asyncio.wait_for(connection.recv(), self._pong_timeout)
+            async with asyncio.timeout(self._pong_timeout):
+                return await connection.recv()
         except TimeoutError:
             raise Stalled() from None
 

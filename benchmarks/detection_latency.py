@@ -22,6 +22,7 @@ shipped routing, the relay and fake Telegram/Discord. For every onset alert it t
     .venv/bin/python -m benchmarks.detection_latency \
         --exporter-set collectors.market.open_interest_cap_interval_seconds=15  # or a poll interval
     .venv/bin/python -m benchmarks.detection_latency --smoke               # one short scenario
+    .venv/bin/python -m benchmarks.detection_latency --polling-only        # without the WebSocket feeds
 
 Goal (issue 9): median within 15 s for alerts without `for`, within 15 s after `for` for the others.
 """
@@ -113,6 +114,11 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         metavar="KEY.PATH=VALUE",
         help="override an exporter setting, e.g. collectors.market.open_interest_cap_interval_seconds=15",
     )
+    parser.add_argument(
+        "--polling-only",
+        action="store_true",
+        help="streaming.enabled: false, the exporter as it was before the WebSocket feeds",
+    )
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
     parser.add_argument("--workdir", type=Path, help="keep logs here (default: a temporary directory)")
     args = parser.parse_args(argv)
@@ -124,6 +130,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         args.exporter_overrides = _exporter_overrides(args.exporter_set)
     except ValueError as exc:
         parser.error(str(exc))
+    if args.polling_only:
+        args.exporter_overrides.setdefault("streaming", {})["enabled"] = False
     return args
 
 
@@ -306,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = (
         f"speed 1, scrape {args.scrape_interval:g}s, evaluation {args.evaluation_interval:g}s, "
         f"group_wait overrides {_group_wait(args) or 'none'}, "
-        f"exporter overrides {args.exporter_set or 'none'}, API probe every {args.probe_interval:g}s"
+        f"exporter overrides {args.exporter_set or 'none'}, API probe every {args.probe_interval:g}s, "
+        f"{'polling only' if args.polling_only else 'streams on'}"
     )
     print(f"detection latency: {settings}")
     root = args.workdir or Path(tempfile.mkdtemp(prefix="detection-latency-"))

@@ -180,6 +180,10 @@ class AccountStateFeed:
     async def session_subscribed(self) -> None:
         self.live = True
         self.stats.live = True
+        # The snapshots pushed with the acknowledgements are published now, not at the next push.
+        for group in self.groups:
+            if self.group_live(group):
+                self._on_change(group)
 
     def session_ended(self) -> None:
         self.session_started()

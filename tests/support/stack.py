@@ -148,6 +148,11 @@ def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
             for source in ("binance", "okx", "bybit", "coinbase")
         },
     }
+    if speed > 1:
+        # The simulator pushes over /ws on the wall clock (every second) and the streams' timers are
+        # not scaled: in compressed time they would be a different product. Streams are exercised at
+        # speed 1 (tests/streaming, benchmarks/detection_latency.py).
+        config["streaming"] = {"enabled": False}
     return _merged(config, options.extra_exporter_config)
 
 

@@ -46,8 +46,9 @@ class StackOptions:
     # Scenario seconds per wall-clock second. Poll intervals, rule windows and `for`, and
     # Alertmanager timers are all divided by it, so behaviour in scenario time is unchanged.
     speed: float = 1.0
-    scrape_interval: float = 5.0
-    evaluation_interval: float = 5.0
+    # The shipped prometheus.yml: the exporter job and rules every second.
+    scrape_interval: float = 1.0
+    evaluation_interval: float = 1.0
     start_offset: float = 0.0
     rate_limit: bool = True
     extra_exporter_config: dict[str, Any] = field(default_factory=dict)

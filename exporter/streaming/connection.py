@@ -101,9 +101,6 @@ class StreamConnection:
         """Connect, serve, reconnect, for ever (until cancelled)."""
         while True:
             await self._rate.acquire()
-            if self.stats.connects:
-                self.stats.reconnects += 1
-            self.stats.connects += 1
             reason = "closed by the server"
             try:
                 # Prepared before connecting: the market feed reads its REST starting point here.
@@ -115,6 +112,9 @@ class StreamConnection:
                     max_size=MAX_FRAME_BYTES,
                     close_timeout=1.0,
                 ) as connection:
+                    if self.stats.connects:
+                        self.stats.reconnects += 1
+                    self.stats.connects += 1
                     self.stats.connected = True
                     log.info("stream %s connected to %s", self.name, self.url)
                     await self._session(connection, planned)

@@ -1,9 +1,10 @@
 """Detection latency: from the first sign of an incident in Hyperliquid's API to the chat message.
 
 Runs each incident scenario through the whole product on loopback (tests/support/stack.py): the replay
-simulator at speed 1 with its rate limit on, the exporter with the shipped poll intervals, the real
-Prometheus (scrape and evaluation every 1 s) with the project's rules, the real Alertmanager with the
-shipped routing, the relay and fake Telegram/Discord. For every onset alert it times seven stages:
+simulator at speed 1 with its rate limit on, the exporter with the shipped poll intervals and streams,
+the real Prometheus (scrape every 1 s, rules every 5 s or their group's own interval) with the
+project's rules, the real Alertmanager with the shipped routing, the relay and fake Telegram/Discord.
+For every onset alert it times seven stages:
 
     api         first sign in the simulator's API (probed every --probe-interval s from other loopback
                 addresses, so the exporter keeps its own rate limit), or the scenario event's time for
@@ -104,7 +105,9 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="one short scenario (eth-whale), 120 s at most")
     parser.add_argument("--probe-interval", type=float, default=0.5, help="API probe period, seconds")
     parser.add_argument("--scrape-interval", type=float, default=1.0, help="shipped: 1 (exporter job)")
-    parser.add_argument("--evaluation-interval", type=float, default=1.0, help="shipped: 1")
+    parser.add_argument(
+        "--evaluation-interval", type=float, default=5.0, help="shipped: 5 (groups may set their own)"
+    )
     parser.add_argument("--critical-group-wait", help="override the critical route's group_wait (shipped 1s)")
     parser.add_argument("--warning-group-wait", help="override the warning route's group_wait (shipped 5s)")
     parser.add_argument(

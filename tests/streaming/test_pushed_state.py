@@ -17,7 +17,7 @@ LIQUIDATOR_2 = LIQUIDATORS[1]
 
 async def test_backstop_takeover_and_market_contexts_arrive_by_stream() -> None:
     # At 40 s the watched BTC long (200 BTC) is taken over by HLP Liquidator 2.
-    async with live_replay("cascade-2025-10-10", start_offset=37.0, speed=2.0) as (state, url):
+    async with live_replay("cascade-2025-10-10", start_offset=30.0, speed=2.0) as (state, url):
         config = exporter_config(url, market={"enabled": True, "interval_seconds": 1.0})
         async with running_exporter(config) as exporter:
             streaming = exporter.streaming

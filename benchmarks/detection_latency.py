@@ -1,9 +1,10 @@
 """Detection latency: from the first sign of an incident in Hyperliquid's API to the chat message.
 
 Runs each incident scenario through the whole product on loopback (tests/support/stack.py): the replay
-simulator at speed 1 with its rate limit on, the exporter with the shipped poll intervals, the real
-Prometheus (scrape and evaluation every 5 s) with the project's rules, the real Alertmanager with the
-shipped routing, the relay and fake Telegram/Discord. For every onset alert it times seven stages:
+simulator at speed 1 with its rate limit on, the exporter with the shipped poll intervals and streams,
+the real Prometheus (scrape every 1 s, rules every 5 s or their group's own interval) with the
+project's rules, the real Alertmanager with the shipped routing, the relay and fake Telegram/Discord.
+For every onset alert it times seven stages:
 
     api         first sign in the simulator's API (probed every --probe-interval s from other loopback
                 addresses, so the exporter keeps its own rate limit), or the scenario event's time for
@@ -22,6 +23,7 @@ shipped routing, the relay and fake Telegram/Discord. For every onset alert it t
     .venv/bin/python -m benchmarks.detection_latency \
         --exporter-set collectors.market.open_interest_cap_interval_seconds=15  # or a poll interval
     .venv/bin/python -m benchmarks.detection_latency --smoke               # one short scenario
+    .venv/bin/python -m benchmarks.detection_latency --polling-only        # without the WebSocket feeds
 
 Goal (issue 9): median within 15 s for alerts without `for`, within 15 s after `for` for the others.
 """
@@ -102,8 +104,10 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--smoke", action="store_true", help="one short scenario (eth-whale), 120 s at most")
     parser.add_argument("--probe-interval", type=float, default=0.5, help="API probe period, seconds")
-    parser.add_argument("--scrape-interval", type=float, default=5.0, help="shipped: 5 (exporter job)")
-    parser.add_argument("--evaluation-interval", type=float, default=5.0, help="shipped: 5")
+    parser.add_argument("--scrape-interval", type=float, default=1.0, help="shipped: 1 (exporter job)")
+    parser.add_argument(
+        "--evaluation-interval", type=float, default=5.0, help="shipped: 5 (groups may set their own)"
+    )
     parser.add_argument("--critical-group-wait", help="override the critical route's group_wait (shipped 1s)")
     parser.add_argument("--warning-group-wait", help="override the warning route's group_wait (shipped 5s)")
     parser.add_argument(
@@ -112,6 +116,11 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         default=[],
         metavar="KEY.PATH=VALUE",
         help="override an exporter setting, e.g. collectors.market.open_interest_cap_interval_seconds=15",
+    )
+    parser.add_argument(
+        "--polling-only",
+        action="store_true",
+        help="streaming.enabled: false, the exporter as it was before the WebSocket feeds",
     )
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
     parser.add_argument("--workdir", type=Path, help="keep logs here (default: a temporary directory)")
@@ -124,6 +133,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         args.exporter_overrides = _exporter_overrides(args.exporter_set)
     except ValueError as exc:
         parser.error(str(exc))
+    if args.polling_only:
+        args.exporter_overrides.setdefault("streaming", {})["enabled"] = False
     return args
 
 
@@ -306,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = (
         f"speed 1, scrape {args.scrape_interval:g}s, evaluation {args.evaluation_interval:g}s, "
         f"group_wait overrides {_group_wait(args) or 'none'}, "
-        f"exporter overrides {args.exporter_set or 'none'}, API probe every {args.probe_interval:g}s"
+        f"exporter overrides {args.exporter_set or 'none'}, API probe every {args.probe_interval:g}s, "
+        f"{'polling only' if args.polling_only else 'streams on'}"
     )
     print(f"detection latency: {settings}")
     root = args.workdir or Path(tempfile.mkdtemp(prefix="detection-latency-"))

@@ -17,6 +17,7 @@ from exporter.scheduler import Scheduler
 from exporter.self_metrics import render_self_metrics
 from exporter.server import build_app
 from exporter.store import SnapshotStore
+from exporter.streaming.service import StreamingService
 from exporter.web.layer import WebLayer
 
 if TYPE_CHECKING:
@@ -31,9 +32,12 @@ class Exporter:
     context: CollectorContext
     scheduler: Scheduler
     store: SnapshotStore
+    streaming: StreamingService | None = None
 
     def render_metrics(self) -> bytes:
         own = render_self_metrics(self.store, self.context.stats, self.context.budget)
+        if self.streaming is not None:
+            own = {**own, **self.streaming.render()}
         return self.store.exposition(own)
 
     async def aclose(self) -> None:
@@ -56,6 +60,10 @@ def build_exporter(config: Config) -> Exporter:
     http = httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
     context = CollectorContext(client=client, http=http, budget=budget, stats=stats)
     pollers = build_pollers(config, context)
+    store = SnapshotStore()
+    streaming = StreamingService(config, context, store) if config.streaming.enabled else None
+    if streaming is not None:
+        pollers = streaming.wrap(pollers)
     for poller in pollers:
         budget.plan(poller.collector, poller.planned_weight_per_minute)
     if budget.planned_total > budget.per_minute:
@@ -64,8 +72,9 @@ def build_exporter(config: Config) -> Exporter:
             budget.planned_total,
             budget.per_minute,
         )
-    store = SnapshotStore()
-    return Exporter(config, context, Scheduler(pollers, store, shortest_deadline=hl.timeout_seconds), store)
+    return Exporter(
+        config, context, Scheduler(pollers, store, shortest_deadline=hl.timeout_seconds), store, streaming
+    )
 
 
 async def serve(runtime: ExporterRuntime, web: WebLayer, listen_address: str, telemetry_path: str) -> None:

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from exporter.config_loader import ConfigError, load_model
 from exporter.relay.config import RelayConfig
+from exporter.streaming.config import StreamingConfig
 
 __all__ = ["Config", "ConfigError", "load_config"]
 
@@ -233,6 +234,7 @@ class Config(StrictModel):
     hyperliquid: HyperliquidConfig = Field(default_factory=HyperliquidConfig)
     collectors: CollectorsConfig = Field(default_factory=CollectorsConfig)
     reference_prices: ReferencePricesConfig = Field(default_factory=ReferencePricesConfig)
+    streaming: StreamingConfig = Field(default_factory=StreamingConfig)
     # Only the relay needs this section; when present every command validates it.
     relay: RelayConfig | None = None
 

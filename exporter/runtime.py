@@ -23,7 +23,7 @@ class ExporterRuntime:
     def __init__(self, config_file: str, exporter: Exporter) -> None:
         self.config_file = config_file
         self.exporter = exporter
-        self._polling: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def health(self) -> dict[str, PollerHealth]:
@@ -37,13 +37,15 @@ class ExporterRuntime:
         return self.exporter.render_metrics()
 
     def start(self) -> None:
-        self._polling = asyncio.create_task(self.exporter.scheduler.run(), name="scheduler")
+        self._tasks = [asyncio.create_task(self.exporter.scheduler.run(), name="scheduler")]
+        if self.exporter.streaming is not None:
+            self._tasks.append(asyncio.create_task(self.exporter.streaming.run(), name="streaming"))
 
     async def stop(self) -> None:
-        if self._polling is not None:
-            self._polling.cancel()
-            await asyncio.gather(self._polling, return_exceptions=True)
-            self._polling = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
         await self.exporter.aclose()
 
     async def reload(self) -> None:

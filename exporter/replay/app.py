@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from exporter.replay.clock import ScenarioClock
 from exporter.replay.exchange_responses import OUTAGE_BODIES, ExchangeResponder
@@ -21,6 +21,7 @@ from exporter.replay.info_responses import InfoRequestError, InfoResponder
 from exporter.replay.scenario import Exchange
 from exporter.replay.timeline import Timeline
 from exporter.replay.weights import WeightLimiter, base_weight, item_weight
+from exporter.replay.ws import WsFaultError, WsHub, ws_endpoint
 
 _FAULT_LIST = TypeAdapter(list[Fault])
 _KNOWN_INFO_TYPES = {
@@ -47,6 +48,7 @@ class ReplayState:
     limiter: WeightLimiter | None  # None: rate limiting switched off
     faults: FaultSet = field(default_factory=FaultSet)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # injectable so tests need not wait
+    ws: WsHub = field(default_factory=WsHub)  # the /ws side: user quota, faults
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -188,6 +190,16 @@ def create_app(state: ReplayState) -> Starlette:
         state.faults.replace([])
         return await get_faults(request)
 
+    async def ws_status(_: Request) -> Response:
+        return JSONResponse(state.ws.status())
+
+    async def ws_fault(request: Request) -> Response:
+        try:
+            state.ws.apply_fault(json.loads(await request.body()))
+        except (ValueError, WsFaultError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(state.ws.status())
+
     async def healthy(_: Request) -> Response:
         return PlainTextResponse("Healthy.\n")
 
@@ -201,6 +213,9 @@ def create_app(state: ReplayState) -> Starlette:
         Route("/_replay/faults", get_faults, methods=["GET"]),
         Route("/_replay/faults", set_faults, methods=["POST"]),
         Route("/_replay/faults", clear_faults, methods=["DELETE"]),
+        WebSocketRoute("/ws", ws_endpoint(state.ws, state.timeline, state.clock)),
+        Route("/_replay/ws", ws_status, methods=["GET"]),
+        Route("/_replay/ws", ws_fault, methods=["POST"]),
         Route("/-/healthy", healthy, methods=["GET"]),
         Route("/-/ready", healthy, methods=["GET"]),
     ]

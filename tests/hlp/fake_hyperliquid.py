@@ -286,5 +286,7 @@ def config_for(fake: FakeHyperliquid, collectors: dict[str, Any], market: bool =
             },
             "collectors": sections,
             "reference_prices": {"enabled": False},
+            # These tests are about REST polling; tests/streaming covers the streams.
+            "streaming": {"enabled": False},
         }
     )

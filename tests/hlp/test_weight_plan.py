@@ -22,7 +22,10 @@ WATCHED = [{"address": address(2000 + n), "name": f"watched-{n}"} for n in range
 
 
 async def test_default_plan_stays_under_half_the_limit() -> None:
-    config = Config.model_validate({"collectors": {"accounts": {"watched": WATCHED}}})
+    # Polling only (tests/streaming/test_weight_plan.py has the plan with the streams up).
+    config = Config.model_validate(
+        {"collectors": {"accounts": {"watched": WATCHED}}, "streaming": {"enabled": False}}
+    )
     exporter = build_exporter(config)
     try:
         planned = {name: h.planned_weight_per_minute for name, h in exporter.store.health.items()}

@@ -351,6 +351,8 @@ def exporter_config(base_url: str, **overrides: Any) -> dict[str, Any]:
             "coinbase": {**source, "interval_seconds": 60},
             "coinbase_coins": ["BTC", "ETH", "SOL", "kPEPE", "HYPE"],
         },
+        # The golden files show REST polling; tests/streaming covers the streams.
+        "streaming": {"enabled": False},
     }
     for section, values in overrides.items():
         config[section] = {**config.get(section, {}), **values}

@@ -27,6 +27,7 @@ def market_config() -> Config:
             "hyperliquid": {"api_url": API, "max_retries": 0, "timeout_seconds": 0.5},
             "collectors": {name: {"enabled": False} for name in ("vaults", "accounts", "fills", "dexes")},
             "reference_prices": {"enabled": False},
+            "streaming": {"enabled": False},
         }
     )
 

@@ -74,6 +74,25 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_dex_total_net_deposit_usd",
         "hyperliquid_dex_total_open_interest_cap_usd",
         "hyperliquid_account_dex_value_usd",
+        # the WebSocket feeds (exporter/streaming/metrics.py)
+        "hyperliquid_stream_connected",
+        "hyperliquid_stream_connections_total",
+        "hyperliquid_stream_reconnects_total",
+        "hyperliquid_stream_stalls_total",
+        "hyperliquid_stream_malformed_frames_total",
+        "hyperliquid_stream_error_messages_total",
+        "hyperliquid_stream_up",
+        "hyperliquid_stream_subscriptions_planned",
+        "hyperliquid_stream_subscriptions",
+        "hyperliquid_stream_messages_total",
+        "hyperliquid_stream_malformed_messages_total",
+        "hyperliquid_stream_last_message_timestamp_seconds",
+        "hyperliquid_stream_last_message_age_seconds",
+        "hyperliquid_stream_rest_fallback",
+        "hyperliquid_stream_backfilled_fills_total",
+        "hyperliquid_stream_backfill_gaps_total",
+        "hyperliquid_stream_quota",
+        "hyperliquid_stream_quota_planned",
     }
 )
 

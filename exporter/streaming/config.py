@@ -1,0 +1,84 @@
+"""The `streaming` section of config.yaml: which feeds to subscribe to, within Hyperliquid's per-IP limits.
+
+Hyperliquid allows per IP: 10 WebSocket connections, 30 new connections a minute, 1000
+subscriptions and 10 unique users across user-specific subscriptions. The limits below default to
+those figures; lower them when other processes share the IP.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+MarketContextsChannel = Literal["assetCtxs", "activeAssetCtx", "off"]
+AccountStateChannel = Literal["clearinghouseState", "webData2"]
+
+
+def _ws_url(value: str) -> str:
+    if not re.match(r"^wss?://[^/\s]+", value):
+        raise ValueError("expected a ws:// or wss:// URL")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Positive = Annotated[float, Field(gt=0)]
+
+
+class ReconciliationConfig(_Strict):
+    """REST intervals while the feed that covers a poller is up (the configured collector intervals
+    apply while it is down)."""
+
+    market_interval_seconds: Positive = 60.0
+    accounts_interval_seconds: Positive = 60.0
+    fills_interval_seconds: Positive = 300.0
+
+
+class StreamingConfig(_Strict):
+    enabled: bool = True
+    # Default: the info API's host with wss:// (ws:// for http://) and path /ws.
+    ws_url: Annotated[str, AfterValidator(_ws_url)] | None = None
+    # assetCtxs: one subscription for every perp's context; activeAssetCtx: one per listed coin.
+    market_contexts: MarketContextsChannel = "assetCtxs"
+    # userFills of the liquidators (and of watched accounts while the user quota lasts).
+    fills: bool = True
+    # Account state pushes of the same users: clearinghouseState, or the heavier webData2.
+    account_state: bool = True
+    account_state_channel: AccountStateChannel = "clearinghouseState"
+    # Give the user quota left after the liquidators to watched accounts, in config order.
+    watched_accounts: bool = True
+    # Hyperliquid drops a connection silent for 60 s: ping after this much silence.
+    ping_after_silence_seconds: Annotated[float, Field(gt=0, lt=60)] = 20.0
+    # No frame at all this long after a ping: the connection is stalled and replaced.
+    pong_timeout_seconds: Positive = 10.0
+    connect_timeout_seconds: Positive = 10.0
+    reconnect_initial_backoff_seconds: Positive = 0.5
+    reconnect_max_backoff_seconds: Positive = 60.0
+    # Pushed updates are rendered into /metrics at most this often (coalescing bursts).
+    publish_interval_seconds: Annotated[float, Field(gt=0, le=1)] = 0.25
+    # Pages of userFillsByTime per account when backfilling after a (re)connect.
+    backfill_max_pages: Annotated[int, Field(gt=0)] = 5
+    max_users: Annotated[int, Field(ge=0, le=10)] = 10
+    max_subscriptions: Annotated[int, Field(gt=0, le=1000)] = 1000
+    max_connections: Annotated[int, Field(ge=2, le=10)] = 10
+    max_new_connections_per_minute: Annotated[int, Field(gt=0, le=30)] = 30
+    reconciliation: ReconciliationConfig = Field(default_factory=ReconciliationConfig)
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> Self:
+        if self.reconnect_max_backoff_seconds < self.reconnect_initial_backoff_seconds:
+            raise ValueError(
+                "reconnect_max_backoff_seconds must not be below reconnect_initial_backoff_seconds"
+            )
+        return self
+
+    def url(self, api_url: str) -> str:
+        if self.ws_url is not None:
+            return self.ws_url
+        scheme, rest = api_url.split("://", 1)
+        host = rest.split("/", 1)[0]
+        return f"{'wss' if scheme == 'https' else 'ws'}://{host}/ws"

@@ -1,0 +1,229 @@
+"""One WebSocket connection to Hyperliquid, kept alive: subscribe, heartbeat, detect stalls, reconnect.
+
+Protocol (reference: Hyperliquid's WebSocket documentation):
+- `{"method":"subscribe","subscription":{...}}` is acknowledged on channel `subscriptionResponse`;
+  data then arrives as `{"channel": <type>, "data": ...}`; errors on channel `error`.
+- `{"method":"ping"}` is answered on channel `pong`. The server drops connections silent for 60 s,
+  so after `ping_after_silence` seconds without a frame a ping goes out; when no frame at all comes
+  back within `pong_timeout`, the connection is stalled: it is closed and replaced.
+- The first frame can be the plain text `Websocket connection established.`.
+A feed becomes live only once all its subscriptions on this connection are acknowledged and its
+own start-of-session work (a REST backfill) is done; it stops being live when the connection ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import WebSocketException
+
+from exporter.hyperliquid.errors import ParseError, UpstreamError
+from exporter.streaming.pacing import Backoff, ConnectionRate
+from exporter.streaming.stats import ConnectionStats, FeedStats
+
+log = logging.getLogger("exporter.streaming")
+
+ESTABLISHED_TEXT = "Websocket connection established."
+PING = json.dumps({"method": "ping"})
+# A userFills snapshot holds up to 2000 fills: well over the library's 1 MiB default.
+MAX_FRAME_BYTES = 32 * 1024 * 1024
+
+
+class Stalled(Exception):
+    """No frame came back after a ping within the pong timeout."""
+
+
+class Resubscribe(Exception):
+    """A feed needs a fresh start (a listing changed): end this connection and open another."""
+
+
+class Feed(Protocol):
+    name: str
+    channels: frozenset[str]
+    stats: FeedStats
+
+    def handle(self, channel: str, data: Any) -> None:
+        """Take one data message; raise ParseError, ValueError, KeyError or TypeError if malformed."""
+
+    def session_started(self) -> None:
+        """A new connection: the feed is not live until `session_subscribed` completes."""
+
+    async def session_subscribed(self) -> None:
+        """Every subscription of the feed is acknowledged: backfill, then mark live."""
+
+    def session_ended(self) -> None: ...
+
+
+def subscription_key(subscription: dict[str, Any]) -> tuple[str, ...]:
+    """What identifies a subscription in its acknowledgement (addresses compared in lower case)."""
+    parts = [str(subscription.get("type"))]
+    for name in ("user", "coin", "dex"):
+        value = subscription.get(name)
+        if value is not None:
+            parts.append(f"{name}={str(value).lower() if name == 'user' else value}")
+    return tuple(parts)
+
+
+class StreamConnection:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        subscriptions: Callable[[], Awaitable[Sequence[tuple[Feed, dict[str, Any]]]]],
+        stats: ConnectionStats,
+        rate: ConnectionRate,
+        backoff: Backoff,
+        ping_after_silence: float,
+        pong_timeout: float,
+        connect_timeout: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self._subscriptions = subscriptions
+        self.stats = stats
+        self._rate = rate
+        self._backoff = backoff
+        self._ping_after_silence = ping_after_silence
+        self._pong_timeout = pong_timeout
+        self._connect_timeout = connect_timeout
+        self._clock = clock
+        self._logged_errors: set[str] = set()
+
+    async def run(self) -> None:
+        """Connect, serve, reconnect, for ever (until cancelled)."""
+        while True:
+            await self._rate.acquire()
+            reason = "closed by the server"
+            try:
+                # Prepared before connecting: the market feed reads its REST starting point here.
+                planned = list(await self._subscriptions())
+                async with websockets.connect(
+                    self.url,
+                    ping_interval=None,  # Hyperliquid's heartbeat is its own ping message
+                    open_timeout=self._connect_timeout,
+                    max_size=MAX_FRAME_BYTES,
+                    close_timeout=1.0,
+                ) as connection:
+                    if self.stats.connects:
+                        self.stats.reconnects += 1
+                    self.stats.connects += 1
+                    self.stats.connected = True
+                    log.info("stream %s connected to %s", self.name, self.url)
+                    await self._session(connection, planned)
+            except asyncio.CancelledError:
+                raise
+            except Resubscribe as exc:
+                reason = f"resubscribing: {exc}"
+            except Stalled:
+                self.stats.stalls += 1
+                reason = f"stalled: no frame within {self._pong_timeout:g} s of a ping"
+            except (OSError, TimeoutError, WebSocketException, UpstreamError, ParseError) as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+            finally:
+                self.stats.connected = False
+            delay = self._backoff.next_delay()
+            log.warning("stream %s down (%s); reconnecting in %.1f s", self.name, reason, delay)
+            await asyncio.sleep(delay)
+
+    async def _session(
+        self, connection: ClientConnection, planned: list[tuple[Feed, dict[str, Any]]]
+    ) -> None:
+        feeds = list({id(feed): feed for feed, _ in planned}.values())
+        pending: dict[tuple[str, ...], Feed] = {}
+        for feed, subscription in planned:
+            pending[subscription_key(subscription)] = feed
+        tasks: list[asyncio.Task[None]] = []
+        for feed in feeds:
+            feed.session_started()
+            feed.stats.acknowledged = 0
+        try:
+            for _, subscription in planned:
+                await connection.send(json.dumps({"method": "subscribe", "subscription": subscription}))
+            started = {id(feed) for feed in feeds if feed not in pending.values()}
+            for feed in feeds:
+                if id(feed) in started:
+                    tasks.append(asyncio.create_task(feed.session_subscribed()))
+            while True:
+                frame = await self._receive(connection)
+                acknowledged = self._dispatch(frame, feeds, pending)
+                if acknowledged is None:
+                    continue
+                acknowledged.stats.acknowledged += 1
+                if acknowledged not in pending.values() and id(acknowledged) not in started:
+                    started.add(id(acknowledged))
+                    tasks.append(asyncio.create_task(acknowledged.session_subscribed()))
+                    if not pending:
+                        self._backoff.reset()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for feed in feeds:
+                feed.session_ended()
+                feed.stats.acknowledged = 0
+
+    async def _receive(self, connection: ClientConnection) -> str | bytes:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+        # arrives as a frame does, and the connection task would then never stop.
+        try:
+            async with asyncio.timeout(self._ping_after_silence):
+                return await connection.recv()
+        except TimeoutError:
+            pass
+        await connection.send(PING)
+        try:
+            async with asyncio.timeout(self._pong_timeout):
+                return await connection.recv()
+        except TimeoutError:
+            raise Stalled() from None
+
+    def _dispatch(
+        self, frame: str | bytes, feeds: list[Feed], pending: dict[tuple[str, ...], Feed]
+    ) -> Feed | None:
+        """Handle one frame; returns the feed whose subscription it acknowledges, if any."""
+        if frame == ESTABLISHED_TEXT:
+            return None
+        try:
+            message = json.loads(frame)
+            channel = message["channel"]
+            if not isinstance(channel, str):
+                raise TypeError("channel is not a string")
+        except (ValueError, KeyError, TypeError):
+            self.stats.malformed += 1
+            log.debug("stream %s: malformed frame %.80r", self.name, frame)
+            return None
+        data = message.get("data")
+        if channel == "pong":
+            return None
+        if channel == "subscriptionResponse":
+            subscription = data.get("subscription") if isinstance(data, dict) else None
+            if not isinstance(subscription, dict):
+                self.stats.malformed += 1
+                return None
+            return pending.pop(subscription_key(subscription), None)
+        if channel == "error":
+            self.stats.errors += 1
+            text = str(data)[:200]
+            if text not in self._logged_errors:
+                self._logged_errors.add(text)
+                log.warning("stream %s: error from the server: %s", self.name, text)
+            return None
+        for feed in feeds:
+            if channel in feed.channels:
+                feed.stats.messages += 1
+                feed.stats.last_message = self._clock()
+                try:
+                    feed.handle(channel, data)
+                except (ParseError, ValueError, KeyError, TypeError) as exc:
+                    feed.stats.malformed += 1
+                    log.debug("stream %s: malformed %s message: %s", self.name, channel, exc)
+                return None
+        return None

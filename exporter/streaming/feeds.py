@@ -1,0 +1,257 @@
+"""What each subscription feeds: fills into the shared counters, account states, market contexts.
+
+Each feed keeps the latest pushed state and builds the same metric families as the REST poller it
+stands in for, with the poller's own family builders, so /metrics reads the same either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client.metrics_core import Metric
+
+from exporter.collectors.accounts import AccountFamilies, MonitoredAccount
+from exporter.collectors.context import CollectorContext
+from exporter.collectors.market import market_families
+from exporter.hyperliquid.accounts import AccountState, parse_clearinghouse_state
+from exporter.hyperliquid.errors import ParseError, UpstreamError
+from exporter.hyperliquid.fields import JsonObject, as_list
+from exporter.hyperliquid.fills import USER_FILLS_BY_TIME, FillCursor, ParsedFills, follow, parse_fills
+from exporter.hyperliquid.market import META_AND_ASSET_CTXS, parse_meta_and_asset_ctxs
+from exporter.streaming.connection import Resubscribe
+from exporter.streaming.dedup import DeduplicatedCounters
+from exporter.streaming.plan import FEED_ACCOUNTS, FEED_FILLS, FEED_MARKET
+from exporter.streaming.stats import FeedStats, StreamStats
+
+log = logging.getLogger("exporter.streaming")
+
+USER_FILLS = "userFills"
+Changed = Callable[[], None]
+
+
+class FillsFeed:
+    """`userFills` of the planned users into the fills collector's (deduplicated) counters.
+
+    The first message of a subscription is a snapshot of recent fills; older than the counting start
+    they are ignored, newer ones already counted are deduplicated. Once subscribed, each user is
+    backfilled over REST (`userFillsByTime` from the last fill seen) so that fills made while the
+    connection was down are counted too; what even that cannot reach is counted as a gap.
+    """
+
+    name = FEED_FILLS
+    channels = frozenset({USER_FILLS})
+
+    def __init__(
+        self,
+        counters: DeduplicatedCounters,
+        users: Sequence[str],
+        context: CollectorContext,
+        stats: StreamStats,
+        on_change: Changed,
+        page_limit: int,
+        max_pages: int,
+        collector: str = "fills",
+    ) -> None:
+        self.counters = counters
+        self.users = tuple(users)
+        self.stats: FeedStats = stats.feed(self.name)
+        self._all = stats
+        self._context = context
+        self._on_change = on_change
+        self._page_limit = page_limit
+        self._max_pages = max_pages
+        self._collector = collector
+        self.last_event_ms = dict.fromkeys(self.users, counters.counting_start_ms)
+        self.live = False
+
+    def _take(self, user: str, fills: ParsedFills, backfill: bool) -> int:
+        counted = 0
+        for fill in sorted(fills.fills, key=lambda f: f.time_ms):
+            if self.counters.offer(fill):
+                counted += 1
+            if user in self.last_event_ms and fill.time_ms > self.last_event_ms[user]:
+                self.last_event_ms[user] = fill.time_ms
+        if backfill and counted:
+            self._all.backfilled_fills[user] += counted
+        if counted:
+            self._on_change()
+        return counted
+
+    def handle(self, channel: str, data: Any) -> None:
+        body = JsonObject(data, USER_FILLS)
+        user = body.text("user").lower()
+        parsed = parse_fills(data["fills"], USER_FILLS)
+        self.stats.malformed += parsed.malformed
+        self._take(user, parsed, backfill=False)
+
+    def session_started(self) -> None:
+        self.live = False
+        self.stats.live = False
+
+    async def _backfill(self, user: str) -> None:
+        cursor = FillCursor(self.last_event_ms[user])
+
+        async def fetch_page(start_ms: int) -> ParsedFills:
+            body = {"type": USER_FILLS_BY_TIME, "user": user, "startTime": start_ms, "aggregateByTime": False}
+            parsed = parse_fills(await self._context.client.info(body, self._collector))
+            for _ in range(parsed.malformed):
+                self._context.count_malformed(USER_FILLS_BY_TIME)
+            return parsed
+
+        def consume(fill: Any) -> None:
+            self._take(user, ParsedFills((fill,), 0), backfill=True)
+
+        try:
+            summary = await follow(cursor, fetch_page, consume, self._page_limit, self._max_pages)
+        except (UpstreamError, ParseError) as exc:
+            self._all.backfill_gaps[user] += 1
+            log.warning("backfill of %s's fills failed (%s): left to the REST reconciliation", user, exc)
+            return
+        unfilled = cursor.gaps + (0 if summary.caught_up else 1)
+        if unfilled:
+            self._all.backfill_gaps[user] += unfilled
+            log.warning("backfill of %s's fills left %d gap(s)", user, unfilled)
+
+    async def session_subscribed(self) -> None:
+        await asyncio.gather(*(self._backfill(user) for user in self.users))
+        self.live = True
+        self.stats.live = True
+
+    def session_ended(self) -> None:
+        self.session_started()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountGroup:
+    """The accounts one REST poller publishes, all of which the stream covers."""
+
+    poller: str
+    accounts: tuple[MonitoredAccount, ...]
+
+
+class AccountStateFeed:
+    """`clearinghouseState` (or `webData2`) pushes: the latest state of each planned user."""
+
+    name = FEED_ACCOUNTS
+    channels = frozenset({"clearinghouseState", "webData2"})
+
+    def __init__(
+        self,
+        groups: Sequence[AccountGroup],
+        help_suffix: str,
+        stats: StreamStats,
+        on_change: Callable[[AccountGroup], None],
+    ) -> None:
+        self.groups = tuple(groups)
+        self._help = help_suffix
+        self.stats: FeedStats = stats.feed(self.name)
+        self._on_change = on_change
+        self.states: dict[str, AccountState] = {}
+        self.live = False
+
+    def handle(self, channel: str, data: Any) -> None:
+        body = JsonObject(data, channel)
+        user = body.text("user").lower()
+        state = parse_clearinghouse_state(data["clearinghouseState"])
+        self.stats.malformed += state.malformed
+        self.states[user] = state
+        for group in self.groups:
+            if any(account.address == user for account in group.accounts) and self.group_live(group):
+                self._on_change(group)
+
+    def group_live(self, group: AccountGroup) -> bool:
+        return self.live and all(account.address in self.states for account in group.accounts)
+
+    def families(self, group: AccountGroup) -> Sequence[Metric]:
+        families = AccountFamilies(self._help)
+        for account in group.accounts:
+            families.add(account, self.states[account.address])
+        return families.families()
+
+    def session_started(self) -> None:
+        self.live = False
+        self.stats.live = False
+        self.states.clear()  # a state from the previous connection is not proof of the present
+
+    async def session_subscribed(self) -> None:
+        self.live = True
+        self.stats.live = True
+        # The snapshots pushed with the acknowledgements are published now, not at the next push.
+        for group in self.groups:
+            if self.group_live(group):
+                self._on_change(group)
+
+    def session_ended(self) -> None:
+        self.session_started()
+
+
+class MarketContextsFeed:
+    """`assetCtxs` (every perp at once, in universe order) or `activeAssetCtx` (one coin each).
+
+    Before each connection the universe and every context are read over REST (`metaAndAssetCtxs`,
+    weight 20): the pushes then update contexts by position or coin. A push with a different number
+    of perps than the universe means a listing changed: the connection is renewed to re-read it.
+    """
+
+    name = FEED_MARKET
+    channels = frozenset({"assetCtxs", "activeAssetCtx"})
+
+    def __init__(
+        self, context: CollectorContext, interval: float, stats: StreamStats, on_change: Changed
+    ) -> None:
+        self._context = context
+        self._interval = interval
+        self.stats: FeedStats = stats.feed(self.name)
+        self._on_change = on_change
+        self.meta: Any = None
+        self.ctxs: list[Any] = []
+        self._index: dict[str, int] = {}
+        self.live = False
+
+    async def load(self) -> tuple[str, ...]:
+        """Read the starting point over REST; returns the listed coins."""
+        raw = await self._context.client.info({"type": META_AND_ASSET_CTXS}, "market")
+        data = parse_meta_and_asset_ctxs(raw)
+        self.meta, self.ctxs = raw[0], list(raw[1])
+        self._index = {perp.spec.name: index for index, perp in enumerate(data.perps)}
+        return data.listed
+
+    def handle(self, channel: str, data: Any) -> None:
+        body = JsonObject(data, channel)
+        if channel == "assetCtxs":
+            if (body.optional_text("dex") or "") != "":
+                return
+            ctxs = as_list(data["ctxs"], channel, "$.ctxs")
+            if len(ctxs) != len(self.ctxs):
+                raise Resubscribe(f"assetCtxs lists {len(ctxs)} perps, the universe {len(self.ctxs)}")
+            self.ctxs = list(ctxs)
+        else:
+            coin = body.text("coin")
+            if coin not in self._index:
+                raise ValueError(f"activeAssetCtx for {coin[:40]!r}, not in the universe")
+            self.ctxs[self._index[coin]] = body.obj("ctx").data
+        if self.live:
+            self._on_change()
+
+    def families(self) -> Sequence[Metric]:
+        data = parse_meta_and_asset_ctxs([self.meta, self.ctxs])
+        for error in data.skipped:
+            self._context.count_malformed(error.request_type)
+        self._context.universe.publish(data.listed)
+        return market_families(data, self._interval)
+
+    def session_started(self) -> None:
+        self.live = False
+        self.stats.live = False
+
+    async def session_subscribed(self) -> None:
+        self.live = True
+        self.stats.live = True
+        self._on_change()
+
+    def session_ended(self) -> None:
+        self.session_started()

@@ -1,0 +1,237 @@
+"""Wiring of the streams: plan, feeds, connections, the pollers they back, and their metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from exporter.collectors.accounts import (
+    ROLE_LIQUIDATOR,
+    ROLE_WATCHED,
+    MonitoredAccount,
+    help_suffix,
+    hlp_name,
+)
+from exporter.collectors.base import Poller
+from exporter.collectors.context import CollectorContext
+from exporter.collectors.fills import FillsPoller
+from exporter.config import Config
+from exporter.exposition import RenderedFamily, render_families
+from exporter.store import SnapshotStore
+from exporter.streaming.backed import StreamBackedPoller
+from exporter.streaming.connection import Feed, StreamConnection
+from exporter.streaming.dedup import DeduplicatedCounters
+from exporter.streaming.feeds import AccountGroup, AccountStateFeed, FillsFeed, MarketContextsFeed
+from exporter.streaming.metrics import stream_families
+from exporter.streaming.pacing import Backoff, ConnectionRate
+from exporter.streaming.plan import (
+    CONNECTION_MARKET,
+    CONNECTION_USERS,
+    FEED_ACCOUNTS,
+    FEED_FILLS,
+    FEED_MARKET,
+    StreamPlan,
+    build_plan,
+)
+from exporter.streaming.publisher import SnapshotPublisher
+from exporter.streaming.stats import StreamStats
+
+log = logging.getLogger("exporter.streaming")
+
+MARKET_POLLER = "market"
+FILLS_POLLER = "fills"
+LIQUIDATORS_POLLER = "accounts_liquidators"
+WATCHED_POLLER = "accounts_watched"
+
+Planned = list[tuple[Feed, dict[str, Any]]]
+
+
+class StreamingService:
+    def __init__(self, config: Config, context: CollectorContext, store: SnapshotStore) -> None:
+        self.config = config
+        self.section = config.streaming
+        self.context = context
+        self.store = store
+        self.plan: StreamPlan = build_plan(config)
+        self.stats = StreamStats(
+            users_planned=len(self.plan.users),
+            users_limit=self.section.max_users,
+            connections_limit=self.section.max_connections,
+            subscriptions_limit=self.section.max_subscriptions,
+        )
+        self.publisher = SnapshotPublisher(store, self.section.publish_interval_seconds)
+        self.rate = ConnectionRate(self.section.max_new_connections_per_minute)
+        self.url = self.section.url(config.hyperliquid.api_url)
+        self.market: MarketContextsFeed | None = None
+        self.fills: FillsFeed | None = None
+        self.accounts: AccountStateFeed | None = None
+        self.backed: dict[str, StreamBackedPoller] = {}
+        self.connections: list[StreamConnection] = []
+        for note in self.plan.notes:
+            log.info("streaming: %s", note)
+
+    # -- pollers ----------------------------------------------------------------------------
+    def wrap(self, pollers: Sequence[Poller]) -> list[Poller]:
+        """The pollers, with those a feed covers replaced by stream-backed wrappers."""
+        out: list[Poller] = []
+        for poller in pollers:
+            wrapped = self._wrap_one(poller)
+            if wrapped is not None:
+                self.backed[poller.name] = wrapped
+            out.append(wrapped or poller)
+        self._build_connections()
+        return out
+
+    def _backed(self, poller: Poller, live: Any, families: Any, reconcile: float) -> StreamBackedPoller:
+        return StreamBackedPoller(poller, live, families, reconcile, self.stats.rest_fallback)
+
+    def _wrap_one(self, poller: Poller) -> StreamBackedPoller | None:
+        reconcile = self.section.reconciliation
+        if poller.name == MARKET_POLLER and self.plan.market_channel is not None:
+            feed = MarketContextsFeed(self.context, poller.interval, self.stats, self._market_changed)
+            self.market = feed
+            return self._backed(poller, lambda: feed.live, feed.families, reconcile.market_interval_seconds)
+        if poller.name == FILLS_POLLER and isinstance(poller, FillsPoller) and self.plan.fills:
+            counting_start = min(cursor.start_ms for cursor in poller.cursors.values())
+            counters = DeduplicatedCounters(counting_start)
+            # One set of totals for both paths: the REST cursor and the stream feed the same gate.
+            poller.counters = counters
+            fills_config = self.config.collectors.fills
+            fills_feed = FillsFeed(
+                counters,
+                self.plan.users,
+                self.context,
+                self.stats,
+                lambda: self.publisher.mark(FILLS_POLLER, poller._families),
+                page_limit=fills_config.page_limit,
+                max_pages=self.section.backfill_max_pages,
+            )
+            self.fills = fills_feed
+            return self._backed(
+                poller, lambda: fills_feed.live, poller._families, reconcile.fills_interval_seconds
+            )
+        if poller.name in (LIQUIDATORS_POLLER, WATCHED_POLLER) and self.plan.account_state_channel:
+            group = self._account_group(poller.name)
+            if group is None:
+                return None
+            feed_state = self._account_feed()
+            feed_state.groups = (*feed_state.groups, group)
+            return self._backed(
+                poller,
+                lambda: feed_state.group_live(group),
+                lambda: feed_state.families(group),
+                reconcile.accounts_interval_seconds,
+            )
+        return None
+
+    def _account_group(self, poller: str) -> AccountGroup | None:
+        """The poller's accounts, if the user quota covers every one of them."""
+        accounts = self.config.collectors.accounts
+        if poller == LIQUIDATORS_POLLER:
+            members = [
+                MonitoredAccount(a, hlp_name(a), ROLE_LIQUIDATOR, accounts.hlp_vault)
+                for a in dict.fromkeys(accounts.liquidators)
+            ]
+            covered = set(self.plan.liquidators)
+        else:
+            excluded = {*accounts.liquidators, accounts.hlp_vault}
+            members = [
+                MonitoredAccount(w.address, w.name, ROLE_WATCHED, "")
+                for w in accounts.watched
+                if w.address not in excluded
+            ]
+            covered = set(self.plan.watched)
+        if not members or any(m.address not in covered for m in members):
+            return None
+        return AccountGroup(poller, tuple(members))
+
+    def _account_feed(self) -> AccountStateFeed:
+        if self.accounts is None:
+            self.accounts = AccountStateFeed(
+                (), help_suffix(self.config.collectors.accounts), self.stats, self._account_changed
+            )
+        return self.accounts
+
+    def _market_changed(self) -> None:
+        if self.market is not None:
+            self.publisher.mark(MARKET_POLLER, self.market.families)
+
+    def _account_changed(self, group: AccountGroup) -> None:
+        feed = self.accounts
+        if feed is not None:
+            self.publisher.mark(group.poller, lambda: feed.families(group))
+
+    # -- connections ------------------------------------------------------------------------
+    def _connection(self, name: str, prepare: Any) -> StreamConnection:
+        return StreamConnection(
+            name,
+            self.url,
+            prepare,
+            self.stats.connection(name),
+            self.rate,
+            Backoff(
+                self.section.reconnect_initial_backoff_seconds,
+                self.section.reconnect_max_backoff_seconds,
+                random.Random(),
+            ),
+            ping_after_silence=self.section.ping_after_silence_seconds,
+            pong_timeout=self.section.pong_timeout_seconds,
+            connect_timeout=self.section.connect_timeout_seconds,
+        )
+
+    def _build_connections(self) -> None:
+        market = self.market
+        if market is not None:
+
+            async def market_subscriptions() -> Planned:
+                listed = await market.load()
+                planned = self.plan.market_subscriptions(listed)
+                market.stats.planned_subscriptions = len(planned)
+                return [(market, subscription) for _, subscription in planned]
+
+            self.stats.feed(FEED_MARKET).planned_subscriptions = self.plan.planned_subscriptions(FEED_MARKET)
+            self.connections.append(self._connection(CONNECTION_MARKET, market_subscriptions))
+        by_feed: dict[str, Feed] = {}
+        if self.fills is not None:
+            by_feed[FEED_FILLS] = self.fills
+        if self.accounts is not None:
+            by_feed[FEED_ACCOUNTS] = self.accounts
+        user_plan: Planned = [
+            (by_feed[feed], subscription)
+            for feed, subscription in self.plan.user_subscriptions()
+            if feed in by_feed
+        ]
+        for name in by_feed:
+            self.stats.feed(name).planned_subscriptions = sum(1 for f, _ in user_plan if f.name == name)
+        if user_plan:
+
+            async def user_subscriptions() -> Planned:
+                return user_plan
+
+            self.connections.append(self._connection(CONNECTION_USERS, user_subscriptions))
+
+    # -- running ----------------------------------------------------------------------------
+    async def run(self) -> None:
+        log.info(
+            "streaming from %s: %d connection(s), %d user(s) of %d, %s",
+            self.url,
+            len(self.connections),
+            len(self.plan.users),
+            self.section.max_users,
+            ", ".join(
+                f"{name} {feed.planned_subscriptions} subscription(s)"
+                for name, feed in self.stats.feeds.items()
+            )
+            or "no feeds",
+        )
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.publisher.run(), name="stream-publisher")
+            for connection in self.connections:
+                group.create_task(connection.run(), name=f"stream-{connection.name}")
+
+    def render(self) -> dict[str, RenderedFamily]:
+        accounts = list(self.plan.users) if self.fills is not None else []
+        return render_families(stream_families(self.stats, self.store.clock(), accounts))

@@ -1,0 +1,95 @@
+"""The streams' small parts: backoff, connection rate, subscription identity, the dedup gate."""
+
+from __future__ import annotations
+
+import random
+
+from exporter.hyperliquid.fills import Fill, Liquidation
+from exporter.streaming.connection import subscription_key
+from exporter.streaming.dedup import DeduplicatedCounters
+from exporter.streaming.pacing import Backoff, ConnectionRate
+
+
+def test_backoff_is_jittered_exponential_capped_and_resets() -> None:
+    backoff = Backoff(0.5, 8.0, random.Random(3))
+    ceilings = [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+    delays = [backoff.next_delay() for _ in ceilings]
+    for delay, ceiling in zip(delays, ceilings, strict=True):
+        assert ceiling / 10 <= delay <= ceiling
+    assert len(set(delays)) == len(delays)  # jittered, not a fixed schedule
+    backoff.reset()
+    assert backoff.next_delay() <= 0.5
+
+
+async def test_connection_rate_waits_for_the_oldest_connection_to_leave_the_minute() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    rate = ConnectionRate(3, monotonic=lambda: now[0], sleep=sleep)
+    for step in (0.0, 10.0, 10.0):
+        now[0] += step
+        await rate.acquire()
+    assert slept == []
+    assert rate.opened_last_minute() == 3
+    await rate.acquire()  # the 4th within the minute waits until the 1st (at 100 s) is 60 s old
+    assert slept == [40.0]
+    assert now[0] == 160.0
+    assert rate.opened_last_minute() == 3
+
+
+def test_acknowledgement_matches_the_subscription_whatever_the_address_case() -> None:
+    sent = {"type": "userFills", "user": "0xABC", "aggregateByTime": False}
+    acked = {"type": "userFills", "user": "0xabc"}
+    assert subscription_key(sent) == subscription_key(acked)
+    assert subscription_key({"type": "assetCtxs", "dex": ""}) != subscription_key({"type": "assetCtxs"})
+    assert subscription_key({"type": "clearinghouseState", "user": "0xabc"}) != subscription_key(acked)
+
+
+def adl_fill(tid: int | None, time_ms: int, px: float = 10.0) -> Fill:
+    return Fill(
+        coin="AVAX",
+        price=px,
+        size=2.0,
+        time_ms=time_ms,
+        direction="Auto-Deleveraging",
+        hash=f"0x{tid or 0:064x}",
+        oid=7,
+        tid=tid,
+        liquidation=Liquidation("backstop", "0x2e3d94f0562703b25c83308a05046ddaf9a8dd14", px),
+    )
+
+
+def test_gate_counts_a_fill_once_across_paths_and_never_before_the_start() -> None:
+    counters = DeduplicatedCounters(counting_start_ms=1_000)
+    counters.published(["AVAX"], [])  # AVAX's series is on /metrics at 0: events count at once
+    assert counters.offer(adl_fill(1, 1_000))
+    assert not counters.offer(adl_fill(1, 1_000))  # the same trade id from the other path
+    assert counters.offer(adl_fill(2, 1_000))
+    assert not counters.offer(adl_fill(3, 999))  # a snapshot's older fill
+    counters.add(adl_fill(4, 1_500))  # the REST cursor's entry point goes through the same gate
+    counters.add(adl_fill(4, 1_500))
+    assert counters.auto_deleverages["AVAX"].count == 3
+    assert counters.auto_deleverages["AVAX"].notional_usd == 60.0
+    assert counters.duplicates == 2
+
+
+def test_gate_keys_fills_without_trade_id_by_their_other_fields() -> None:
+    counters = DeduplicatedCounters(counting_start_ms=0)
+    counters.published(["AVAX"], [])
+    assert counters.offer(adl_fill(None, 5))
+    assert not counters.offer(adl_fill(None, 5))
+    assert counters.offer(adl_fill(None, 5, px=11.0))
+    assert counters.auto_deleverages["AVAX"].count == 2
+
+
+def test_gate_memory_is_bounded() -> None:
+    counters = DeduplicatedCounters(counting_start_ms=0, max_remembered=10)
+    counters.published(["AVAX"], [])
+    for tid in range(100):
+        counters.offer(adl_fill(tid, 10))
+    assert counters.auto_deleverages["AVAX"].count == 100
+    assert len(counters._seen) == 10

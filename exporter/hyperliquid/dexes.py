@@ -1,6 +1,6 @@
 """Typed parsers for the builder-deployed perp dexes (HIP-3): perpDexs, perpDexStatus, perpDexLimits.
 
-Shapes (recorded in README, "Builder-deployed perp dexes"):
+Shapes (recorded in docs/builder-dexes.md):
 - `perpDexs` -> `[null, {name, fullName, deployer, oracleUpdater, feeRecipient,
   assetToStreamingOiCap: [[coin, cap], ...], ...}, ...]`; the `null` entry is the first dex.
 - `perpDexStatus` with `dex` -> `{totalNetDeposit}`, or null for an unknown dex.

@@ -299,7 +299,7 @@ def _claim(path: Path) -> Any:
         handle.close()
         raise QueueInUseError(
             f"queue {path} is in use by another relay process (pid {holder}, lock {lock_path}); "
-            "run exactly one relay per queue file (README: Scaling and high availability)"
+            "run exactly one relay per queue file (docs/operations.md: Scaling and high availability)"
         ) from None
     handle.seek(0)
     handle.truncate()

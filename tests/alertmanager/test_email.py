@@ -1,7 +1,7 @@
 """Critical alerts reach an SMTP server as email, through the real Alertmanager and the shipped config.
 
 The server (aiosmtpd on loopback) requires STARTTLS with a throw-away certificate and AUTH, as a real
-relay does; Alertmanager trusts the certificate through SSL_CERT_FILE, as the README tells users with a
+relay does; Alertmanager trusts the certificate through SSL_CERT_FILE, as docs/routing.md tells users with a
 private CA to do.
 """
 

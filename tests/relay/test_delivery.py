@@ -225,7 +225,7 @@ async def test_pacing_keeps_under_the_enforced_limits(fake: FakeChatAPI, tmp_pat
 
 
 async def test_answers_slower_than_the_timeout_are_retried(fake: FakeChatAPI, tmp_path: Path) -> None:
-    """A timed-out send may still have been accepted: delivery is at least once there (README)."""
+    """A timed-out send may still have been accepted: delivery is at least once there (docs/relay.md)."""
     fake.behaviour.script.extend(["slow:1.5", "slow:1.5"])
     config = relay_config(fake.url, str(tmp_path / "q.sqlite3"), retry={"request_timeout_seconds": 0.5})
     async with running_relay(config) as (_, client):

@@ -1,8 +1,8 @@
 """Fault matrix (issue 18): each way the relay could silence a channel, resend, or lose an alert unnoticed.
 
 Every test reproduces one fault against the loopback chat fakes and asserts what the chats receive: each
-accepted alert exactly once, or at least once where README (Delivery) documents it, and the metric that
-makes the fault visible. README's relay section lists the same faults with the measured behaviour.
+accepted alert exactly once, or at least once where docs/relay.md (Delivery) documents it, and the metric that
+makes the fault visible. docs/relay.md lists the same faults with the measured behaviour.
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ def hostile(name: str) -> bytes:
 async def test_unexpected_bodies_get_a_4xx_and_are_counted(
     fake: FakeChatAPI, tmp_path: Path, name: str
 ) -> None:
-    """Fault: these answered 500, uncounted; README promises 503 as the only 5xx."""
+    """Fault: these answered 500, uncounted; docs/relay.md promises 503 as the only 5xx."""
     raw = hostile(name)
     if name == "5000-digit integer":
         assert '"truncatedAlerts": 9999' in raw.decode()
@@ -449,7 +449,7 @@ async def test_chat_api_down_ten_minutes_loses_and_doubles_nothing(fake: FakeCha
     ("point", "copies"),
     [
         ("enqueued", 1),  # committed, never answered: Alertmanager's retry is a duplicate
-        ("sent", 2),  # accepted by the chat API, not recorded: at-least-once, as README documents
+        ("sent", 2),  # accepted by the chat API, not recorded: at-least-once, as docs/relay.md documents
         ("recorded", 1),
     ],
 )

@@ -1,4 +1,4 @@
-"""High availability as README's scaling section describes it: two real Alertmanagers in a cluster (gossip on
+"""High availability as the scaling section of docs/operations.md describes it: two real Alertmanagers in a cluster (gossip on
 127.0.0.1), each with its own relay and queue, both delivering to the same chats.
 
 Alertmanager's notification log, gossiped across the cluster, is what keeps one notification per group: the
@@ -171,11 +171,11 @@ def test_two_alertmanagers_each_with_a_relay(fake: FakeChatAPI, tmp_path: Path) 
         for platform in PLATFORMS:
             counts = seen(fake, platform)
             assert set(counts) >= expected(2, groups) | expected(3, groups), "nothing lost"
-            # At most the message in flight when the relay died is sent again (README: Delivery).
+            # At most the message in flight when the relay died is sent again (docs/relay.md: Delivery).
             assert sum(counts[key] - 1 for key in expected(2, groups)) <= 1, counts
             # A group sent while the relay was down goes out through the other relay; if the relay is back
             # while its Alertmanager still retries (within max(group_interval, 10s)), it goes out there too.
-            # README (Scaling) documents this duplicate; never more than one per relay.
+            # docs/operations.md (Scaling) documents this duplicate; never more than one per relay.
             assert all(1 <= counts[key] <= 2 for key in expected(3, groups)), counts
 
         # 3. The notifying Alertmanager is killed mid-burst: the other peer sends what its log does not show.

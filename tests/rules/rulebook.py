@@ -14,7 +14,7 @@ from tests.support.binaries import REPO_ROOT
 RULES_DIR = REPO_ROOT / "rules"
 RULE_TESTS_DIR = RULES_DIR / "tests"
 RUNBOOK = REPO_ROOT / "RUNBOOK.md"
-ALERTS_DOC = REPO_ROOT / "README.md"
+ALERTS_DOC = REPO_ROOT / "docs" / "alerts.md"
 
 RULE_FILES = sorted(RULES_DIR.glob("*.rules.yml"))
 RULE_TEST_FILES = sorted(RULE_TESTS_DIR.glob("*.test.yml"))

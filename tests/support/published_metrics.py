@@ -56,7 +56,7 @@ EXPORTER_METRICS = frozenset(
     }
 )
 
-# Published beyond DESIGN.md's minimum and documented in README.md.
+# Published beyond DESIGN.md's minimum and documented in docs/metrics.md.
 ADDITIONAL_EXPORTER_METRICS = frozenset(
     {
         "hyperliquid_vault_apr_ratio",

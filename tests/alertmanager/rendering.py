@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from alertmanager.render_config import SOURCE_DIR, render_directory
-from tests.support.binaries import find_binary
+from exporter.deploy.alertmanager_config import render_directory
+from tests.support.binaries import ALERTMANAGER_DIR, find_binary
 
 RELAY_TOKEN = "test-relay-token"
 GRAFANA_URL = "https://grafana.example.test"
@@ -36,7 +36,7 @@ def environment_for(receiver_base_url: str) -> dict[str, str]:
 
 
 def render_shipped_config(output_dir: Path, receiver_base_url: str = "http://127.0.0.1:9") -> Path:
-    return render_directory(SOURCE_DIR, output_dir, environment_for(receiver_base_url))
+    return render_directory(ALERTMANAGER_DIR, output_dir, environment_for(receiver_base_url))
 
 
 def amtool(*arguments: str) -> subprocess.CompletedProcess[str]:

@@ -7,10 +7,9 @@ from typing import Any
 
 import yaml
 
-from alertmanager.placeholders import placeholder_names
-from alertmanager.render_config import SOURCE_DIR
+from exporter.deploy.placeholders import placeholder_names
 from tests.alertmanager.rendering import RELAY_TOKEN, amtool, environment_for
-from tests.support.binaries import REPO_ROOT
+from tests.support.binaries import ALERTMANAGER_DIR, REPO_ROOT
 
 # Deprecated since 0.22 (replaced by `matchers`); *_file fields that 0.25 lacks for these receivers.
 FORBIDDEN_KEYS = {
@@ -55,7 +54,7 @@ def test_rendered_config_has_no_placeholders_and_carries_the_secrets(rendered_co
 
 
 def test_source_config_uses_no_deprecated_or_unsupported_keys() -> None:
-    config = yaml.safe_load((SOURCE_DIR / "alertmanager.yml").read_text())
+    config = yaml.safe_load((ALERTMANAGER_DIR / "alertmanager.yml").read_text())
     assert not keys_in(config) & FORBIDDEN_KEYS
 
 
@@ -70,8 +69,8 @@ def string_values(value: Any) -> list[str]:
 
 
 def test_placeholders_are_the_documented_variables() -> None:
-    config = yaml.safe_load((SOURCE_DIR / "alertmanager.yml").read_text())
-    templates = [path.read_text() for path in (SOURCE_DIR / "templates").glob("*.tmpl")]
+    config = yaml.safe_load((ALERTMANAGER_DIR / "alertmanager.yml").read_text())
+    templates = [path.read_text() for path in (ALERTMANAGER_DIR / "templates").glob("*.tmpl")]
     names = {name for text in [*string_values(config), *templates] for name in placeholder_names(text)}
     assert {"HL_RELAY_BEARER_TOKEN", "HL_SLACK_WEBHOOK_URL", "HL_WEBHOOK_URL", "HL_HEARTBEAT_URL"} <= names
     assert names == set(environment_for("http://127.0.0.1:9"))

@@ -14,13 +14,14 @@ from pathlib import Path
 import httpx
 import yaml
 
-from alertmanager.render_config import SOURCE_DIR, render_directory
+from exporter.deploy.alertmanager_config import render_directory
 from tests.alertmanager.rendering import environment_for
 from tests.alertmanager.sinks import running_sink
 from tests.alertmanager.smtp_sink import running_smtp_sink
 from tests.alertmanager.test_delivery import alert
 from tests.alertmanager.timers import scale_route_timers
 from tests.support.alertmanager import alertmanager_command
+from tests.support.binaries import ALERTMANAGER_DIR
 from tests.support.processes import free_port, running
 from tests.web.tls import self_signed
 
@@ -42,7 +43,7 @@ def test_critical_alert_is_emailed_and_warning_is_not(tmp_path: Path) -> None:
             "HL_SMTP_USERNAME": SMTP_USER,
             "HL_SMTP_PASSWORD": SMTP_PASSWORD,
         }
-        config_path = render_directory(SOURCE_DIR, tmp_path / "rendered", environ)
+        config_path = render_directory(ALERTMANAGER_DIR, tmp_path / "rendered", environ)
         config = yaml.safe_load(config_path.read_text())
         scale_route_timers(config["route"], 60)
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))

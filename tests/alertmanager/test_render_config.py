@@ -11,8 +11,7 @@ import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from alertmanager.render_config import (
-    SOURCE_DIR,
+from exporter.deploy.alertmanager_config import (
     RenderError,
     main,
     render_config_text,
@@ -20,7 +19,7 @@ from alertmanager.render_config import (
     render_template_text,
 )
 from tests.alertmanager.rendering import environment_for
-from tests.support.binaries import find_binary
+from tests.support.binaries import ALERTMANAGER_DIR, find_binary
 
 CONFIG = """
 receivers:
@@ -95,7 +94,7 @@ def test_template_refuses_values_that_would_inject_template_syntax() -> None:
 def test_missing_variables_write_nothing_and_list_every_file(tmp_path: Path) -> None:
     environ = {"HL_GRAFANA_URL": "{{ oops }}"}
     with pytest.raises(RenderError) as error:
-        render_directory(SOURCE_DIR, tmp_path / "out", environ)
+        render_directory(ALERTMANAGER_DIR, tmp_path / "out", environ)
     message = str(error.value)
     for name in ("HL_RELAY_BEARER_TOKEN", "HL_SLACK_WEBHOOK_URL", "HL_WEBHOOK_URL", "HL_HEARTBEAT_URL"):
         assert f"environment variable {name} is not set" in message
@@ -104,10 +103,10 @@ def test_missing_variables_write_nothing_and_list_every_file(tmp_path: Path) -> 
 
 
 def test_rendered_config_is_readable_by_its_owner_only(tmp_path: Path) -> None:
-    config = render_directory(SOURCE_DIR, tmp_path / "out", environment_for("http://127.0.0.1:9"))
+    config = render_directory(ALERTMANAGER_DIR, tmp_path / "out", environment_for("http://127.0.0.1:9"))
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
     assert sorted(path.name for path in (config.parent / "templates").iterdir()) == sorted(
-        path.name for path in (SOURCE_DIR / "templates").glob("*.tmpl")
+        path.name for path in (ALERTMANAGER_DIR / "templates").glob("*.tmpl")
     )
 
 

@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from alertmanager.render_config import SOURCE_DIR
 from tests.alertmanager.rendering import amtool, render_shipped_config
-from tests.support.binaries import REPO_ROOT
+from tests.support.binaries import ALERTMANAGER_DIR, REPO_ROOT
 
-EXPECTATIONS: dict[str, Any] = yaml.safe_load((SOURCE_DIR / "route_expectations.yaml").read_text())
+EXPECTATIONS: dict[str, Any] = yaml.safe_load((ALERTMANAGER_DIR / "route_expectations.yaml").read_text())
 SEVERITIES = ("critical", "warning", "info", "none")
 
 

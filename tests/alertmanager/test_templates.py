@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from alertmanager.render_config import SOURCE_DIR
 from tests.alertmanager.rendering import GRAFANA_URL, amtool, render_shipped_config
+from tests.support.binaries import ALERTMANAGER_DIR
 
 DEFINE = re.compile(r'{{-?\s*define\s+"([^"]+)"')
 REFERENCE = re.compile(r'{{-?\s*template\s+"([^"]+)"')
@@ -27,7 +27,7 @@ def template_names() -> list[str]:
     return sorted(
         {
             name
-            for path in (SOURCE_DIR / "templates").glob("*.tmpl")
+            for path in (ALERTMANAGER_DIR / "templates").glob("*.tmpl")
             for name in DEFINE.findall(path.read_text())
         }
     )
@@ -126,7 +126,7 @@ def test_helpers_render_what_they_are_given(templates_glob: str, tmp_path: Path)
 
 
 def test_every_referenced_template_is_defined() -> None:
-    sources = [SOURCE_DIR / "alertmanager.yml", *(SOURCE_DIR / "templates").glob("*.tmpl")]
+    sources = [ALERTMANAGER_DIR / "alertmanager.yml", *(ALERTMANAGER_DIR / "templates").glob("*.tmpl")]
     referenced = {name for path in sources for name in REFERENCE.findall(path.read_text())}
     assert referenced
     assert referenced <= set(template_names())

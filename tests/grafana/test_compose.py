@@ -6,13 +6,14 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
 import yaml
 
-from deploy.prometheus_config import AdaptError, adapt_target
+from exporter.deploy.prometheus_config import AdaptError, adapt_target
 from tests.grafana.dashboards import PROVISIONING_DIR
 from tests.support.binaries import REPO_ROOT, find_binary
 
@@ -140,7 +141,7 @@ def _flag(command: list[str], flag: str) -> str:
 
 def test_prometheus_reads_the_adapted_copy_of_the_shipped_config_and_the_rules() -> None:
     adapter, prometheus = SERVICES["prometheus-config"], SERVICES["prometheus"]
-    assert adapter["command"][:3] == ["python", "-m", "deploy.prometheus_config"]
+    assert adapter["command"][0] == "hyperliquid-prometheus-config"
     source, output = _flag(adapter["command"], "--source"), _flag(adapter["command"], "--output")
     assert _bind_mounts(adapter)[source] == "../prometheus.yml"
     shared = PurePosixPath(output).parent
@@ -158,7 +159,7 @@ def test_adapted_prometheus_config_targets_compose_services_and_passes_promtool(
         [
             sys.executable,
             "-m",
-            "deploy.prometheus_config",
+            "exporter.deploy.prometheus_config",
             f"--source={REPO_ROOT / 'prometheus.yml'}",
             f"--output={output}",
             f"--rules-base={REPO_ROOT}",
@@ -214,7 +215,7 @@ def test_grafana_mounts_provisioning_where_the_dashboard_provider_looks() -> Non
 
 def test_alertmanager_reads_the_config_rendered_into_the_shared_volume() -> None:
     renderer, alertmanager = SERVICES["alertmanager-config"], SERVICES["alertmanager"]
-    assert renderer["command"][:3] == ["python", "-m", "alertmanager.render_config"]
+    assert renderer["command"][0] == "hyperliquid-alertmanager-config"
     assert "--output-dir=/run/hyperliquid" in renderer["command"]
     assert "alertmanager-state:/run/hyperliquid" in renderer["volumes"]
     assert "alertmanager-state:/run/hyperliquid" in alertmanager["volumes"]
@@ -266,12 +267,12 @@ def test_the_renderer_produces_a_config_amtool_accepts_from_env_example_names(tm
     renderer = SERVICES["alertmanager-config"]
     environment = {name: _placeholder_value(name) for name in active}
     environment.update(renderer["environment"])
-    arguments = [a for a in renderer["command"][3:] if not a.startswith(("--source-dir", "--output-dir"))]
+    arguments = [a for a in renderer["command"][1:] if not a.startswith(("--source-dir", "--output-dir"))]
     result = subprocess.run(
         [
             sys.executable,
             "-m",
-            "alertmanager.render_config",
+            "exporter.deploy.alertmanager_config",
             *arguments,
             f"--source-dir={REPO_ROOT / 'alertmanager'}",
             f"--output-dir={tmp_path}",
@@ -309,3 +310,16 @@ def test_compose_runs_exactly_the_versions_the_tests_run() -> None:
             [find_binary(binary), "--version"], capture_output=True, text=True, check=True
         ).stdout
         assert f"version {version}+" in output, f"run scripts/install-prometheus-binaries.sh: {output[:80]}"
+
+
+def test_services_of_the_image_run_installed_commands_and_mount_no_source() -> None:
+    """A pip or Docker install is enough: compose runs console scripts, never files from the checkout."""
+    scripts = set(tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"])
+    for name, service in SERVICES.items():
+        if service.get("image") != SERVICES["exporter"].get("image"):
+            continue
+        command = service.get("command")
+        if command:
+            assert command[0] in scripts, f"{name} runs {command[0]}, which the package does not install"
+        for source in _bind_mounts(service).values():
+            assert not source.endswith(".py"), f"{name} mounts source file {source}"

@@ -1,5 +1,5 @@
-"""High availability as the scaling section of docs/operations.md describes it: two real Alertmanagers in a cluster (gossip on
-127.0.0.1), each with its own relay and queue, both delivering to the same chats.
+"""High availability as docs/operations.md (Scaling) describes it: two real Alertmanagers in a cluster
+(gossip on 127.0.0.1), each with its own relay and queue, both delivering to the same chats.
 
 Alertmanager's notification log, gossiped across the cluster, is what keeps one notification per group: the
 peer in position 0 sends at once, the next waits `peer_timeout` and sends only what the log does not show

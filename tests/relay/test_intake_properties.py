@@ -1,7 +1,7 @@
 """Property tests of the webhook intake: whatever the body, the answer is 2xx or a counted 4xx.
 
-docs/relay.md promises 503 (storage) as the only 5xx; a 500 would make Alertmanager retry a body that can never
-succeed, and an uncounted 4xx would lose a notification without any alert.
+docs/relay.md promises 503 (storage) as the only 5xx; a 500 would make Alertmanager retry a body that can
+never succeed, and an uncounted 4xx would lose a notification without any alert.
 """
 
 from __future__ import annotations

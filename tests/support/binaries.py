@@ -8,6 +8,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR = REPO_ROOT.parent / "shared"
+# The Alertmanager configuration the project ships (alertmanager.yml, templates/, route expectations).
+ALERTMANAGER_DIR = REPO_ROOT / "alertmanager"
 FIXTURES_DIR = SHARED_DIR / "fixtures"
 # HL_PROMETHEUS_BIN_DIR runs the suite against other builds (scripts/install-prometheus-binaries.sh DIR).
 PROMETHEUS_BIN_DIR = Path(

@@ -20,14 +20,13 @@ from typing import Any
 import httpx
 import yaml
 
-from alertmanager.render_config import SOURCE_DIR as ALERTMANAGER_SOURCE_DIR
-from alertmanager.render_config import render_directory
+from exporter.deploy.alertmanager_config import render_directory
 from exporter.replay.scenario import load_scenario
 from tests.alertmanager.sinks import RecordingSink, running_sink
 from tests.alertmanager.timers import scale_route_timers
 from tests.relay.fake_chat import FakeChatAPI, fake_chat_api
 from tests.support.alertmanager import alertmanager_command
-from tests.support.binaries import REPO_ROOT, find_binary
+from tests.support.binaries import ALERTMANAGER_DIR, REPO_ROOT, find_binary
 from tests.support.processes import free_port, running
 from tests.support.timescale import write_scaled_rules
 
@@ -325,7 +324,7 @@ def running_stack(options: StackOptions, workdir: Path) -> Iterator[Stack]:
         stack.alertmanager_url = f"http://127.0.0.1:{am_port}"
         am_dir = workdir / "alertmanager"
         am_config_path = render_directory(
-            ALERTMANAGER_SOURCE_DIR, am_dir, _alertmanager_environment(sink_url, stack.relay_url)
+            ALERTMANAGER_DIR, am_dir, _alertmanager_environment(sink_url, stack.relay_url)
         )
         am_config = yaml.safe_load(am_config_path.read_text())
         if options.speed > 1:

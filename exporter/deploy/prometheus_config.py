@@ -4,7 +4,7 @@ The shipped file describes one host: the exporter, relay and Alertmanager on loc
 file. In the compose stack they are reached by service name and the rules are mounted elsewhere, so the
 stack writes an adapted copy at start-up instead of keeping a second prometheus.yml that could drift:
 
-    python -m deploy.prometheus_config --source /etc/prometheus/prometheus.yml \
+    hyperliquid-prometheus-config --source /etc/prometheus/prometheus.yml \
         --output /run/hyperliquid/prometheus.yml
 
 Everything else (intervals, jobs, external labels, remote_write) is kept as it is.
@@ -61,7 +61,7 @@ def adapt(document: dict[str, Any], rules_base: PurePosixPath) -> dict[str, Any]
 
 def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m deploy.prometheus_config", description="Adapt prometheus.yml to docker compose."
+        prog="hyperliquid-prometheus-config", description="Adapt prometheus.yml to docker compose."
     )
     parser.add_argument("--source", type=Path, required=True, help="the shipped prometheus.yml")
     parser.add_argument("--output", type=Path, required=True, help="where to write the adapted file")
@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise AdaptError(f"{source}: the top level must be a mapping")
         adapted = adapt(document, arguments.rules_base or PurePosixPath(source.parent.as_posix()))
     except (OSError, yaml.YAMLError, AdaptError) as exc:
-        print(f"prometheus_config: cannot adapt {source}: {exc}", file=sys.stderr)
+        print(f"hyperliquid-prometheus-config: cannot adapt {source}: {exc}", file=sys.stderr)
         return 1
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(yaml.safe_dump(adapted, sort_keys=False), encoding="utf-8")

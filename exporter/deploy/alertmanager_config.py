@@ -3,7 +3,7 @@
 Alertmanager 0.25 expands no environment variables and has no *_file field for webhook URLs, the
 Slack URL or most credentials, so the deployable configuration is written at start-up:
 
-    python -m alertmanager.render_config --output-dir /run/alertmanager --amtool amtool
+    hyperliquid-alertmanager-config --source-dir alertmanager --output-dir /run/alertmanager --amtool amtool
     prometheus-alertmanager --config.file=/run/alertmanager/alertmanager.yml ...
 
 alertmanager.yml is filled value by value after YAML parsing, so a secret containing quotes or
@@ -23,9 +23,11 @@ from pathlib import Path
 
 import yaml
 
-from alertmanager.placeholders import Filler
+from exporter.deploy.placeholders import Filler
 
-SOURCE_DIR = Path(__file__).resolve().parent
+# The repository's alertmanager/ when run from a checkout; a deployment passes --source-dir.
+DEFAULT_SOURCE_DIR = Path("alertmanager")
+PROG = "hyperliquid-alertmanager-config"
 CONFIG_NAME = "alertmanager.yml"
 TEMPLATES_DIR_NAME = "templates"
 
@@ -44,7 +46,9 @@ def render_config_text(text: str, environ: Mapping[str, str], source_name: str =
     filler = Filler(environ)
     filled = filler.fill_tree(document)
     _raise_on_problems(filler, source_name)
-    header = f"# Rendered from {source_name} by alertmanager.render_config: edit that file, not this one.\n"
+    header = (
+        f"# Rendered from {source_name} by hyperliquid-alertmanager-config: edit that file, not this one.\n"
+    )
     return header + yaml.safe_dump(filled, sort_keys=False, allow_unicode=False, width=1_000_000)
 
 
@@ -130,14 +134,14 @@ def check_config(amtool: str, config_path: Path) -> str:
 
 def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m alertmanager.render_config",
+        prog=PROG,
         description="Fill ${NAME} placeholders of alertmanager.yml and templates/ from the environment.",
     )
     parser.add_argument(
         "--source-dir",
         type=Path,
-        default=SOURCE_DIR,
-        help="directory holding alertmanager.yml and templates/",
+        default=DEFAULT_SOURCE_DIR,
+        help="directory holding alertmanager.yml and templates/ (default: ./alertmanager)",
     )
     parser.add_argument(
         "--output-dir",
@@ -160,7 +164,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         if arguments.amtool:
             print(check_config(arguments.amtool, config_path))
     except RenderError as exc:
-        print(f"render_config: cannot render the Alertmanager configuration:\n{exc}", file=sys.stderr)
+        print(
+            f"hyperliquid-alertmanager-config: cannot render the Alertmanager configuration:\n{exc}",
+            file=sys.stderr,
+        )
         return 1
     print(f"rendered {config_path}")
     return 0

@@ -36,6 +36,7 @@ DATA_OF = {
     "vaults": "hyperliquid_vault_account_value_usd",
     "accounts": "hyperliquid_account_value_usd",
     "fills": "hyperliquid_liquidations_total",
+    "dexes": "hyperliquid_dex_info",
 }
 
 
@@ -94,6 +95,8 @@ def exporter_for(url: str) -> Exporter:
                 "fills": every,
             },
             "reference_prices": {"enabled": False},
+            # REST faults are the subject here: no stream stands in for the faulty requests.
+            "streaming": {"enabled": False},
         }
     )
     return build_exporter(config)

@@ -9,6 +9,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from exporter import __version__
+from exporter.build import revision
 from exporter.relay.queue import ChannelBacklog
 
 CHANNELS = ("telegram", "discord")
@@ -133,6 +135,13 @@ class RelayMetrics:
             "max_queue_messages: waiting messages per channel beyond which webhooks get 503.",
             registry=self.registry,
         )
+        build = Gauge(
+            "hyperliquid_relay_build_info",
+            "Version and revision of the running relay; always 1.",
+            ["version", "revision"],
+            registry=self.registry,
+        )
+        build.labels(__version__, revision()).set(1)
         self.registry.register(BacklogCollector(backlog, clock))
         for channel in CHANNELS:
             self.webhooks_received.labels(channel)

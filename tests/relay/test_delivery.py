@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from exporter import __version__
+from exporter.build import REVISION_ENV
 from tests.relay.fake_chat import FakeChatAPI, Window, fake_chat_api
 from tests.relay.harness import (
     AUTH,
@@ -240,3 +242,15 @@ async def test_answers_slower_than_the_timeout_are_retried(fake: FakeChatAPI, tm
     assert sum(timeouts) == 2  # the first two requests, whichever platform made them
     for channel in ("telegram", "discord"):
         assert metric_value(exposition, "hyperliquid_relay_notifications_total", channel=channel) == 1
+
+
+async def test_build_info_names_the_running_version(
+    fake: FakeChatAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(REVISION_ENV, "0123abcd")
+    async with running_relay(relay_config(fake.url, str(tmp_path / "q.sqlite3"))) as (_, client):
+        exposition = (await client.get("/metrics")).text
+    assert (
+        metric_value(exposition, "hyperliquid_relay_build_info", version=__version__, revision="0123abcd")
+        == 1
+    )

@@ -98,6 +98,7 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
 
 RELAY_METRICS = frozenset(
     {
+        "hyperliquid_relay_build_info",
         "hyperliquid_relay_webhooks_received_total",
         "hyperliquid_relay_webhooks_rejected_total",
         "hyperliquid_relay_notifications_total",

@@ -23,7 +23,7 @@ from exporter.web.layer import WebLayer
 if TYPE_CHECKING:
     from exporter.runtime import ExporterRuntime
 
-log = logging.getLogger("exporter")
+log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from exporter.logs import add_logging_flags, setup_logging
 from exporter.web.config import WebConfigError
 from exporter.web.layer import WebLayer, check_telemetry_path
 
-log = logging.getLogger("exporter")
+log = logging.getLogger(__name__)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -16,7 +16,7 @@ from exporter.config import ConfigError, load_config
 from exporter.store import PollerHealth
 from exporter.web.reload import ReloadError
 
-log = logging.getLogger("exporter")
+log = logging.getLogger(__name__)
 
 
 class ExporterRuntime:

@@ -21,7 +21,7 @@ from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.redaction import redact_url
 from exporter.store import PollerHealth, Snapshot, SnapshotStore
 
-log = logging.getLogger("exporter.scheduler")
+log = logging.getLogger(__name__)
 
 DEADLINE_INTERVALS = 2.0
 

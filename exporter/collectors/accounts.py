@@ -33,7 +33,7 @@ from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.hyperliquid.vaults import VAULT_DETAILS, parse_vault_details
 from exporter.hyperliquid.weights import base_weight
 
-log = logging.getLogger("exporter.collectors.accounts")
+log = logging.getLogger(__name__)
 
 COLLECTOR = "accounts"
 ROLE_HLP = "hlp"

@@ -44,7 +44,7 @@ from exporter.hyperliquid.market import (
     parse_open_interest_caps,
 )
 
-log = logging.getLogger("exporter.collectors.dexes")
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 COLLECTOR = "dexes"

@@ -25,7 +25,7 @@ from exporter.hyperliquid.market import (
 from exporter.hyperliquid.weights import base_weight
 from exporter.prices.quotes import oracle_currency
 
-log = logging.getLogger("exporter.collectors.market")
+log = logging.getLogger(__name__)
 
 COLLECTOR = "market"
 # The first (Hyperliquid-run) perp dex: its series have no `dex` label, which PromQL reads as dex="".

@@ -25,7 +25,7 @@ from exporter.prices.quotes import Quotes
 from exporter.prices.source import PriceSource
 from exporter.prices.symbols import SymbolMap
 
-log = logging.getLogger("exporter.collectors.prices")
+log = logging.getLogger(__name__)
 
 COLLECTOR = "prices"
 _POLLED = "polled from each exchange on its own configured interval"

@@ -22,7 +22,7 @@ from exporter.web.config import WebConfigError
 from exporter.web.layer import WebLayer, check_telemetry_path
 from exporter.web.reload import ReloadError, ReloadStep
 
-log = logging.getLogger("exporter.relay")
+log = logging.getLogger(__name__)
 PROG = "hyperliquid-alert-relay"
 
 

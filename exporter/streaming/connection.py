@@ -28,7 +28,7 @@ from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.streaming.pacing import Backoff, ConnectionRate
 from exporter.streaming.stats import ConnectionStats, FeedStats
 
-log = logging.getLogger("exporter.streaming")
+log = logging.getLogger(__name__)
 
 ESTABLISHED_TEXT = "Websocket connection established."
 PING = json.dumps({"method": "ping"})

@@ -27,7 +27,7 @@ from exporter.streaming.dedup import DeduplicatedCounters
 from exporter.streaming.plan import FEED_ACCOUNTS, FEED_FILLS, FEED_MARKET
 from exporter.streaming.stats import FeedStats, StreamStats
 
-log = logging.getLogger("exporter.streaming")
+log = logging.getLogger(__name__)
 
 USER_FILLS = "userFills"
 Changed = Callable[[], None]

@@ -16,7 +16,7 @@ from prometheus_client.metrics_core import Metric
 from exporter.exposition import render_families
 from exporter.store import Snapshot, SnapshotStore
 
-log = logging.getLogger("exporter.streaming")
+log = logging.getLogger(__name__)
 
 FamiliesSource = Callable[[], Sequence[Metric]]
 

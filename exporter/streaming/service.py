@@ -39,7 +39,7 @@ from exporter.streaming.plan import (
 from exporter.streaming.publisher import SnapshotPublisher
 from exporter.streaming.stats import StreamStats
 
-log = logging.getLogger("exporter.streaming")
+log = logging.getLogger(__name__)
 
 MARKET_POLLER = "market"
 FILLS_POLLER = "fills"

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-log = logging.getLogger("exporter.web")
+log = logging.getLogger(__name__)
 
 ReloadStep = Callable[[], Awaitable[None]]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,17 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         load_config(tmp_path / "absent.yaml")
 
 
+@pytest.fixture
+def root_handlers_restored() -> Iterator[None]:
+    """main() installs its log handler on the root logger; later tests must not write to this stderr."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
+
+
+@pytest.mark.usefixtures("root_handlers_restored")
 def test_config_check_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config.file", str(REPO_ROOT / "config.yaml"), "--config.check"]) == 0
     assert "configuration is valid" in capsys.readouterr().out

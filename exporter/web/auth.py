@@ -43,7 +43,7 @@ class CredentialChecker:
     async def check(self, users: Mapping[str, bytes], user: str, password: str) -> bool:
         hashed = users.get(user)
         known = hashed is not None
-        stored = hashed if hashed is not None else _dummy_hash()
+        stored = hashed if hashed is not None else await asyncio.to_thread(_dummy_hash)
         digest = self._digest(user, password, stored)
         verdict = self._verdicts.get(digest)
         if verdict is None:

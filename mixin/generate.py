@@ -144,6 +144,16 @@ def render_kubernetes(
             "data": {path.name: text},
         }
         rendered[KUBERNETES_DIR / f"dashboard-{_kubernetes_name(uid)}.yaml"] = _dump(configmap, str(path))
+    # Listing the files here lets a new rules file or dashboard reach the cluster without editing the
+    # top-level kustomization, which includes this directory.
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": sorted(p.name for p in rendered),
+    }
+    rendered[KUBERNETES_DIR / "kustomization.yaml"] = _dump(
+        kustomization, "rules/, grafana/dashboards/, config.yaml"
+    )
     return rendered
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -22,7 +23,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from exporter.web.config import WebConfig
 
 _CACHE_LIMIT = 1024
-_DUMMY_HASH = bcrypt.hashpw(b"dummy password", bcrypt.gensalt(rounds=10))
+
+
+@functools.cache
+def _dummy_hash() -> bytes:
+    """Made on first use: a cost-10 hash takes tens of milliseconds, too long for every import."""
+    return bcrypt.hashpw(b"dummy password", bcrypt.gensalt(rounds=10))
 
 
 class CredentialChecker:
@@ -37,7 +43,7 @@ class CredentialChecker:
     async def check(self, users: Mapping[str, bytes], user: str, password: str) -> bool:
         hashed = users.get(user)
         known = hashed is not None
-        stored = hashed if hashed is not None else _DUMMY_HASH
+        stored = hashed if hashed is not None else await asyncio.to_thread(_dummy_hash)
         digest = self._digest(user, password, stored)
         verdict = self._verdicts.get(digest)
         if verdict is None:

@@ -205,3 +205,34 @@ def test_all_interfaces_means_one_dual_stack_socket() -> None:
         assert sock.family == socket.AF_INET6
         assert sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 0
         assert sock.getsockname()[0] == "::"
+
+
+def test_relay_reloads_its_web_config_and_flags_relay_changes_needing_a_restart(tmp_path: Path) -> None:
+    web_config = write_web_config(tmp_path / "web.yml", users={"alice": "one"})
+    relay_config = write_relay_config(tmp_path / "relay.yaml", "http://127.0.0.1:9", tmp_path / "q.db")
+    port = free_port()
+    argv = [
+        sys.executable, "-m", "exporter.relay.cli", f"--config.file={relay_config}",
+        f"--web.listen-address=127.0.0.1:{port}", f"--web.config.file={web_config}",
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    reloaded_ok = "hyperliquid_relay_config_last_reload_successful"
+    with (
+        process(argv, tmp_path / "relay.log", env={**RELAY_ENV, "PATH": "/usr/bin:/bin"}) as relay,
+        httpx.Client(timeout=5) as client,
+    ):
+        wait_until(
+            lambda: client.get(f"{url}/-/ready", auth=("alice", "one")).status_code == 200, "relay ready"
+        )
+        write_web_config(web_config, users={"bob": "two"})
+        relay.send_signal(signal.SIGHUP)
+        wait_until(lambda: client.get(f"{url}/-/ready", auth=("bob", "two")).status_code == 200, "new user")
+        assert client.get(f"{url}/-/ready", auth=("alice", "one")).status_code == 401
+
+        relay_config.write_text(relay_config.read_text().replace("hold_seconds: 0.3", "hold_seconds: 0.4"))
+        refused = client.post(f"{url}/-/reload", auth=("bob", "two"))
+        assert refused.status_code == 500
+        assert "the relay section changed; restart the relay to apply it" in refused.text
+        client.auth = ("bob", "two")
+        assert metric(client, f"{url}/metrics", reloaded_ok) == 0.0
+        assert relay.poll() is None

@@ -148,6 +148,18 @@ def test_service_names_give_the_job_labels_the_rules_select() -> None:
     assert jobs == {DEFAULT_EXPORTER_SELECTOR, DEFAULT_RELAY_SELECTOR}
 
 
+def test_service_monitors_scrape_as_often_as_the_shipped_prometheus_yml() -> None:
+    jobs = {
+        job["job_name"]: job
+        for job in yaml.safe_load((REPO_ROOT / "prometheus.yml").read_text())["scrape_configs"]
+    }
+    for monitor in _of_kind("ServiceMonitor"):
+        job = jobs[monitor["metadata"]["name"]]
+        (endpoint,) = monitor["spec"]["endpoints"]
+        assert endpoint["interval"] == job["scrape_interval"], monitor["metadata"]["name"]
+        assert endpoint.get("scrapeTimeout") == job.get("scrape_timeout"), monitor["metadata"]["name"]
+
+
 def test_relay_runs_alone_on_its_queue_volume() -> None:
     (relay,) = [d for d in _of_kind("Deployment") if d["metadata"]["name"] == "hyperliquid-relay"]
     assert relay["spec"]["replicas"] == 1

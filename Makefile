@@ -6,14 +6,15 @@ PROM_BIN := $(CURDIR)/.cache/prometheus/usr/bin
 CONFIG ?= config.yaml
 LISTEN ?= :9762
 
-.PHONY: run test lint typecheck pytest install binaries demo clean wheel generate
+.PHONY: run test lint typecheck pytest install binaries demo clean wheel generate lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The lock file pins every transitive package; the project itself is installed without re-resolving.
-$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+# requirements/dev.lock pins every package with its hashes; the project itself is installed without
+# re-resolving. `make lock` (needs uv) re-locks after a pyproject.toml change.
+$(VENV)/.installed: requirements/dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
@@ -55,3 +56,6 @@ generate: install
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache dist build exporter/REVISION
+
+lock:
+	scripts/lock-dependencies.sh

@@ -4,8 +4,8 @@
 # scripts or starting services, plus Alertmanager's default templates at the path Debian's build expects.
 #
 # The versions are those of Debian trixie, the newest Debian release: Prometheus 2.53.3 and Alertmanager
-# 0.28.1, exactly the images deploy/docker-compose.yml runs (tests/grafana/test_compose.py checks that the
-# two agree). Trixie's packages are fetched with a private apt configuration under a temporary directory,
+# 0.28.1: deploy/docker-compose.yml runs the same Alertmanager and the same Prometheus 2.53 LTS line
+# (tests/grafana/test_compose.py checks that they agree). Trixie's packages are fetched with a private apt configuration under a temporary directory,
 # so the machine's own sources (bookworm on CI) are left alone; Debian's archive keyring verifies them.
 # Idempotent: does nothing when the expected versions are present.
 set -euo pipefail

@@ -297,14 +297,30 @@ def _installed_version(name: str) -> str:
     return match.group(1)
 
 
-def test_compose_runs_exactly_the_versions_the_tests_run() -> None:
-    """The images' tags, the Debian packages the tests install, and the binaries in use all agree."""
+DIGEST = r"@sha256:[0-9a-f]{64}"
+
+
+def test_every_upstream_image_is_pinned_by_digest() -> None:
+    for name, service in SERVICES.items():
+        if "build" in service:
+            continue
+        assert re.fullmatch(rf"[\w./-]+:[\w.-]+{DIGEST}", service["image"]), f"{name}: {service['image']}"
+
+
+def test_compose_runs_the_versions_the_tests_run() -> None:
+    """Alertmanager exactly; Prometheus the same 2.53 LTS line (Debian trixie packages 2.53.3, the image is
+    2.53.5, the line's newest patch release); the Grafana datasource names the image's version."""
     prometheus, alertmanager = _installed_version("prometheus"), _installed_version("alertmanager")
-    assert SERVICES["prometheus"]["image"] == f"prom/prometheus:v{prometheus}"
-    assert SERVICES["alertmanager"]["image"] == f"prom/alertmanager:v{alertmanager}"
+    prometheus_image = re.fullmatch(rf"prom/prometheus:v([0-9.]+){DIGEST}", SERVICES["prometheus"]["image"])
+    assert prometheus_image, SERVICES["prometheus"]["image"]
+    image_version = prometheus_image.group(1)
+    assert image_version.split(".")[:2] == prometheus.split(".")[:2]
+    assert re.fullmatch(
+        rf"prom/alertmanager:v{re.escape(alertmanager)}{DIGEST}", SERVICES["alertmanager"]["image"]
+    )
     datasources = yaml.safe_load((PROVISIONING_DIR / "datasources" / "prometheus.yaml").read_text())
     (datasource,) = [d for d in datasources["datasources"] if d["type"] == "prometheus"]
-    assert datasource["jsonData"]["prometheusVersion"] == prometheus
+    assert datasource["jsonData"]["prometheusVersion"] == image_version
     for binary, version in (("prometheus", prometheus), ("prometheus-alertmanager", alertmanager)):
         output = subprocess.run(
             [find_binary(binary), "--version"], capture_output=True, text=True, check=True

@@ -31,7 +31,7 @@ from exporter.hyperliquid.accounts import CLEARINGHOUSE_STATE, AccountState, par
 from exporter.hyperliquid.budget import Priority
 from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.hyperliquid.vaults import VAULT_DETAILS, parse_vault_details
-from exporter.hyperliquid.weights import base_weight
+from exporter.hyperliquid.weights import base_weight, weight_per_minute
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class HlpDiscovery:
 
     @property
     def planned_weight_per_minute(self) -> float:
-        return base_weight(VAULT_DETAILS) * 60.0 / self.interval
+        return weight_per_minute(VAULT_DETAILS, self.interval)
 
     def known_addresses(self) -> set[str]:
         return {self.vault, *(self.children or ())}
@@ -280,7 +280,7 @@ class AccountGroupPoller(ABC):
 
     @property
     def planned_weight_per_minute(self) -> float:
-        return self._planned_accounts * base_weight(CLEARINGHOUSE_STATE) * 60.0 / self._interval
+        return weight_per_minute(CLEARINGHOUSE_STATE, self._interval, self._planned_accounts)
 
     @abstractmethod
     async def accounts(self) -> list[MonitoredAccount]:

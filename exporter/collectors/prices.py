@@ -18,7 +18,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.config import Config, PriceSourceConfig
-from exporter.hyperliquid.weights import base_weight
+from exporter.hyperliquid.weights import weight_per_minute
 from exporter.prices import binance, bybit, coinbase, hyperliquid_spot, okx
 from exporter.prices.errors import SourceError
 from exporter.prices.quotes import Quotes
@@ -165,7 +165,7 @@ def spot_poller(config: Config, symbols: SymbolMap, context: CollectorContext) -
     }
     source = hyperliquid_spot.HyperliquidSpotSource(context.client, COLLECTOR, pairs)
     settings = PriceSourceConfig(base_url=config.hyperliquid.api_url, interval_seconds=spot.interval_seconds)
-    planned = base_weight(hyperliquid_spot.REQUEST_TYPE) * 60.0 / spot.interval_seconds
+    planned = weight_per_minute(hyperliquid_spot.REQUEST_TYPE, spot.interval_seconds)
     return ReferencePricePoller(
         source,
         settings,

@@ -10,9 +10,9 @@ from typing import Any
 from exporter.replay.app import ReplayState, create_app
 from exporter.replay.clock import ScenarioClock
 from exporter.replay.faults import FaultSet
+from exporter.replay.rate_limit import WeightLimiter
 from exporter.replay.scenario import load_scenario, parse_scenario
 from exporter.replay.timeline import Timeline
-from exporter.replay.weights import WeightLimiter
 
 with warnings.catch_warnings():
     # starlette 1.x nudges towards httpx2; the pinned httpx 0.28 works fine for the test client.

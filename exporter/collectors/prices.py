@@ -18,6 +18,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.config import Config, PriceSourceConfig
+from exporter.failure_tracker import FailureTracker
 from exporter.hyperliquid.weights import weight_per_minute
 from exporter.prices import binance, bybit, coinbase, hyperliquid_spot, okx
 from exporter.prices.errors import SourceError
@@ -37,20 +38,18 @@ class SourceHealth:
     def __init__(self, source: str) -> None:
         self.source = source
         self.last_success = 0.0
-        self.failure: str | None = None
+        self.failure = FailureTracker()
 
     def succeeded(self, at: float) -> None:
-        if self.failure is not None:
+        if self.failure.succeeded():
             log.info("reference source %s is up again", self.source)
-        self.failure = None
         self.last_success = at
 
     def failed(self, error: SourceError) -> None:
-        if error.reason != self.failure:
+        if self.failure.failed(error.reason):
             log.warning("reference source %s is down: %s", self.source, error)
         else:
             log.debug("reference source %s still down: %s", self.source, error)
-        self.failure = error.reason
 
 
 class ReferencePricePoller:

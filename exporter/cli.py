@@ -9,11 +9,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from exporter import __version__
 from exporter.config import ConfigError, load_config
 from exporter.listen import split_listen_address
-from exporter.logs import add_logging_flags, setup_logging
+from exporter.logs import setup_logging
 from exporter.web.config import WebConfigError
+from exporter.web.flags import add_server_flags
 from exporter.web.layer import WebLayer, check_telemetry_path
 
 log = logging.getLogger(__name__)
@@ -24,24 +24,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="hyperliquid-exporter",
         description="Prometheus exporter for Hyperliquid venue risk: markets, oracle, HLP, liquidations.",
     )
-    parser.add_argument("--config.file", dest="config_file", default="config.yaml", help="configuration file")
-    parser.add_argument(
-        "--web.listen-address", dest="listen_address", default=":9762", help="address to serve metrics on"
+    add_server_flags(
+        parser,
+        prog="hyperliquid-exporter",
+        listen=":9762",
+        listen_help="address to serve metrics on",
+        web_config_help="exporter-toolkit web configuration (TLS, basic auth); empty serves plain HTTP",
     )
-    parser.add_argument(
-        "--web.config.file",
-        dest="web_config_file",
-        default="",
-        help="exporter-toolkit web configuration (TLS, basic auth); empty serves plain HTTP",
-    )
-    parser.add_argument(
-        "--web.telemetry-path", dest="telemetry_path", default="/metrics", help="path to serve metrics at"
-    )
-    parser.add_argument(
-        "--config.check", dest="config_check", action="store_true", help="validate the config file and exit"
-    )
-    add_logging_flags(parser)
-    parser.add_argument("--version", action="version", version=f"hyperliquid-exporter {__version__}")
     return parser.parse_args(argv)
 
 

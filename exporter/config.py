@@ -13,6 +13,7 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from exporter.config_loader import ConfigError, load_model
+from exporter.hyperliquid.weights import IP_LIMIT_PER_MINUTE
 from exporter.relay.config import RelayConfig
 from exporter.streaming.config import StreamingConfig
 
@@ -55,7 +56,7 @@ class HyperliquidConfig(StrictModel):
     api_url: BaseUrl = "https://api.hyperliquid.xyz"
     timeout_seconds: Seconds = 10.0
     # Hyperliquid allows 1200 weight per minute per IP for every process on it together.
-    weight_limit_per_minute: Annotated[int, Field(gt=0)] = 1200
+    weight_limit_per_minute: Annotated[int, Field(gt=0)] = IP_LIMIT_PER_MINUTE
     weight_budget_share: Annotated[float, Field(gt=0, le=1)] = 0.5
     max_retries: Annotated[int, Field(ge=0, le=10)] = 3
     retry_max_wait_seconds: Seconds = 30.0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,11 +17,10 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from exporter.env_placeholders import fill_placeholders
 from exporter.redaction import is_secret_key, redact_url
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class ConfigError(Exception):
@@ -64,18 +62,15 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
 def _expand_env(value: Any, loc: tuple[int | str, ...], environ: dict[str, str]) -> Any:
     if isinstance(value, str):
 
-        def substitute(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
-            if name in environ:
-                return environ[name]
-            if default is not None:
-                return default
+        def required(name: str, found: str | None) -> str:
+            if found is not None:
+                return found
             raise ConfigError(
                 f"{_key_path(loc)}: environment variable {name} is not set "
                 f"(write ${{{name}:-default}} to give a default)"
             )
 
-        return _ENV_REFERENCE.sub(substitute, value)
+        return fill_placeholders(value, environ, required)
     if isinstance(value, dict):
         return {key: _expand_env(item, (*loc, key), environ) for key, item in value.items()}
     if isinstance(value, list):

@@ -82,7 +82,7 @@ class Scheduler:
             raise
         except Exception as exc:
             kind, message = failure_kind(exc)
-            if kind != health.failure_kind:
+            if health.failure.failed(kind):
                 unexpected = not isinstance(exc, UpstreamError | ParseError | PollDeadlineExceeded)
                 log.warning(
                     "poller %s (collector %s) failed: %s%s",
@@ -94,16 +94,14 @@ class Scheduler:
                 )
             else:
                 log.debug("poller %s still failing: %s", poller.name, message)
-            health.failure_kind = kind
             health.succeeded = False
             return False
         finally:
             health.attempted = True
             health.last_duration = time.monotonic() - started
         self.store.publish(snapshot)
-        if health.failure_kind is not None:
+        if health.failure.succeeded():
             log.info("poller %s (collector %s) recovered", poller.name, poller.collector)
-        health.failure_kind = None
         health.succeeded = True
         health.last_success = snapshot.observed_at
         return True

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from exporter.exposition import RenderedFamily, join_pieces
+from exporter.failure_tracker import FailureTracker
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,7 @@ class PollerHealth:
     succeeded: bool = False
     last_success: float = 0.0
     last_duration: float = 0.0
-    failure_kind: str | None = None
+    failure: FailureTracker = field(default_factory=FailureTracker)
     registered_at: float = 0.0  # when the store began to expect this poller's data
 
     @property
@@ -90,7 +91,7 @@ class SnapshotStore:
                 continue
             health.attempted, health.succeeded = old.attempted, old.succeeded
             health.last_success, health.last_duration = old.last_success, old.last_duration
-            health.failure_kind, health.registered_at = old.failure_kind, old.registered_at
+            health.failure, health.registered_at = FailureTracker(old.failure.current), old.registered_at
             if name in previous._snapshots:
                 self._snapshots[name] = previous._snapshots[name]
 

@@ -31,7 +31,7 @@ from exporter.hyperliquid.accounts import CLEARINGHOUSE_STATE, AccountState, par
 from exporter.hyperliquid.budget import Priority
 from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.hyperliquid.vaults import VAULT_DETAILS, parse_vault_details
-from exporter.hyperliquid.weights import base_weight
+from exporter.hyperliquid.weights import base_weight, weight_per_minute
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class HlpDiscovery:
     def __init__(self, config: AccountsCollectorConfig, context: CollectorContext) -> None:
         self.vault = config.hlp_vault
         self.interval = config.child_discovery_interval_seconds
+        self.planned_weight_per_minute = weight_per_minute(VAULT_DETAILS, self.interval)
         self._context = context
         self.roles: LiquidatorRoles = context.liquidators
         self.vault_name = hlp_name(self.vault)
@@ -114,10 +115,6 @@ class HlpDiscovery:
                 raise result
         if any(child not in self.names for child in unnamed):
             self._next_due = min(self._next_due, now + DISCOVERY_RETRY_SECONDS)
-
-    @property
-    def planned_weight_per_minute(self) -> float:
-        return base_weight(VAULT_DETAILS) * 60.0 / self.interval
 
     def known_addresses(self) -> set[str]:
         return {self.vault, *(self.children or ())}
@@ -244,6 +241,7 @@ def help_suffix(config: AccountsCollectorConfig) -> str:
 class AccountGroupPoller(ABC):
     """Polls one group of accounts concurrently and publishes their state as one snapshot."""
 
+    collector = COLLECTOR
     # Place in the shared weight budget's queue (see exporter.hyperliquid.budget).
     priority = Priority.HIGH
 
@@ -255,32 +253,12 @@ class AccountGroupPoller(ABC):
         interval: float,
         planned_accounts: int,
     ) -> None:
-        self._name = name
-        self._config = config
+        self.name = name
+        self.interval = interval
+        self.max_age = config.max_age(interval)
+        self.planned_weight_per_minute = weight_per_minute(CLEARINGHOUSE_STATE, interval, planned_accounts)
         self._context = context
-        self._interval = interval
-        self._planned_accounts = planned_accounts
         self._help = help_suffix(config)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def collector(self) -> str:
-        return COLLECTOR
-
-    @property
-    def interval(self) -> float:
-        return self._interval
-
-    @property
-    def max_age(self) -> float:
-        return self._config.max_age(self._interval)
-
-    @property
-    def planned_weight_per_minute(self) -> float:
-        return self._planned_accounts * base_weight(CLEARINGHOUSE_STATE) * 60.0 / self._interval
 
     @abstractmethod
     async def accounts(self) -> list[MonitoredAccount]:
@@ -341,10 +319,7 @@ class HlpAccountsPoller(AccountGroupPoller):
     ) -> None:
         super().__init__("accounts_hlp", config, context, config.interval_seconds, PLANNED_HLP_ACCOUNTS)
         self._discovery = discovery
-
-    @property
-    def planned_weight_per_minute(self) -> float:
-        return super().planned_weight_per_minute + self._discovery.planned_weight_per_minute
+        self.planned_weight_per_minute += discovery.planned_weight_per_minute
 
     async def accounts(self) -> list[MonitoredAccount]:
         await self._discovery.refresh_if_due()
@@ -372,15 +347,17 @@ class WatchedAccountsPoller(AccountGroupPoller):
             batch_weight=len(self._accounts) * base_weight(CLEARINGHOUSE_STATE),
             own_planned_per_minute=self.planned_weight_per_minute,
         )
+        # Three intervals at the longest stretch, so a yielding poller's data is not withdrawn.
+        self.max_age = config.max_age(config.watched_interval_seconds * WATCHED_MAX_STRETCH)
 
+    # The only setting that moves: the configured interval, stretched while the budget is tight.
     @property
     def interval(self) -> float:
-        return self._interval * self.pressure.stretch
+        return self._configured_interval * self.pressure.stretch
 
-    @property
-    def max_age(self) -> float:
-        # Three intervals at the longest stretch, so a yielding poller's data is not withdrawn.
-        return self._config.max_age(self._interval * WATCHED_MAX_STRETCH)
+    @interval.setter
+    def interval(self, configured: float) -> None:
+        self._configured_interval = configured
 
     async def accounts(self) -> list[MonitoredAccount]:
         self.pressure.observe()

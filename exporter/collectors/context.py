@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from exporter.collectors.liquidators import LiquidatorRoles
-from exporter.collectors.universe import ListedCoins
+from exporter.collectors.universe import SharedCoinList
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import InfoClient, RequestStats
 
@@ -23,11 +23,11 @@ class CollectorContext:
     stats: RequestStats
     clock: Callable[[], float] = field(default=time.time)
     # Written by the market poller, read by pollers that need the listed coins.
-    universe: ListedCoins = field(default_factory=ListedCoins)
+    universe: SharedCoinList = field(default_factory=SharedCoinList)
     # HLP liquidators, configured and discovered: written by account discovery, read by the fills poller.
     liquidators: LiquidatorRoles = field(default_factory=LiquidatorRoles)
     # The builder dexes' listed coins (`dex:COIN`), written by the dexes poller.
-    dex_coins: ListedCoins = field(default_factory=ListedCoins)
+    dex_coins: SharedCoinList = field(default_factory=SharedCoinList)
 
     def count_malformed(self, request_type: str) -> None:
         """One malformed field or item: costs one sample and one error count, never the poll."""

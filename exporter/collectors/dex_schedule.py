@@ -17,7 +17,7 @@ from exporter.config import DexesCollectorConfig
 from exporter.hyperliquid.accounts import CLEARINGHOUSE_STATE
 from exporter.hyperliquid.dexes import PERP_DEX_LIMITS, PERP_DEX_STATUS, PERP_DEXS
 from exporter.hyperliquid.market import META_AND_ASSET_CTXS, OPEN_INTEREST_CAP
-from exporter.hyperliquid.weights import base_weight
+from exporter.hyperliquid.weights import weight_per_minute
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,17 +33,17 @@ class DexSchedule:
 
 
 def discovery_weight_per_minute(config: DexesCollectorConfig) -> float:
-    return base_weight(PERP_DEXS) * 60.0 / config.discovery_interval_seconds
+    return weight_per_minute(PERP_DEXS, config.discovery_interval_seconds)
 
 
 def per_dex_weight_per_minute(config: DexesCollectorConfig, watched_accounts: int) -> float:
     """One dex's weight per minute at the configured (unstretched) intervals."""
-    status = base_weight(PERP_DEX_STATUS) + base_weight(OPEN_INTEREST_CAP)
     return (
-        base_weight(META_AND_ASSET_CTXS) * 60.0 / config.interval_seconds
-        + status * 60.0 / config.status_interval_seconds
-        + base_weight(PERP_DEX_LIMITS) * 60.0 / config.limits_interval_seconds
-        + watched_accounts * base_weight(CLEARINGHOUSE_STATE) * 60.0 / config.watched_interval_seconds
+        weight_per_minute(META_AND_ASSET_CTXS, config.interval_seconds)
+        + weight_per_minute(PERP_DEX_STATUS, config.status_interval_seconds)
+        + weight_per_minute(OPEN_INTEREST_CAP, config.status_interval_seconds)
+        + weight_per_minute(PERP_DEX_LIMITS, config.limits_interval_seconds)
+        + weight_per_minute(CLEARINGHOUSE_STATE, config.watched_interval_seconds, watched_accounts)
     )
 
 

@@ -43,7 +43,7 @@ from exporter.hyperliquid.fills import (
     parse_fills,
     parse_listed_coins,
 )
-from exporter.hyperliquid.weights import base_weight
+from exporter.hyperliquid.weights import base_weight, weight_per_minute
 
 COLLECTOR = "fills"
 # Liquidation events remembered to count one liquidation once across several accounts' fills.
@@ -188,20 +188,15 @@ class FillsPoller:
 
     @property
     def _watched_planned(self) -> float:
-        return (
-            self._watched_count
-            * base_weight(USER_FILLS_BY_TIME)
-            * 60.0
-            / self._config.watched_interval_seconds
-        )
+        interval = self._config.watched_interval_seconds
+        return weight_per_minute(USER_FILLS_BY_TIME, interval, self._watched_count)
 
     @property
     def planned_weight_per_minute(self) -> float:
         """Base weights only: the per-fill surcharge (1 per 20 fills) depends on activity."""
-        per_request = base_weight(USER_FILLS_BY_TIME)
-        liquidators = self._liquidator_count * per_request * 60.0 / self.interval
+        liquidators = weight_per_minute(USER_FILLS_BY_TIME, self.interval, self._liquidator_count)
         own_meta = self._market_interval is None
-        universe = base_weight(META) * 60.0 / self._config.universe_interval_seconds if own_meta else 0.0
+        universe = weight_per_minute(META, self._config.universe_interval_seconds) if own_meta else 0.0
         return liquidators + self._watched_planned + universe
 
     def _accounts(self) -> list[FillsAccount]:

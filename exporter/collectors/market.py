@@ -22,7 +22,7 @@ from exporter.hyperliquid.market import (
     parse_meta_and_asset_ctxs,
     parse_open_interest_caps,
 )
-from exporter.hyperliquid.weights import base_weight
+from exporter.hyperliquid.weights import weight_per_minute
 from exporter.prices.quotes import oracle_currency
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,6 @@ log = logging.getLogger(__name__)
 COLLECTOR = "market"
 # The first (Hyperliquid-run) perp dex: its series have no `dex` label, which PromQL reads as dex="".
 FIRST_DEX = ""
-
-
-def planned_per_minute(request_type: str, interval: float) -> float:
-    return base_weight(request_type) * 60.0 / interval
 
 
 def count_skipped(context: CollectorContext, skipped: Sequence[ParseError]) -> None:
@@ -137,7 +133,7 @@ class MarketPoller:
 
     @property
     def planned_weight_per_minute(self) -> float:
-        return planned_per_minute(META_AND_ASSET_CTXS, self.interval)
+        return weight_per_minute(META_AND_ASSET_CTXS, self.interval)
 
     async def poll(self) -> Sequence[Metric]:
         try:
@@ -165,7 +161,7 @@ class OpenInterestCapPoller:
 
     @property
     def planned_weight_per_minute(self) -> float:
-        return planned_per_minute(OPEN_INTEREST_CAP, self.interval)
+        return weight_per_minute(OPEN_INTEREST_CAP, self.interval)
 
     async def poll(self) -> Sequence[Metric]:
         listed = await self._context.universe.wait(seconds=self._config.interval_seconds * 3)

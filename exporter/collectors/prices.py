@@ -18,7 +18,8 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.config import Config, PriceSourceConfig
-from exporter.hyperliquid.weights import base_weight
+from exporter.failure_tracker import FailureTracker
+from exporter.hyperliquid.weights import weight_per_minute
 from exporter.prices import binance, bybit, coinbase, hyperliquid_spot, okx
 from exporter.prices.errors import SourceError
 from exporter.prices.quotes import Quotes
@@ -37,20 +38,18 @@ class SourceHealth:
     def __init__(self, source: str) -> None:
         self.source = source
         self.last_success = 0.0
-        self.failure: str | None = None
+        self.failure = FailureTracker()
 
     def succeeded(self, at: float) -> None:
-        if self.failure is not None:
+        if self.failure.succeeded():
             log.info("reference source %s is up again", self.source)
-        self.failure = None
         self.last_success = at
 
     def failed(self, error: SourceError) -> None:
-        if error.reason != self.failure:
+        if self.failure.failed(error.reason):
             log.warning("reference source %s is down: %s", self.source, error)
         else:
             log.debug("reference source %s still down: %s", self.source, error)
-        self.failure = error.reason
 
 
 class ReferencePricePoller:
@@ -165,7 +164,7 @@ def spot_poller(config: Config, symbols: SymbolMap, context: CollectorContext) -
     }
     source = hyperliquid_spot.HyperliquidSpotSource(context.client, COLLECTOR, pairs)
     settings = PriceSourceConfig(base_url=config.hyperliquid.api_url, interval_seconds=spot.interval_seconds)
-    planned = base_weight(hyperliquid_spot.REQUEST_TYPE) * 60.0 / spot.interval_seconds
+    planned = weight_per_minute(hyperliquid_spot.REQUEST_TYPE, spot.interval_seconds)
     return ReferencePricePoller(
         source,
         settings,

@@ -21,7 +21,9 @@ class UniverseUnavailable(UpstreamError):
         )
 
 
-class ListedCoins:
+class SharedCoinList:
+    """A coin list that one poller publishes and other pollers read or wait for."""
+
     def __init__(self) -> None:
         self._coins: tuple[str, ...] | None = None
         self._attempted = asyncio.Event()

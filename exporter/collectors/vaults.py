@@ -16,7 +16,7 @@ from exporter.collectors.context import CollectorContext
 from exporter.config import Config, VaultRef, VaultsCollectorConfig
 from exporter.hyperliquid.errors import ParseError
 from exporter.hyperliquid.vaults import VAULT_DETAILS, VaultDetails, parse_vault_details
-from exporter.hyperliquid.weights import base_weight
+from exporter.hyperliquid.weights import weight_per_minute
 
 COLLECTOR = "vaults"
 PNL_WINDOWS = ("day", "week", "month", "allTime")
@@ -39,7 +39,7 @@ class VaultPoller:
 
     @property
     def planned_weight_per_minute(self) -> float:
-        return len(self._vaults) * base_weight(VAULT_DETAILS) * 60.0 / self.interval
+        return weight_per_minute(VAULT_DETAILS, self.interval, len(self._vaults))
 
     async def _details(self, vault: VaultRef) -> VaultDetails:
         raw = await self._context.client.info(

@@ -1,16 +1,15 @@
-"""`${NAME}` and `${NAME:-default}` placeholders, filled from the environment.
+"""Filling the deployment files' `${NAME}` and `${NAME:-default}` placeholders from the environment.
 
-The same syntax as config.yaml. Every problem is collected, not just the first, so one run of the
-renderer names every variable an operator still has to set.
+The same syntax as config.yaml (exporter.env_placeholders). Every problem is collected, not just the
+first, so one run of the renderer names every variable an operator still has to set.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+from exporter.env_placeholders import PLACEHOLDER, fill_placeholders
 
 
 @dataclass
@@ -23,14 +22,10 @@ class Filler:
     problems: list[str] = field(default_factory=list)
 
     def fill(self, text: str, where: str) -> str:
-        def substitute(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
-            value = self.environ.get(name)
+        def checked(name: str, value: str | None) -> str:
             if value is None:
-                if default is None:
-                    self.problems.append(f"{where}: environment variable {name} is not set")
-                    return match.group(0)
-                value = default
+                self.problems.append(f"{where}: environment variable {name} is not set")
+                return f"${{{name}}}"  # left as written: unset without a default
             if value == "":
                 # Every placeholder is a URL, a credential or a channel: empty is always a mistake.
                 self.problems.append(f"{where}: environment variable {name} is empty")
@@ -39,7 +34,7 @@ class Filler:
                     self.problems.append(f"{where}: the value of {name} must not contain {fragment!r}")
             return value
 
-        filled = PLACEHOLDER.sub(substitute, text)
+        filled = fill_placeholders(text, self.environ, checked)
         leftover = _unfilled_marker(PLACEHOLDER.sub("", text))
         if leftover is not None:
             self.problems.append(
@@ -77,7 +72,3 @@ def _unfilled_marker(text: str) -> str | None:
         return None
     end = text.find("}", start)
     return text[start : end + 1] if end >= 0 else text[start:]
-
-
-def placeholder_names(text: str) -> set[str]:
-    return {match.group(1) for match in PLACEHOLDER.finditer(text)}

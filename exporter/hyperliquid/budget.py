@@ -1,7 +1,9 @@
 """One request-weight budget shared by every poller of the process, served by priority.
 
 A token bucket refilled at `per_minute / 60` weight per second. Its capacity is a quarter of a
-minute's budget, so requests are spread over the minute instead of bursting at start-up.
+minute's budget, so requests are spread over the minute instead of bursting at start-up. (Not the
+sliding window of exporter.sliding_window: that counts a limit as the server counts it, for the
+simulator and the relay; this paces the exporter's own spend, and surcharges may leave it in debt.)
 
 Waiting requests are served strictly by priority (then first come, first served), so the signals
 behind critical alerts (market contexts, liquidator positions) never queue behind fill paging or

@@ -24,7 +24,7 @@ from tenacity import (
 
 from exporter.hyperliquid.budget import Priority, WeightBudget
 from exporter.hyperliquid.errors import UpstreamError
-from exporter.hyperliquid.weights import base_weight, item_surcharge
+from exporter.hyperliquid.weights import base_weight, item_surcharge, items_surcharge
 from exporter.redaction import redact_url
 
 USER_AGENT = "hyperliquid-exporter (+https://github.com/hyperliquid-exporter/hyperliquid-exporter)"
@@ -133,7 +133,7 @@ class InfoClient:
         max_items: int,
     ) -> Any:
         weight = base_weight(request_type)
-        max_surcharge = item_surcharge(request_type, [None] * max_items) if max_items else 0
+        max_surcharge = items_surcharge(request_type, max_items)
         await self.budget.acquire(weight, collector, priority, max_surcharge)
         surcharge = 0  # what the answer's items cost; the reserve for them is settled either way
         try:

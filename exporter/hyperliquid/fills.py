@@ -250,12 +250,14 @@ META = "meta"
 
 
 @dataclass(frozen=True, slots=True)
-class ListedCoins:
+class MetaListing:
+    """What one `meta` answer lists: the coins not delisted, and how many entries were malformed."""
+
     coins: tuple[str, ...]
     malformed: int
 
 
-def parse_listed_coins(data: Any) -> ListedCoins:
+def parse_listed_coins(data: Any) -> MetaListing:
     """The coins of `meta.universe` that are not delisted: event counters exist for each from startup."""
     root = JsonObject(data, META)
     coins: list[str] = []
@@ -267,4 +269,4 @@ def parse_listed_coins(data: Any) -> ListedCoins:
                 coins.append(asset.text("name"))
         except ParseError:
             malformed += 1
-    return ListedCoins(tuple(dict.fromkeys(coins)), malformed)
+    return MetaListing(tuple(dict.fromkeys(coins)), malformed)

@@ -1,6 +1,6 @@
-"""Typed parsers for the market requests: metaAndAssetCtxs, meta, perpsAtOpenInterestCap, allMids.
+"""Typed parsers for the market requests: metaAndAssetCtxs and perpsAtOpenInterestCap.
 
-A malformed item (one universe entry, one asset context, one mid) costs that item only: it is
+A malformed item (one universe entry, one asset context, one capped coin) costs that item only: it is
 left out and its ParseError is returned in `skipped`, for the caller to count. A response whose
 top-level shape is wrong raises ParseError, failing the poll.
 """
@@ -14,10 +14,8 @@ from typing import Any
 from exporter.hyperliquid.errors import ParseError
 from exporter.hyperliquid.fields import JsonObject, as_list, to_float
 
-META = "meta"
 META_AND_ASSET_CTXS = "metaAndAssetCtxs"
 OPEN_INTEREST_CAP = "perpsAtOpenInterestCap"
-ALL_MIDS = "allMids"
 
 # `marginMode` values as the API spells them -> label values. Without `marginMode`, the deprecated
 # `onlyIsolated` flag means isolated, and nothing at all means cross margin is allowed.
@@ -70,16 +68,6 @@ class Perp:
 
 
 @dataclass(frozen=True, slots=True)
-class Meta:
-    universe: tuple[PerpSpec, ...]
-    skipped: tuple[ParseError, ...]
-
-    @property
-    def listed(self) -> tuple[str, ...]:
-        return tuple(spec.name for spec in self.universe if not spec.delisted)
-
-
-@dataclass(frozen=True, slots=True)
 class MarketData:
     perps: tuple[Perp, ...]
     skipped: tuple[ParseError, ...]
@@ -92,12 +80,6 @@ class MarketData:
 @dataclass(frozen=True, slots=True)
 class OpenInterestCaps:
     coins: frozenset[str]
-    skipped: tuple[ParseError, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Mids:
-    prices: dict[str, float]
     skipped: tuple[ParseError, ...]
 
 
@@ -162,20 +144,6 @@ def _universe(meta_value: Any, request_type: str, path: str) -> list[Any]:
     return JsonObject(meta_value, request_type, path).items("universe")
 
 
-def parse_meta(response: Any) -> Meta:
-    specs: list[PerpSpec] = []
-    skipped: list[ParseError] = []
-    seen: set[str] = set()
-    for index, item in enumerate(_universe(response, META, "$")):
-        try:
-            spec = _unique(parse_perp_spec(item, META, f"$.universe[{index}]"), seen, META, index)
-        except ParseError as exc:
-            skipped.append(exc)
-            continue
-        specs.append(spec)
-    return Meta(tuple(specs), tuple(skipped))
-
-
 def _unique(spec: PerpSpec, seen: set[str], request_type: str, index: int) -> PerpSpec:
     # Two entries of one name would publish duplicate series; keep the first.
     if spec.name in seen:
@@ -231,16 +199,3 @@ def parse_open_interest_caps(response: Any) -> OpenInterestCaps:
                 ParseError(OPEN_INTEREST_CAP, f"$[{index}]", f"expected a coin name, got {item!r:.40}")
             )
     return OpenInterestCaps(frozenset(coins), tuple(skipped))
-
-
-def parse_all_mids(response: Any) -> Mids:
-    """A flat map coin -> mid; spot keys (`@107`, `PURR/USDC`) are kept as they are."""
-    mids = JsonObject(response, ALL_MIDS, "$")
-    prices: dict[str, float] = {}
-    skipped: list[ParseError] = []
-    for coin, value in mids.data.items():
-        try:
-            prices[coin] = to_float(value, ALL_MIDS, f"$.{coin}")
-        except ParseError as exc:
-            skipped.append(exc)
-    return Mids(prices, tuple(skipped))

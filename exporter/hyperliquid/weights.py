@@ -1,13 +1,17 @@
 """Hyperliquid info-request weights (reference: Hyperliquid's rate-limit documentation).
 
 All REST requests from one IP share 1200 weight per minute. Some requests cost extra per
-item returned, which is only known after the answer arrives.
+item returned, which is only known after the answer arrives. The exporter plans and paces its
+requests with this table, and the simulator charges its clients with the same one.
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+# What Hyperliquid allows all REST requests from one IP together.
+IP_LIMIT_PER_MINUTE = 1200
 
 LIGHT_REQUESTS = frozenset(
     {"l2Book", "allMids", "clearinghouseState", "orderStatus", "spotClearinghouseState", "exchangeStatus"}
@@ -40,16 +44,17 @@ def base_weight(request_type: str) -> int:
     return HEAVY_REQUESTS.get(request_type, DEFAULT_WEIGHT)
 
 
+def items_surcharge(request_type: str, items: int) -> int:
+    """Extra weight charged for `items` items returned (0 for fixed-weight requests)."""
+    divisor = ITEM_SURCHARGE_DIVISORS.get(request_type)
+    return math.ceil(items / divisor) if divisor else 0
+
+
 def item_surcharge(request_type: str, response: Any) -> int:
     """Extra weight charged for the items in `response` (0 for fixed-weight requests)."""
-    divisor = ITEM_SURCHARGE_DIVISORS.get(request_type)
-    if divisor is None or not isinstance(response, list):
-        return 0
-    return math.ceil(len(response) / divisor)
+    return items_surcharge(request_type, len(response)) if isinstance(response, list) else 0
 
 
-def request_weight(request_type: str, items: int = 0) -> int:
-    """Total weight of one request returning `items` items."""
-    divisor = ITEM_SURCHARGE_DIVISORS.get(request_type)
-    surcharge = math.ceil(items / divisor) if divisor else 0
-    return base_weight(request_type) + surcharge
+def weight_per_minute(request_type: str, interval: float, requests: float = 1) -> float:
+    """Base weight per minute of `requests` requests of `request_type` sent every `interval` seconds."""
+    return requests * base_weight(request_type) * 60.0 / interval

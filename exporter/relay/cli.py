@@ -10,15 +10,15 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from exporter import __version__
 from exporter.config_loader import ConfigError
 from exporter.listen import split_listen_address
-from exporter.logs import add_logging_flags, setup_logging
+from exporter.logs import setup_logging
 from exporter.relay.app import create_app
 from exporter.relay.config import RelayConfig
 from exporter.relay.redact import install_redaction
 from exporter.relay.service import RelayService
 from exporter.web.config import WebConfigError
+from exporter.web.flags import add_server_flags
 from exporter.web.layer import WebLayer, check_telemetry_path
 from exporter.web.reload import ReloadError, ReloadStep
 
@@ -30,24 +30,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Relay Alertmanager webhooks to Telegram and Discord, durably and paced."
     )
-    parser.add_argument("--config.file", dest="config_file", default="config.yaml", help="configuration file")
-    parser.add_argument(
-        "--web.listen-address", dest="listen_address", default=":9763", help="address to receive webhooks on"
+    add_server_flags(
+        parser,
+        prog=PROG,
+        listen=":9763",
+        listen_help="address to receive webhooks on",
+        web_config_help=(
+            "exporter-toolkit web configuration (TLS, basic auth except on /webhook/); empty: plain HTTP"
+        ),
     )
-    parser.add_argument(
-        "--web.config.file",
-        dest="web_config_file",
-        default="",
-        help="exporter-toolkit web configuration (TLS, basic auth except on /webhook/); empty: plain HTTP",
-    )
-    parser.add_argument(
-        "--web.telemetry-path", dest="telemetry_path", default="/metrics", help="path to serve metrics at"
-    )
-    parser.add_argument(
-        "--config.check", dest="config_check", action="store_true", help="validate the config file and exit"
-    )
-    add_logging_flags(parser)
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser.parse_args(argv)
 
 

@@ -14,13 +14,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 
+from exporter.hyperliquid.weights import base_weight, items_surcharge
 from exporter.replay.clock import ScenarioClock
 from exporter.replay.exchange_responses import OUTAGE_BODIES, ExchangeResponder
 from exporter.replay.faults import Fault, FaultSet
 from exporter.replay.info_responses import InfoRequestError, InfoResponder
+from exporter.replay.rate_limit import WeightLimiter
 from exporter.replay.scenario import Exchange
 from exporter.replay.timeline import Timeline
-from exporter.replay.weights import WeightLimiter, base_weight, item_weight
 from exporter.replay.ws import WsFaultError, WsHub, ws_endpoint
 
 _FAULT_LIST = TypeAdapter(list[Fault])
@@ -122,7 +123,7 @@ def create_app(state: ReplayState) -> Starlette:
         except InfoRequestError:
             return PlainTextResponse(InfoRequestError.body, status_code=422)
         if state.limiter is not None:
-            state.limiter.spend(client, item_weight(kind, answer.items))
+            state.limiter.spend(client, items_surcharge(kind, answer.items))
         return await _apply_faults(state, f"info:{kind}", _json(answer.body))
 
     async def exchange(name: Exchange, build: Any) -> Response:

@@ -13,9 +13,9 @@ from exporter.logs import add_logging_flags, setup_logging
 from exporter.replay.app import ReplayState, create_app
 from exporter.replay.clock import ScenarioClock
 from exporter.replay.faults import FaultError, FaultSet, parse_fault_flag
+from exporter.replay.rate_limit import WeightLimiter
 from exporter.replay.scenario import ScenarioError, load_scenario, scenario_names
 from exporter.replay.timeline import Timeline
-from exporter.replay.weights import WeightLimiter
 
 DEFAULT_LISTEN = ":9764"
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from exporter.deploy.placeholders import placeholder_names
+from exporter.env_placeholders import placeholder_names
 from tests.alertmanager.rendering import RELAY_TOKEN, amtool, environment_for
 from tests.support.binaries import ALERTMANAGER_DIR, REPO_ROOT
 

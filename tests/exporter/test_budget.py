@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from exporter.hyperliquid.budget import Priority, WeightBudget
-from exporter.hyperliquid.weights import base_weight, item_surcharge, request_weight
+from exporter.hyperliquid.weights import base_weight, item_surcharge, items_surcharge, weight_per_minute
 
 
 class FakeClock:
@@ -22,11 +22,18 @@ def test_documented_weights() -> None:
     assert base_weight("metaAndAssetCtxs") == 20
     assert base_weight("vaultDetails") == 20
     assert base_weight("userRole") == 60
-    assert request_weight("userFillsByTime", items=2000) == 20 + 100
-    assert request_weight("userFillsByTime", items=21) == 22
-    assert request_weight("candleSnapshot", items=61) == 22
+    assert items_surcharge("userFillsByTime", 2000) == 100
+    assert items_surcharge("userFillsByTime", 21) == 2
+    assert items_surcharge("candleSnapshot", 61) == 2
+    assert items_surcharge("metaAndAssetCtxs", 2000) == 0
     assert item_surcharge("userFills", [{}] * 40) == 2
     assert item_surcharge("clearinghouseState", [{}] * 40) == 0
+    assert item_surcharge("userFills", {"not": "a list"}) == 0
+
+
+def test_weight_per_minute_of_a_polled_request() -> None:
+    assert weight_per_minute("metaAndAssetCtxs", 10.0) == 120.0
+    assert weight_per_minute("clearinghouseState", 30.0, requests=4) == 16.0
 
 
 def test_bucket_spreads_requests_over_the_minute() -> None:

@@ -235,7 +235,7 @@ async def test_a_poll_that_never_ends_fails_at_its_deadline(caplog: pytest.LogCa
     poller = HangingPoller()
     with caplog.at_level(logging.WARNING, logger="exporter.scheduler"):
         assert not await Scheduler([poller], store).poll_once(poller)
-    assert store.health[poller.name].failure_kind == "deadline"
+    assert store.health[poller.name].failure.current == "deadline"
     assert "deadline of 0.1 s" in caplog.records[0].getMessage()
     values = samples(exposition(store))
     assert values[("hyperliquid_exporter_collector_success", (("collector", "accounts"),))] == 0

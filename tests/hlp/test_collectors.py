@@ -94,7 +94,7 @@ async def test_unknown_vault_fails_the_poll_with_a_clear_reason(fake: FakeHyperl
     exporter = build_exporter(config)
     try:
         assert not await exporter.scheduler.poll_once(pollers_of(exporter)["vaults"])
-        failure = exporter.store.health["vaults"].failure_kind
+        failure = exporter.store.health["vaults"].failure.current
     finally:
         await exporter.aclose()
     assert failure == "parse:$"

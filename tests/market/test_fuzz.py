@@ -12,12 +12,8 @@ from hypothesis import strategies as st
 from exporter.collectors.market import market_families
 from exporter.exposition import render_families
 from exporter.hyperliquid.errors import ParseError
-from exporter.hyperliquid.market import (
-    parse_all_mids,
-    parse_meta,
-    parse_meta_and_asset_ctxs,
-    parse_open_interest_caps,
-)
+from exporter.hyperliquid.fills import parse_listed_coins
+from exporter.hyperliquid.market import parse_meta_and_asset_ctxs, parse_open_interest_caps
 from exporter.prices import binance, bybit, coinbase, okx
 from exporter.prices.errors import SourceError
 from exporter.prices.quotes import Quotes
@@ -106,15 +102,14 @@ def test_meta_and_asset_ctxs_raise_only_parse_errors(response: Any) -> None:
 )
 def test_meta_raises_only_parse_errors(response: Any) -> None:
     with contextlib.suppress(ParseError):
-        parse_meta(response)
+        parse_listed_coins(response)
 
 
 @FUZZ
 @given(json_values)
-def test_caps_and_mids_raise_only_parse_errors(response: Any) -> None:
-    for parse in (parse_open_interest_caps, parse_all_mids):
-        with contextlib.suppress(ParseError):
-            parse(response)
+def test_caps_raise_only_parse_errors(response: Any) -> None:
+    with contextlib.suppress(ParseError):
+        parse_open_interest_caps(response)
 
 
 symbols = st.sampled_from(["BTCUSDT", "USDCUSDT", "USDT", "ETHUSDT", "BTC-USDT", "USDC-USDT", "-USDT"])

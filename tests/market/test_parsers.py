@@ -8,12 +8,8 @@ from typing import Any
 import pytest
 
 from exporter.hyperliquid.errors import ParseError
-from exporter.hyperliquid.market import (
-    parse_all_mids,
-    parse_meta,
-    parse_meta_and_asset_ctxs,
-    parse_open_interest_caps,
-)
+from exporter.hyperliquid.fills import parse_listed_coins
+from exporter.hyperliquid.market import parse_meta_and_asset_ctxs, parse_open_interest_caps
 from tests.support.binaries import FIXTURES_DIR
 
 RECORDED = FIXTURES_DIR / "hyperliquid-recorded"
@@ -84,26 +80,13 @@ def recorded(name: str) -> Any:
     return json.loads((RECORDED / name).read_text())["response"]
 
 
-def test_recorded_meta_parses_every_coin_of_2023() -> None:
-    meta = parse_meta(recorded("test_get_info.json"))
-    assert meta.skipped == ()
-    assert len(meta.universe) == 28
-    btc = meta.universe[0]
-    assert (btc.name, btc.max_leverage, btc.size_decimals, btc.delisted, btc.margin_mode) == (
-        "BTC",
-        50,
-        5,
-        False,
-        "cross",
-    )
-    assert "kPEPE" in meta.listed
-
-
-def test_recorded_all_mids() -> None:
-    mids = parse_all_mids(recorded("test_get_all_mids.json"))
-    assert mids.skipped == ()
-    assert mids.prices["BTC"] == 30135.0
-    assert mids.prices["kPEPE"] == 0.001565
+def test_recorded_meta_lists_every_coin_of_2023() -> None:
+    """The fills collector's universe, read from `meta` when the market collector is off."""
+    listed = parse_listed_coins(recorded("test_get_info.json"))
+    assert listed.malformed == 0
+    assert len(listed.coins) == 28
+    assert listed.coins[0] == "BTC"
+    assert "kPEPE" in listed.coins
 
 
 def test_documented_meta_and_asset_ctxs() -> None:
@@ -225,11 +208,3 @@ def test_open_interest_caps_skips_non_names_and_rejects_non_lists() -> None:
     assert [error.path for error in caps.skipped] == ["$[1]", "$[2]", "$[3]"]
     with pytest.raises(ParseError):
         parse_open_interest_caps({"coins": ["BTC"]})
-
-
-def test_all_mids_skips_a_garbled_mid() -> None:
-    mids = parse_all_mids({"BTC": "1", "ETH": None, "@107": "24.1"})
-    assert mids.prices == {"BTC": 1.0, "@107": 24.1}
-    assert [error.path for error in mids.skipped] == ["$.ETH"]
-    with pytest.raises(ParseError):
-        parse_all_mids(["BTC"])

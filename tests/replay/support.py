@@ -1,4 +1,5 @@
-"""Build a simulator in-process on a controllable clock, and talk to it with starlette's TestClient."""
+"""Build a simulator in-process on a controllable clock, and talk to it with starlette's TestClient
+or with the exporter's own pollers."""
 
 from __future__ import annotations
 
@@ -7,12 +8,22 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
+from exporter.collectors.context import CollectorContext
+from exporter.collectors.registry import build_pollers
+from exporter.config import Config
+from exporter.hyperliquid.budget import WeightBudget
+from exporter.hyperliquid.client import InfoClient, RequestStats
 from exporter.replay.app import ReplayState, create_app
 from exporter.replay.clock import ScenarioClock
 from exporter.replay.faults import FaultSet
+from exporter.replay.rate_limit import WeightLimiter
 from exporter.replay.scenario import load_scenario, parse_scenario
 from exporter.replay.timeline import Timeline
-from exporter.replay.weights import WeightLimiter
+from exporter.scheduler import Scheduler
+from exporter.self_metrics import render_self_metrics
+from exporter.store import SnapshotStore
 
 with warnings.catch_warnings():
     # starlette 1.x nudges towards httpx2; the pinned httpx 0.28 works fine for the test client.
@@ -117,6 +128,56 @@ class Replay:
 
     def reference_median(self, coin: str) -> float:
         return statistics.median(self.reference_prices(coin).values())
+
+
+class InProcessExporter:
+    """The exporter's pollers, scheduler and store on an in-process simulator, reached through an ASGI
+    transport and stepped with the simulator's clock: the test polls, nothing runs on its own.
+
+    `settings` are config.yaml sections; the Hyperliquid API and an unlimited budget are set here.
+    """
+
+    BASE_URL = "http://replay.test"
+
+    def __init__(self, replay: Replay, settings: dict[str, Any]) -> None:
+        self.replay = replay
+        config = Config.model_validate(
+            {
+                "hyperliquid": {
+                    "api_url": self.BASE_URL,
+                    "max_retries": 0,
+                    "weight_limit_per_minute": 1_000_000,
+                },
+                **settings,
+            }
+        )
+        transport = httpx.ASGITransport(app=create_app(replay.state))
+        budget = WeightBudget(config.hyperliquid.weight_budget_per_minute)
+        stats = RequestStats()
+        self.context = CollectorContext(
+            client=InfoClient(
+                self.BASE_URL,
+                budget,
+                max_retries=0,
+                http=httpx.AsyncClient(transport=transport, base_url=self.BASE_URL),
+                stats=stats,
+            ),
+            http=httpx.AsyncClient(transport=transport, base_url=self.BASE_URL),
+            budget=budget,
+            stats=stats,
+            clock=lambda: WALL_START + replay.monotonic.value,
+        )
+        self.store = SnapshotStore(clock=self.context.clock)
+        self.scheduler = Scheduler(build_pollers(config, self.context), self.store)
+
+    def exposition(self) -> str:
+        """/metrics as a scrape would read it now."""
+        context = self.context
+        return self.store.exposition(render_self_metrics(self.store, context.stats, context.budget)).decode()
+
+    async def aclose(self) -> None:
+        await self.context.client.aclose()
+        await self.context.http.aclose()
 
 
 def sample(replay: Replay, times: list[float], read: Callable[[Replay], float]) -> list[float]:

@@ -11,23 +11,13 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.collectors.context import CollectorContext
-from exporter.collectors.registry import build_pollers
-from exporter.config import Config
-from exporter.hyperliquid.budget import WeightBudget
-from exporter.hyperliquid.client import InfoClient, RequestStats
-from exporter.replay.app import create_app
 from exporter.replay.scenario import load_scenario
-from exporter.scheduler import Scheduler
-from exporter.self_metrics import render_self_metrics
-from exporter.store import SnapshotStore
-from tests.replay.support import HLP_LIQUIDATOR, WALL_START, Replay
+from tests.replay.support import HLP_LIQUIDATOR, InProcessExporter, Replay
 
-BASE_URL = "http://replay.test"
+BASE_URL = InProcessExporter.BASE_URL
 Samples = dict[str, dict[frozenset[tuple[str, str]], float]]
 
 
@@ -49,56 +39,34 @@ class Observed:
         return [dict(key) for key in self.samples.get(name, {}) if labels.items() <= dict(key).items()]
 
 
-class ExporterOnReplay:
+class ExporterOnReplay(InProcessExporter):
+    """Every collector on, watching the scenario's accounts, reference prices from the simulator."""
+
     def __init__(self, scenario: str) -> None:
-        self.replay = Replay(scenario)
         accounts = load_scenario(scenario).accounts
-        config = Config.model_validate(
+        super().__init__(
+            Replay(scenario),
             {
-                "hyperliquid": {"api_url": BASE_URL, "max_retries": 0, "weight_limit_per_minute": 1_000_000},
                 "collectors": {
                     "accounts": {"watched": [{"address": a.address, "name": a.name[:64]} for a in accounts]}
                 },
                 "reference_prices": {
                     source: {"base_url": BASE_URL} for source in ("binance", "okx", "bybit", "coinbase")
                 },
-            }
+            },
         )
-        transport = httpx.ASGITransport(app=create_app(self.replay.state))
-        budget = WeightBudget(config.hyperliquid.weight_budget_per_minute)
-        stats = RequestStats()
-        self.context = CollectorContext(
-            client=InfoClient(
-                BASE_URL,
-                budget,
-                max_retries=0,
-                http=httpx.AsyncClient(transport=transport, base_url=BASE_URL),
-                stats=stats,
-            ),
-            http=httpx.AsyncClient(transport=transport, base_url=BASE_URL),
-            budget=budget,
-            stats=stats,
-            clock=lambda: WALL_START + self.replay.monotonic.value,
-        )
-        self.store = SnapshotStore(clock=self.context.clock)
-        self.scheduler = Scheduler(build_pollers(config, self.context), self.store)
 
     async def observe(self, scenario_time: float) -> Observed:
         """Move the scenario to `scenario_time`, poll every collector once, read /metrics."""
         self.replay.at(scenario_time)
         for poller in self.scheduler.pollers:  # market first: the others read its universe
             assert await self.scheduler.poll_once(poller), f"{poller.name} failed at t={scenario_time}"
-        text = self.store.exposition(render_self_metrics(self.store, self.context.stats, self.context.budget))
         samples: Samples = defaultdict(dict)
-        for family in text_string_to_metric_families(text.decode()):
+        for family in text_string_to_metric_families(self.exposition()):
             for sample in family.samples:
                 samples[sample.name][frozenset(sample.labels.items())] = sample.value
         assert self.context.stats.errors == {}, dict(self.context.stats.errors)
         return Observed(samples)
-
-    async def aclose(self) -> None:
-        await self.context.client.aclose()
-        await self.context.http.aclose()
 
 
 @pytest.fixture
@@ -109,7 +77,7 @@ async def jelly() -> AsyncIterator[ExporterOnReplay]:
 
 
 @pytest.fixture
-async def cascade() -> AsyncIterator[ExporterOnReplay]:
+async def cascade() -> AsyncIterator[InProcessExporter]:
     exporter = ExporterOnReplay("cascade-2025-10-10")
     yield exporter
     await exporter.aclose()

@@ -13,25 +13,15 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.collectors.context import CollectorContext
-from exporter.collectors.registry import build_pollers
-from exporter.config import Config
-from exporter.hyperliquid.budget import WeightBudget
-from exporter.hyperliquid.client import InfoClient, RequestStats
-from exporter.replay.app import create_app
 from exporter.replay.scenario import SCENARIOS_DIR
 from exporter.replay.timeline import Timeline
-from exporter.scheduler import DEADLINE_INTERVALS, Scheduler
-from exporter.self_metrics import render_self_metrics
-from exporter.store import SnapshotStore
-from tests.replay.support import HLP_LIQUIDATOR, LIQUIDATORS, WALL_START, Replay
+from exporter.scheduler import DEADLINE_INTERVALS
+from tests.replay.support import HLP_LIQUIDATOR, LIQUIDATORS, InProcessExporter, Replay
 
-BASE_URL = "http://replay.test"
 END = 330.0  # the last burst lands at 278 s; two more fills polls count it and its new series
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -59,38 +49,19 @@ def ground_truth(timeline: Timeline) -> tuple[Counter[tuple[str, str]], Counter[
     return liquidations, deleverages
 
 
-class Harness:
+class Harness(InProcessExporter):
     def __init__(self, page_size: int, market: bool = False) -> None:
-        self.replay = Replay(scenario(page_size))
-        config = Config.model_validate(
+        super().__init__(
+            Replay(scenario(page_size)),
             {
-                "hyperliquid": {"api_url": BASE_URL, "max_retries": 0, "weight_limit_per_minute": 1_000_000},
                 "collectors": {
                     "market": {"enabled": market},
                     "vaults": {"enabled": False},
                     "fills": {"watched_enabled": False},
                 },
                 "reference_prices": {"enabled": False},
-            }
+            },
         )
-        transport = httpx.ASGITransport(app=create_app(self.replay.state))
-        budget = WeightBudget(config.hyperliquid.weight_budget_per_minute)
-        stats = RequestStats()
-        self.context = CollectorContext(
-            client=InfoClient(
-                BASE_URL,
-                budget,
-                max_retries=0,
-                http=httpx.AsyncClient(transport=transport, base_url=BASE_URL),
-                stats=stats,
-            ),
-            http=httpx.AsyncClient(transport=transport, base_url=BASE_URL),
-            budget=budget,
-            stats=stats,
-            clock=lambda: WALL_START + self.replay.monotonic.value,
-        )
-        self.store = SnapshotStore(clock=self.context.clock)
-        self.scheduler = Scheduler(build_pollers(config, self.context), self.store)
         self.pollers = {poller.name: poller for poller in self.scheduler.pollers}
 
     async def poll(self, name: str) -> float:
@@ -102,16 +73,11 @@ class Harness:
         return duration
 
     def samples(self) -> Samples:
-        text = self.store.exposition(render_self_metrics(self.store, self.context.stats, self.context.budget))
         return {
             (sample.name, frozenset(sample.labels.items())): sample.value
-            for family in text_string_to_metric_families(text.decode())
+            for family in text_string_to_metric_families(self.exposition())
             for sample in family.samples
         }
-
-    async def aclose(self) -> None:
-        await self.context.client.aclose()
-        await self.context.http.aclose()
 
 
 @pytest.fixture(params=[500, 2000], ids=["pages-of-500", "pages-of-2000"])

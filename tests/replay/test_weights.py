@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from exporter.replay.weights import WeightLimiter, base_weight, item_weight
+from exporter.config import HyperliquidConfig
+from exporter.hyperliquid.weights import base_weight, items_surcharge
+from exporter.replay.rate_limit import WeightLimiter
 from tests.replay.support import HLP_LIQUIDATOR, FakeMonotonic, Replay
 
 
@@ -30,10 +32,14 @@ def test_base_weights(request_type: str, weight: int) -> None:
 
 @pytest.mark.parametrize(("items", "extra"), [(0, 0), (1, 1), (20, 1), (21, 2), (2000, 100)])
 def test_fills_cost_one_more_per_20_items(items: int, extra: int) -> None:
-    assert item_weight("userFillsByTime", items) == extra
-    assert item_weight("userFills", items) == extra
-    assert item_weight("metaAndAssetCtxs", items) == 0
-    assert item_weight("candleSnapshot", 61) == 2
+    assert items_surcharge("userFillsByTime", items) == extra
+    assert items_surcharge("userFills", items) == extra
+    assert items_surcharge("metaAndAssetCtxs", items) == 0
+    assert items_surcharge("candleSnapshot", 61) == 2
+
+
+def test_the_simulator_enforces_the_limit_the_exporter_budgets_within() -> None:
+    assert WeightLimiter().limit == HyperliquidConfig().weight_limit_per_minute == 1200
 
 
 def test_limiter_window_slides_per_client() -> None:

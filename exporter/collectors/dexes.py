@@ -193,8 +193,13 @@ class DexesPoller:
     def _requests(self, state: DexState, now: float) -> list[Callable[[], Awaitable[None]]]:
         name = state.dex.name
         schedule = self.schedule_for(name)
+        contexts = schedule.contexts
+        if self.stream is not None and state.meta is None and math.isinf(contexts):
+            # Pushes are read against the dex's universe: read once even when nothing else fits (like
+            # an HLP child's name, a one-off cost at discovery), then only when a listing changes.
+            contexts = self._config.interval_seconds
         wanted: list[tuple[str, float, Callable[[], Awaitable[None]]]] = [
-            ("contexts", schedule.contexts, lambda: self._contexts(state)),
+            ("contexts", contexts, lambda: self._contexts(state)),
             ("status", schedule.status, lambda: self._status(state)),
             ("limits", schedule.limits, lambda: self._limits(state)),
         ]
@@ -239,11 +244,18 @@ class DexesPoller:
         read that way (no REST read yet, or a listing changed the number of perps): the contexts are then
         re-read over REST at the next tick. Raises ParseError for a malformed push."""
         state = self.dexes.get(dex)
-        if state is None or state.meta is None:
+        if state is None:
             return False
-        universe = state.meta.get("universe") if isinstance(state.meta, dict) else None
-        if not isinstance(universe, list) or len(universe) != len(ctxs):
-            state.requested.pop("contexts", None)
+        if state.meta is not None:
+            universe = state.meta.get("universe") if isinstance(state.meta, dict) else None
+            if not isinstance(universe, list) or len(universe) != len(ctxs):
+                state.meta = None  # a listing changed: the universe is read again
+        if state.meta is None:
+            # Not read over REST yet (or its read failed): read it soon, not a stretched interval
+            # later, but no more often than `interval_seconds`.
+            last = state.requested.get("contexts")
+            if last is not None and self._context.clock() - last >= self._config.interval_seconds:
+                state.requested.pop("contexts")
             return False
         data = parse_meta_and_asset_ctxs([state.meta, ctxs])
         count_skipped(self._context, data.skipped)
@@ -411,7 +423,9 @@ class DexFamilies:
                 (PERP_DEX_LIMITS, schedule.limits),
             ):
                 interval.add_metric([name, request], seconds)
-            data = _fresh(state.market, now, self._config.max_age(schedule.contexts))
+            # Pushed data lives as long as the stream; polled data three (finite) intervals.
+            basis = schedule.contexts if math.isfinite(schedule.contexts) else self._config.interval_seconds
+            data = _fresh(state.market, now, self._config.max_age(basis))
             if data is not None:
                 market.append(market_families(data, schedule.contexts, dex=name))
             for coin, cap in dex.open_interest_caps:

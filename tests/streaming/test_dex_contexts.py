@@ -153,3 +153,17 @@ async def test_ten_dexes_stay_within_the_subscription_and_connection_limits() ->
         assert feed.stats.planned_subscriptions == 3
     finally:
         await exporter.aclose()
+
+
+async def test_with_no_weight_left_for_dexes_the_stream_still_covers_them() -> None:
+    # Every watched account of the default plan leaves the dexes only perpDexs: no REST poll fits, so
+    # each dex's universe is read once and its contexts come from the stream alone.
+    starved = {**DEXES_ONLY, "dexes": {**DEXES_ONLY["dexes"], "weight_per_minute": 1.0}}
+    async with live_replay("hip3-oracle-walk", start_offset=100.0, speed=1.0) as (_, url):
+        config = exporter_config(url, **starved)
+        async with running_exporter(config) as exporter:
+            feed = dex_feed(exporter.streaming)
+            await eventually(lambda: feed.live("xyz") and feed.live("flx"), within=15)
+            assert oracle(exporter, "xyz:TSLA") > 0
+            assert feed._poller.schedule.contexts == float("inf")
+            assert exporter.context.stats.requests[CONTEXTS] == 2  # one universe read per dex

@@ -87,6 +87,7 @@ class DexState:
     limits: Observed[PerpDexLimits | None] | None = None
     accounts: dict[str, Observed[AccountState]] = field(default_factory=dict)
     requested: dict[str, float] = field(default_factory=dict)  # request key -> when last asked
+    not_before: dict[str, float] = field(default_factory=dict)  # first asked no earlier than this
     up: bool = False
     last_success: float = 0.0
 
@@ -180,15 +181,24 @@ class DexesPoller:
         for name in set(self.dexes) - set(covered):
             log.info("dex %s withdrawn (no longer listed, or denied)", name)
             del self.dexes[name]
+        new = 0
         for name, dex in covered.items():
             if name in self.dexes:
                 self.dexes[name].dex = dex
             else:
                 log.info("dex %s (%s) discovered", name, dex.full_name)
-                self.dexes[name] = DexState(dex)
+                self.dexes[name] = DexState(dex, not_before=self._staggered(now, new))
+                new += 1
         self._replan()
         if self.stream is not None:
             await self.stream.follow(list(self.dexes))
+
+    def _staggered(self, now: float, position: int) -> dict[str, float]:
+        """A new dex's contexts are read at once; its other first requests one tick apart, and each
+        further new dex a tick later, so discovery (and start-up, when every poller asks at once) is
+        not one burst in the shared budget's queue."""
+        keys = ["status", "limits"] + [f"account:{account.address}" for account in self._watched]
+        return {key: now + self.interval * (1 + position + index) for index, key in enumerate(keys)}
 
     def _requests(self, state: DexState, now: float) -> list[Callable[[], Awaitable[None]]]:
         name = state.dex.name
@@ -212,6 +222,8 @@ class DexesPoller:
             # Due from the last request, so a dex whose stream drops is back on the REST schedule at once.
             last = state.requested.get(key)
             if math.isinf(interval) or (last is not None and now < last + interval):
+                continue
+            if last is None and now < state.not_before.get(key, 0.0):
                 continue
             state.requested[key] = now
             due.append(request)

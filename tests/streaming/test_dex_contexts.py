@@ -3,10 +3,13 @@ go, and REST on the dex's own schedule whenever the stream is down."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
+from websockets.asyncio.client import connect
 
 from exporter.app import build_exporter
 from exporter.config import Config
@@ -167,3 +170,30 @@ async def test_with_no_weight_left_for_dexes_the_stream_still_covers_them() -> N
             assert oracle(exporter, "xyz:TSLA") > 0
             assert feed._poller.schedule.contexts == float("inf")
             assert exporter.context.stats.requests[CONTEXTS] == 2  # one universe read per dex
+
+
+async def test_the_simulator_pushes_a_builder_dex_from_the_rest_timeline() -> None:
+    async with live_replay("hip3-oracle-walk", start_offset=300.0, speed=1.0) as (_, url):
+        ws_url = url.replace("http://", "ws://") + "/ws"
+        async with connect(ws_url) as ws:
+            assert await ws.recv() == "Websocket connection established."
+            subscribe = {"method": "subscribe", "subscription": {"type": "assetCtxs", "dex": "xyz"}}
+            await ws.send(json.dumps(subscribe))
+            assert json.loads(await ws.recv())["channel"] == "subscriptionResponse"
+            pushed = json.loads(await ws.recv())
+            async with httpx.AsyncClient() as client:
+                body = {"type": "metaAndAssetCtxs", "dex": "xyz"}
+                meta, rest = (await client.post(f"{url}/info", json=body)).json()
+            assert pushed["channel"] == "assetCtxs"
+            assert pushed["data"]["dex"] == "xyz"
+            names = [entry["name"] for entry in meta["universe"]]
+            assert len(pushed["data"]["ctxs"]) == len(rest) == len(names)
+            tsla = names.index("xyz:TSLA")
+            # Mid-walk, the same oracle on both paths (within one capped step, taken a moment apart).
+            pushed_oracle = float(pushed["data"]["ctxs"][tsla]["oraclePx"])
+            assert abs(pushed_oracle / float(rest[tsla]["oraclePx"]) - 1) <= 0.0101
+            await ws.send(json.dumps({**subscribe, "subscription": {"type": "assetCtxs", "dex": "nope"}}))
+            refused = json.loads(await ws.recv())
+            while refused["channel"] != "error":
+                refused = json.loads(await ws.recv())
+            assert "unknown dex" in refused["data"]

@@ -18,7 +18,6 @@ from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.collectors.market import count_skipped
 from exporter.config import Config
-from exporter.hyperliquid.budget import Priority
 from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.hyperliquid.spot import SPOT_META_AND_ASSET_CTXS, parse_spot_volumes
 from exporter.hyperliquid.weights import base_weight
@@ -51,9 +50,10 @@ class SpotVolumePoller:
             labels=["coin", "pair", "quote"],
         )
         try:
-            # Low priority: a 24-hour volume can wait behind every signal of an alert.
+            # The prices collector's usual priority, not LOW: behind the start-up burst a LOW request can
+            # wait over a minute, and the collector's last success (0 until then) raises HyperliquidDataStale.
             body = {"type": SPOT_META_AND_ASSET_CTXS}
-            volumes = parse_spot_volumes(await self._context.client.info(body, COLLECTOR, Priority.LOW))
+            volumes = parse_spot_volumes(await self._context.client.info(body, COLLECTOR))
         except (UpstreamError, ParseError) as exc:
             if not self._failing:
                 log.warning("spot volumes unavailable (%s); withdrawn until the next poll succeeds", exc)

@@ -199,10 +199,12 @@ def _default_symbols() -> dict[str, SymbolMapping]:
 
 
 class HyperliquidSpotConfig(StrictModel):
-    """Hyperliquid spot mids (`allMids`, weight 2 per poll) as a reference for USDC-denominated perps."""
+    """Hyperliquid spot mids (`allMids`, weight 2 per poll) as a reference for USDC-denominated perps,
+    and the pairs' 24-hour volume (`spotMetaAndAssetCtxs`, weight 20 per poll)."""
 
     enabled: bool = True
     interval_seconds: Seconds = 10.0
+    volume_interval_seconds: Seconds = 300.0
     # Perp coin -> its spot pair's key in allMids (HYPE/USDC is `@107` on mainnet).
     pairs: dict[str, str] = Field(default_factory=lambda: {"HYPE": "@107", "PURR": "PURR/USDC"})
 

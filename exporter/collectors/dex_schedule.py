@@ -5,7 +5,8 @@ perpDexStatus (20) and perpsAtOpenInterestCap (20) every `status_interval_second
 every `limits_interval_seconds`, and clearinghouseState (2) of each watched account every
 `watched_interval_seconds`; plus one perpDexs (20) every `discovery_interval_seconds` for all dexes.
 When that exceeds the allowance, every per-dex interval is stretched by the same factor, so the plan
-never exceeds the allowance whatever the number of dexes.
+never exceeds the allowance whatever the number of dexes. A dex whose contexts are streamed is planned
+with `contexts_interval` (the slow REST reconciliation) instead of `interval_seconds`.
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ def discovery_weight_per_minute(config: DexesCollectorConfig) -> float:
     return weight_per_minute(PERP_DEXS, config.discovery_interval_seconds)
 
 
-def per_dex_weight_per_minute(config: DexesCollectorConfig, watched_accounts: int) -> float:
+def per_dex_weight_per_minute(
+    config: DexesCollectorConfig, watched_accounts: int, contexts_interval: float | None = None
+) -> float:
     """One dex's weight per minute at the configured (unstretched) intervals."""
     return (
-        weight_per_minute(META_AND_ASSET_CTXS, config.interval_seconds)
+        weight_per_minute(META_AND_ASSET_CTXS, contexts_interval or config.interval_seconds)
         + weight_per_minute(PERP_DEX_STATUS, config.status_interval_seconds)
         + weight_per_minute(OPEN_INTEREST_CAP, config.status_interval_seconds)
         + weight_per_minute(PERP_DEX_LIMITS, config.limits_interval_seconds)
@@ -48,10 +51,14 @@ def per_dex_weight_per_minute(config: DexesCollectorConfig, watched_accounts: in
 
 
 def plan_schedule(
-    config: DexesCollectorConfig, dexes: int, watched_accounts: int, allowance: float
+    config: DexesCollectorConfig,
+    dexes: int,
+    watched_accounts: int,
+    allowance: float,
+    contexts_interval: float | None = None,
 ) -> DexSchedule:
     discovery = discovery_weight_per_minute(config)
-    wanted = dexes * per_dex_weight_per_minute(config, watched_accounts)
+    wanted = dexes * per_dex_weight_per_minute(config, watched_accounts, contexts_interval)
     room = allowance - discovery
     if wanted <= room or dexes == 0:
         stretch = 1.0
@@ -61,7 +68,7 @@ def plan_schedule(
         stretch = wanted / room
     spent = discovery + (wanted / stretch if math.isfinite(stretch) else 0.0)
     return DexSchedule(
-        contexts=config.interval_seconds * stretch,
+        contexts=(contexts_interval or config.interval_seconds) * stretch,
         status=config.status_interval_seconds * stretch,
         limits=config.limits_interval_seconds * stretch,
         watched=config.watched_interval_seconds * stretch,

@@ -6,6 +6,10 @@ next tick, one that disappears or is denied is withdrawn at once), and per dex `
 `perpDexStatus` with `perpsAtOpenInterestCap`, `perpDexLimits` and each watched account's
 `clearinghouseState`, at the intervals of `dex_schedule.plan_schedule`, which keeps them all inside
 the allowance. One dex failing costs that dex's data (`hyperliquid_dex_up{dex}` 0), not the others'.
+
+With a stream attached (`follow_stream`), each dex whose `assetCtxs` stream is live gets its contexts
+pushed (`accept_pushed_contexts`) and polls `metaAndAssetCtxs` only at the slow reconciliation schedule;
+a dex whose stream is down is polled at the REST schedule again from its next due request.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
@@ -57,6 +61,16 @@ BUDGET_HEADROOM = 0.85
 TICKS_PER_INTERVAL = 3
 
 
+class DexContextsStream(Protocol):
+    """Pushed contexts of the covered dexes (the streaming side implements it)."""
+
+    def live(self, dex: str) -> bool:
+        """The dex's contexts are being pushed now."""
+
+    async def follow(self, dexes: Sequence[str]) -> None:
+        """Subscribe to these dexes, and unsubscribe from any other."""
+
+
 @dataclass(frozen=True, slots=True)
 class Observed(Generic[T]):
     value: T
@@ -67,11 +81,13 @@ class Observed(Generic[T]):
 class DexState:
     dex: PerpDex
     market: Observed[MarketData] | None = None
+    meta: Any = None  # the raw `meta` of the last REST contexts: pushed contexts are read against it
     caps_reached: Observed[frozenset[str]] | None = None
     net_deposit: Observed[float | None] | None = None
     limits: Observed[PerpDexLimits | None] | None = None
     accounts: dict[str, Observed[AccountState]] = field(default_factory=dict)
-    due: dict[str, float] = field(default_factory=dict)
+    requested: dict[str, float] = field(default_factory=dict)  # request key -> when last asked
+    not_before: dict[str, float] = field(default_factory=dict)  # first asked no earlier than this
     up: bool = False
     last_success: float = 0.0
 
@@ -115,6 +131,31 @@ class DexesPoller:
         self._discovered = False
         self._discovery_due = 0.0
         self.schedule = plan_schedule(config, 0, len(self._watched), allowance)
+        self.streamed_schedule = self.schedule
+        self.stream: DexContextsStream | None = None
+        self._reconcile_interval: float | None = None
+
+    def follow_stream(self, stream: DexContextsStream, reconcile_interval: float) -> None:
+        """Take pushed contexts from `stream`; while a dex's stream is live, poll its contexts over REST
+        every `reconcile_interval` (stretched like the rest) instead of every `interval_seconds`."""
+        self.stream = stream
+        self._reconcile_interval = reconcile_interval
+        self._replan()
+
+    def _replan(self) -> None:
+        dexes, watched = len(self.dexes), len(self._watched)
+        self.schedule = plan_schedule(self._config, dexes, watched, self.allowance)
+        self.streamed_schedule = plan_schedule(
+            self._config, dexes, watched, self.allowance, self._reconcile_interval
+        )
+
+    def streamed(self, dex: str) -> bool:
+        return self.stream is not None and self.stream.live(dex)
+
+    def schedule_for(self, dex: str) -> DexSchedule:
+        """The schedule in force for the dex: streamed while its stream is live, REST otherwise.
+        Each is planned for all dexes, so any mix of the two stays within the allowance."""
+        return self.streamed_schedule if self.streamed(dex) else self.schedule
 
     @property
     def planned_weight_per_minute(self) -> float:
@@ -140,18 +181,35 @@ class DexesPoller:
         for name in set(self.dexes) - set(covered):
             log.info("dex %s withdrawn (no longer listed, or denied)", name)
             del self.dexes[name]
+        new = 0
         for name, dex in covered.items():
             if name in self.dexes:
                 self.dexes[name].dex = dex
             else:
                 log.info("dex %s (%s) discovered", name, dex.full_name)
-                self.dexes[name] = DexState(dex)
-        self.schedule = plan_schedule(self._config, len(self.dexes), len(self._watched), self.allowance)
+                self.dexes[name] = DexState(dex, not_before=self._staggered(now, new))
+                new += 1
+        self._replan()
+        if self.stream is not None:
+            await self.stream.follow(list(self.dexes))
+
+    def _staggered(self, now: float, position: int) -> dict[str, float]:
+        """A new dex's contexts are read at once; its other first requests one tick apart, and each
+        further new dex a tick later, so discovery (and start-up, when every poller asks at once) is
+        not one burst in the shared budget's queue."""
+        keys = ["status", "limits"] + [f"account:{account.address}" for account in self._watched]
+        return {key: now + self.interval * (1 + position + index) for index, key in enumerate(keys)}
 
     def _requests(self, state: DexState, now: float) -> list[Callable[[], Awaitable[None]]]:
-        name, schedule = state.dex.name, self.schedule
+        name = state.dex.name
+        schedule = self.schedule_for(name)
+        contexts = schedule.contexts
+        if self.stream is not None and state.meta is None and math.isinf(contexts):
+            # Pushes are read against the dex's universe: read once even when nothing else fits (like
+            # an HLP child's name, a one-off cost at discovery), then only when a listing changes.
+            contexts = self._config.interval_seconds
         wanted: list[tuple[str, float, Callable[[], Awaitable[None]]]] = [
-            ("contexts", schedule.contexts, lambda: self._contexts(state)),
+            ("contexts", contexts, lambda: self._contexts(state)),
             ("status", schedule.status, lambda: self._status(state)),
             ("limits", schedule.limits, lambda: self._limits(state)),
         ]
@@ -161,9 +219,13 @@ class DexesPoller:
         ]
         due: list[Callable[[], Awaitable[None]]] = []
         for key, interval, request in wanted:
-            if math.isinf(interval) or now < state.due.get(key, 0.0):
+            # Due from the last request, so a dex whose stream drops is back on the REST schedule at once.
+            last = state.requested.get(key)
+            if math.isinf(interval) or (last is not None and now < last + interval):
                 continue
-            state.due[key] = now + interval
+            if last is None and now < state.not_before.get(key, 0.0):
+                continue
+            state.requested[key] = now
             due.append(request)
         if due:
             log.debug("dex %s: %d requests due", name, len(due))
@@ -180,10 +242,37 @@ class DexesPoller:
             state.up = False
             raise
         count_skipped(self._context, data.skipped)
+        state.meta = raw[0]
+        self._observed(state, data)
+
+    def _observed(self, state: DexState, data: MarketData) -> None:
         now = self._context.clock()
         state.market = Observed(data, now)
         state.up = True
         state.last_success = now
+
+    def accept_pushed_contexts(self, dex: str, ctxs: list[Any]) -> bool:
+        """A pushed `assetCtxs` of the dex, read against its last REST `meta`. False when it cannot be
+        read that way (no REST read yet, or a listing changed the number of perps): the contexts are then
+        re-read over REST at the next tick. Raises ParseError for a malformed push."""
+        state = self.dexes.get(dex)
+        if state is None:
+            return False
+        if state.meta is not None:
+            universe = state.meta.get("universe") if isinstance(state.meta, dict) else None
+            if not isinstance(universe, list) or len(universe) != len(ctxs):
+                state.meta = None  # a listing changed: the universe is read again
+        if state.meta is None:
+            # Not read over REST yet (or its read failed): read it soon, not a stretched interval
+            # later, but no more often than `interval_seconds`.
+            last = state.requested.get("contexts")
+            if last is not None and self._context.clock() - last >= self._config.interval_seconds:
+                state.requested.pop("contexts")
+            return False
+        data = parse_meta_and_asset_ctxs([state.meta, ctxs])
+        count_skipped(self._context, data.skipped)
+        self._observed(state, data)
+        return True
 
     async def _status(self, state: DexState) -> None:
         raw = await self._info({"type": PERP_DEX_STATUS, "dex": state.dex.name})
@@ -223,7 +312,11 @@ class DexesPoller:
         if requests and len(failures) == len(requests):
             raise failures[0]
         self._publish_coins()
-        return DexFamilies(self._config, self.schedule).build(
+        return self.families()
+
+    def families(self) -> list[Metric]:
+        """The snapshot of every covered dex now (after a poll, or a push)."""
+        return DexFamilies(self._config, self.schedule_for, self.streamed).build(
             list(self.dexes.values()), self._context.clock()
         )
 
@@ -231,15 +324,20 @@ class DexesPoller:
 class DexFamilies:
     """The snapshot of every covered dex: what is younger than three of its intervals."""
 
-    def __init__(self, config: DexesCollectorConfig, schedule: DexSchedule) -> None:
+    def __init__(
+        self,
+        config: DexesCollectorConfig,
+        schedule_for: Callable[[str], DexSchedule],
+        streamed: Callable[[str], bool],
+    ) -> None:
         self._config = config
-        self._schedule = schedule
+        self._schedule_for = schedule_for
+        self._streamed = streamed
 
     def _gauge(self, name: str, meaning: str, labels: Sequence[str], request: str) -> GaugeMetricFamily:
         return GaugeMetricFamily(name, f"{meaning} (polled from {request}).", labels=list(labels))
 
     def build(self, states: Sequence[DexState], now: float) -> list[Metric]:
-        schedule = self._schedule
         info = self._gauge(
             "hyperliquid_dex_info",
             "Builder-deployed perp dex (HIP-3) that is covered, with deployer and oracle updater; always 1",
@@ -248,15 +346,21 @@ class DexFamilies:
         )
         up = self._gauge(
             "hyperliquid_dex_up",
-            "1 if the dex's last metaAndAssetCtxs poll succeeded",
+            "1 if the dex's last metaAndAssetCtxs poll (or assetCtxs push) succeeded",
             ("dex",),
             META_AND_ASSET_CTXS,
         )
         last = self._gauge(
             "hyperliquid_dex_last_success_timestamp_seconds",
-            "Unix time of the dex's last successful metaAndAssetCtxs poll (0 if never)",
+            "Unix time of the dex's last successful metaAndAssetCtxs poll or assetCtxs push (0 if never)",
             ("dex",),
             META_AND_ASSET_CTXS,
+        )
+        streamed = GaugeMetricFamily(
+            "hyperliquid_dex_contexts_streamed",
+            "1 while the dex's contexts are pushed over the assetCtxs stream (REST then only reconciles), "
+            "0 while they are polled over REST.",
+            labels=["dex"],
         )
         interval = self._gauge(
             "hyperliquid_dex_poll_interval_seconds",
@@ -323,13 +427,17 @@ class DexFamilies:
             info.add_metric([name, dex.full_name, dex.deployer, dex.oracle_updater], 1.0)
             up.add_metric([name], 1.0 if state.up else 0.0)
             last.add_metric([name], state.last_success)
+            streamed.add_metric([name], 1.0 if self._streamed(name) else 0.0)
+            schedule = self._schedule_for(name)
             for request, seconds in (
                 (META_AND_ASSET_CTXS, schedule.contexts),
                 (PERP_DEX_STATUS, schedule.status),
                 (PERP_DEX_LIMITS, schedule.limits),
             ):
                 interval.add_metric([name, request], seconds)
-            data = _fresh(state.market, now, self._config.max_age(schedule.contexts))
+            # Pushed data lives as long as the stream; polled data three (finite) intervals.
+            basis = schedule.contexts if math.isfinite(schedule.contexts) else self._config.interval_seconds
+            data = _fresh(state.market, now, self._config.max_age(basis))
             if data is not None:
                 market.append(market_families(data, schedule.contexts, dex=name))
             for coin, cap in dex.open_interest_caps:
@@ -357,7 +465,18 @@ class DexFamilies:
                     pnl.add_metric(labels, held.unrealized_pnl_usd)
                     if held.liquidation_price_usd is not None:
                         liquidation.add_metric(labels, held.liquidation_price_usd)
-        own: list[Metric] = [info, up, last, interval, cap_usd, reached, deposit, total_cap, account_value]
+        own: list[Metric] = [
+            info,
+            up,
+            last,
+            streamed,
+            interval,
+            cap_usd,
+            reached,
+            deposit,
+            total_cap,
+            account_value,
+        ]
         own += [size, notional, pnl, liquidation]
         return merge_families([own, *market])
 

@@ -177,7 +177,10 @@ class FillsPoller:
         market = config.collectors.market
         # With the market collector running, its universe is shared instead of reading `meta` here.
         self._market_interval = market.interval_seconds if market.enabled else None
-        self._watched_due = 0.0
+        # First read one watched interval after the first poll: their cursors start at the exporter's
+        # start, so nothing is missed, and their low-priority pages (each waiting for a full bucket) stay
+        # out of the start-up burst, where they missed the poll's deadline at the shipped budget.
+        self._watched_due: float | None = None
         self._liquidator_count = len(liquidators)
         self._watched_count = len(self._watched)
         self.watched_pressure = BudgetPressure(
@@ -274,6 +277,8 @@ class FillsPoller:
     def _due_accounts(self, now: float) -> list[FillsAccount]:
         accounts = self._accounts()
         due = [account for account in accounts if not account.watched]
+        if self._watched_due is None:
+            self._watched_due = now + self._config.watched_interval_seconds
         if self._watched_count and now >= self._watched_due:
             self.watched_pressure.observe()
             stretch = self.watched_pressure.stretch

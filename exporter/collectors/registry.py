@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exporter.collectors import accounts, dexes, fills, market, prices, vaults
+from exporter.collectors import accounts, dexes, fills, market, prices, spot_volume, vaults
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.config import Config
@@ -12,6 +12,7 @@ def build_pollers(config: Config, context: CollectorContext) -> list[Poller]:
     pollers: list[Poller] = []
     pollers += market.pollers(config, context)
     pollers += prices.pollers(config, context)
+    pollers += spot_volume.pollers(config, context)
     pollers += vaults.pollers(config, context)
     pollers += accounts.pollers(config, context)
     pollers += fills.pollers(config, context)

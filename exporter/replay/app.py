@@ -34,6 +34,7 @@ _KNOWN_INFO_TYPES = {
     "perpDexs",
     "perpDexStatus",
     "perpDexLimits",
+    "spotMetaAndAssetCtxs",
     "clearinghouseState",
     "vaultDetails",
     "portfolio",

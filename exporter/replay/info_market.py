@@ -1,5 +1,6 @@
 """Market bodies of `/info`: meta, metaAndAssetCtxs, allMids, perpsAtOpenInterestCap, predictedFundings,
-and the builder dexes' perpDexs, perpDexStatus and perpDexLimits. `dex` "" is the first dex."""
+spotMetaAndAssetCtxs, and the builder dexes' perpDexs, perpDexStatus and perpDexLimits. `dex` "" is the
+first dex."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from exporter.replay.paths import Path
 Json = Any
 _PREDICTED_VENUES = {"BinPerp": ("binance", 8), "BybitPerp": ("bybit", 8)}
 SPOT_BIAS = 0.0001
+# A USDC-denominated perp's spot pair trades this share of the perp's 24-hour notional volume.
+SPOT_VOLUME_SHARE = 0.25
 
 
 class MarketBodies:
@@ -60,10 +63,42 @@ class MarketBodies:
             mids[quote.track.name] = price_string(mid, quote.track.spec.sz_decimals)
             spot_pair = quote.track.spec.spot_pair
             if spot_pair is not None:
-                # Hyperliquid spot is quoted in USDC, a hair off the exchanges (like any other venue).
-                usd = self._market.reference_price(quote.track, now) * (1 + SPOT_BIAS)
-                mids[spot_pair] = price_string(self._market.in_currency(usd, "USDC", now), 2)
+                mids[spot_pair] = price_string(self._spot_price(quote, now), 2)
         return mids
+
+    def _spot_price(self, quote: CoinQuote, now: float) -> float:
+        # Hyperliquid spot is quoted in USDC, a hair off the exchanges (like any other venue).
+        usd = self._market.reference_price(quote.track, now) * (1 + SPOT_BIAS)
+        return self._market.in_currency(usd, "USDC", now)
+
+    def spot_meta_and_asset_ctxs(self, now: float) -> Json:
+        """The spot pairs of the USDC-denominated perps (`spot_pair`), against USDC (token 0)."""
+        tokens: list[Json] = [_spot_token("USDC", 0)]
+        universe: list[Json] = []
+        ctxs: list[Json] = []
+        for quote in self._market.quotes(now):
+            pair = quote.track.spec.spot_pair
+            if pair is None or quote.delisted:
+                continue
+            token = len(tokens)
+            tokens.append(_spot_token(pair.split("/")[0] if "/" in pair else quote.track.name, token))
+            index = int(pair[1:]) if pair.startswith("@") else len(universe)
+            universe.append({"name": pair, "tokens": [token, 0], "index": index, "isCanonical": "/" in pair})
+            price = self._spot_price(quote, now)
+            volume = quote.day_volume_usd * SPOT_VOLUME_SHARE
+            ctxs.append(
+                {
+                    "prevDayPx": price_string(price, 2),
+                    "dayNtlVlm": decimal_string(volume, 2),
+                    "markPx": price_string(price, 2),
+                    "midPx": price_string(price, 2),
+                    "circulatingSupply": "1000000000.0",
+                    "coin": pair,
+                    "totalSupply": "1000000000.0",
+                    "dayBaseVlm": size_string(volume / price if price else 0.0, 2),
+                }
+            )
+        return [{"tokens": tokens, "universe": universe}, ctxs]
 
     def predicted_fundings(self, now: float) -> Json:
         next_hour = (int(self._clock.wall_ms(now)) // 3_600_000 + 1) * 3_600_000
@@ -137,6 +172,19 @@ class MarketBodies:
             "maxTransferNtl": "100000000.0",
             "coinToOiCap": caps,
         }
+
+
+def _spot_token(name: str, index: int) -> Json:
+    return {
+        "name": name,
+        "szDecimals": 2,
+        "weiDecimals": 8,
+        "index": index,
+        "tokenId": f"0x{index:032x}",
+        "isCanonical": index == 0,
+        "evmContract": None,
+        "fullName": None,
+    }
 
 
 def _asset_ctx(quote: CoinQuote) -> Json:

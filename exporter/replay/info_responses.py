@@ -52,6 +52,8 @@ class InfoResponder:
             return InfoAnswer(self._market.perp_dex_status(now, self._dex(request, known=False)), 0)
         if kind == "perpDexLimits":
             return InfoAnswer(self._market.perp_dex_limits(self._dex(request, known=False)), 0)
+        if kind == "spotMetaAndAssetCtxs":
+            return InfoAnswer(self._market.spot_meta_and_asset_ctxs(now), 0)
         if kind == "predictedFundings":
             return InfoAnswer(self._market.predicted_fundings(now), 0)
         if kind == "clearinghouseState":

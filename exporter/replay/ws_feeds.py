@@ -6,8 +6,9 @@
 - `clearinghouseState` (`{dex, user, clearinghouseState}`) and `webData2` (`{user,
   clearinghouseState, ...}`): the account's state, pushed at once when positions change and at
   least every `STATE_PERIOD` seconds.
-- `assetCtxs` (`{dex, ctxs}` in universe order) and `activeAssetCtx` (`{coin, ctx}`): every
-  `MARKET_PERIOD` seconds.
+- `assetCtxs` (`{dex, ctxs}` in universe order; `dex` "" or a builder dex of the scenario) and
+  `activeAssetCtx` (`{coin, ctx}`): every `MARKET_PERIOD` seconds. A builder dex pushes only while
+  it is listed (`perpDexs`), from the same timeline as its REST `metaAndAssetCtxs`.
 """
 
 from __future__ import annotations
@@ -109,17 +110,22 @@ class AccountStatePushes:
 
 
 class AssetCtxsPushes:
-    def __init__(self, bodies: Bodies) -> None:
+    def __init__(self, bodies: Bodies, dex: str = "") -> None:
         self.user: str | None = None
         self._bodies = bodies
+        self._dex = dex
         self._last_wall: float | None = None
 
     def messages(self, now: float, wall: float) -> list[Json]:
         if self._last_wall is not None and wall - self._last_wall < MARKET_PERIOD:
             return []
         self._last_wall = wall
-        ctxs = self._bodies.market.meta_and_asset_ctxs(now)[1]
-        return [{"channel": "assetCtxs", "data": {"dex": "", "ctxs": ctxs}}]
+        market = self._bodies.timeline.market
+        spec = market.dex(self._dex) if self._dex else None
+        if spec is not None and not market.dex_listed(spec, now):
+            return []
+        ctxs = self._bodies.market.meta_and_asset_ctxs(now, self._dex)[1]
+        return [{"channel": "assetCtxs", "data": {"dex": self._dex, "ctxs": ctxs}}]
 
 
 class ActiveAssetCtxPushes:
@@ -157,9 +163,10 @@ def pushes_for(bodies: Bodies, subscription: Any) -> Pushes:
     if kind in ("clearinghouseState", "webData2"):
         return AccountStatePushes(bodies, _user(subscription), kind)
     if kind == "assetCtxs":
-        if subscription.get("dex", "") != "":
+        dex = subscription.get("dex", "")
+        if not isinstance(dex, str) or (dex and bodies.timeline.market.dex(dex) is None):
             raise SubscriptionError("unknown dex")
-        return AssetCtxsPushes(bodies)
+        return AssetCtxsPushes(bodies, dex)
     if kind == "activeAssetCtx":
         coin = subscription.get("coin")
         if not isinstance(coin, str):

@@ -36,6 +36,8 @@ class ReconciliationConfig(_Strict):
     market_interval_seconds: Positive = 60.0
     accounts_interval_seconds: Positive = 60.0
     fills_interval_seconds: Positive = 300.0
+    # metaAndAssetCtxs of a builder dex whose assetCtxs stream is live (stretched with the dexes' plan).
+    dex_contexts_interval_seconds: Positive = 300.0
 
 
 class StreamingConfig(_Strict):
@@ -44,6 +46,8 @@ class StreamingConfig(_Strict):
     ws_url: Annotated[str, AfterValidator(_ws_url)] | None = None
     # assetCtxs: one subscription for every perp's context; activeAssetCtx: one per listed coin.
     market_contexts: MarketContextsChannel = "assetCtxs"
+    # assetCtxs of every covered builder dex (HIP-3), one subscription each, on a connection of their own.
+    dex_contexts: bool = True
     # userFills of the liquidators (and of watched accounts while the user quota lasts).
     fills: bool = True
     # Account state pushes of the same users: clearinghouseState, or the heavier webData2.

@@ -9,6 +9,8 @@ Protocol (reference: Hyperliquid's WebSocket documentation):
 - The first frame can be the plain text `Websocket connection established.`.
 A feed becomes live only once all its subscriptions on this connection are acknowledged and its
 own start-of-session work (a REST backfill) is done; it stops being live when the connection ends.
+A feed whose subscriptions change at run time sends them with `send` while connected; their
+acknowledgements go to its `acknowledged_later(data)`, if it has one.
 """
 
 from __future__ import annotations
@@ -96,6 +98,18 @@ class StreamConnection:
         self._connect_timeout = connect_timeout
         self._clock = clock
         self._logged_errors: set[str] = set()
+        self._socket: ClientConnection | None = None
+
+    async def send(self, message: dict[str, Any]) -> bool:
+        """Send on the open connection (a subscription made at run time); False when there is none."""
+        socket = self._socket
+        if socket is None:
+            return False
+        try:
+            await socket.send(json.dumps(message))
+        except (OSError, WebSocketException):
+            return False
+        return True
 
     async def run(self) -> None:
         """Connect, serve, reconnect, for ever (until cancelled)."""
@@ -117,6 +131,7 @@ class StreamConnection:
                     self.stats.connects += 1
                     self.stats.connected = True
                     log.info("stream %s connected to %s", self.name, self.url)
+                    self._socket = connection
                     await self._session(connection, planned)
             except asyncio.CancelledError:
                 raise
@@ -128,6 +143,7 @@ class StreamConnection:
             except (OSError, TimeoutError, WebSocketException, UpstreamError, ParseError) as exc:
                 reason = f"{type(exc).__name__}: {exc}"
             finally:
+                self._socket = None
                 self.stats.connected = False
             delay = self._backoff.next_delay()
             log.warning("stream %s down (%s); reconnecting in %.1f s", self.name, reason, delay)
@@ -208,7 +224,13 @@ class StreamConnection:
             if not isinstance(subscription, dict):
                 self.stats.malformed += 1
                 return None
-            return pending.pop(subscription_key(subscription), None)
+            acknowledged = pending.pop(subscription_key(subscription), None)
+            if acknowledged is None:
+                for feed in feeds:
+                    later = getattr(feed, "acknowledged_later", None)
+                    if later is not None:
+                        later(data)
+            return acknowledged
         if channel == "error":
             self.stats.errors += 1
             text = str(data)[:200]

@@ -3,7 +3,8 @@
 The 10-user quota is spent in priority order: the HLP liquidators first (a backstop takeover and
 auto-deleveraging show in their state and fills first), then watched accounts in config order.
 Accounts left out are polled over REST at their collector's interval. Connections: one for the
-market contexts, one for the user feeds.
+market contexts, one for the user feeds, one for the builder dexes' contexts (subscribed as dexes
+are discovered, so planned at run time: `exporter.streaming.dex_feed`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from exporter.config import Config
 FEED_MARKET = "market_contexts"
 FEED_FILLS = "user_fills"
 FEED_ACCOUNTS = "account_state"
-FEEDS = (FEED_MARKET, FEED_FILLS, FEED_ACCOUNTS)
+FEED_DEX_CONTEXTS = "dex_contexts"
+FEEDS = (FEED_MARKET, FEED_FILLS, FEED_ACCOUNTS, FEED_DEX_CONTEXTS)
 CONNECTION_MARKET = "market"
 CONNECTION_USERS = "users"
+CONNECTION_DEXES = "dexes"
 
 Subscription = dict[str, Any]
 

@@ -17,6 +17,7 @@ from exporter.collectors.accounts import (
 )
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
+from exporter.collectors.dexes import DexesPoller
 from exporter.collectors.fills import FillsPoller
 from exporter.config import Config
 from exporter.exposition import RenderedFamily, render_families
@@ -24,10 +25,12 @@ from exporter.store import SnapshotStore
 from exporter.streaming.backed import StreamBackedPoller
 from exporter.streaming.connection import Feed, StreamConnection
 from exporter.streaming.dedup import DeduplicatedCounters
+from exporter.streaming.dex_feed import DexContextsFeed
 from exporter.streaming.feeds import AccountGroup, AccountStateFeed, FillsFeed, MarketContextsFeed
 from exporter.streaming.metrics import stream_families
 from exporter.streaming.pacing import Backoff, ConnectionRate
 from exporter.streaming.plan import (
+    CONNECTION_DEXES,
     CONNECTION_MARKET,
     CONNECTION_USERS,
     FEED_ACCOUNTS,
@@ -68,6 +71,8 @@ class StreamingService:
         self.market: MarketContextsFeed | None = None
         self.fills: FillsFeed | None = None
         self.accounts: AccountStateFeed | None = None
+        self.dexes: DexContextsFeed | None = None
+        self._dexes_poller: DexesPoller | None = None
         self.backed: dict[str, StreamBackedPoller] = {}
         self.connections: list[StreamConnection] = []
         for note in self.plan.notes:
@@ -90,6 +95,10 @@ class StreamingService:
 
     def _wrap_one(self, poller: Poller) -> StreamBackedPoller | None:
         reconcile = self.section.reconciliation
+        if isinstance(poller, DexesPoller) and self.section.dex_contexts:
+            # Not wrapped: the poller itself switches each dex between streamed and polled.
+            self._dexes_poller = poller
+            return None
         if poller.name == MARKET_POLLER and self.plan.market_channel is not None:
             feed = MarketContextsFeed(self.context, poller.interval, self.stats, self._market_changed)
             self.market = feed
@@ -212,6 +221,29 @@ class StreamingService:
                 return user_plan
 
             self.connections.append(self._connection(CONNECTION_USERS, user_subscriptions))
+        self._build_dex_connection(len(user_plan))
+
+    def _build_dex_connection(self, user_subscriptions: int) -> None:
+        poller = self._dexes_poller
+        if poller is None:
+            return
+        if len(self.connections) >= self.section.max_connections:
+            log.info("streaming: no connection left for the builder dexes' contexts: polled over REST")
+            return
+        market = self.stats.feeds.get(FEED_MARKET)
+        room = (
+            self.section.max_subscriptions
+            - user_subscriptions
+            - (market.planned_subscriptions if market else 0)
+        )
+        feed = DexContextsFeed(
+            poller, self.stats, lambda: self.publisher.mark(poller.name, poller.families), max(room, 0)
+        )
+        poller.follow_stream(feed, self.section.reconciliation.dex_contexts_interval_seconds)
+        connection = self._connection(CONNECTION_DEXES, feed.subscriptions)
+        feed.connection = connection
+        self.dexes = feed
+        self.connections.append(connection)
 
     # -- running ----------------------------------------------------------------------------
     async def run(self) -> None:

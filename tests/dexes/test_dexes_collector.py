@@ -83,6 +83,13 @@ class DexesOnReplay:
             section, self.context, section.weight_per_minute, config.collectors.accounts.watched
         )
 
+    async def poll_through(self, start: float, end: float) -> Samples:
+        """Poll every tick from `start` to `end`: a new dex's first requests are a tick apart."""
+        ticks = round((end - start) / self.poller.interval)
+        for tick in range(ticks):
+            await self.poll_at(start + tick * self.poller.interval)
+        return await self.poll_at(end)
+
     async def poll_at(self, seconds: float) -> Samples:
         self.replay.at(seconds)
         text = join_pieces([render_families(await self.poller.poll())]).decode()
@@ -103,7 +110,7 @@ def coins_with_oracle(samples: Samples) -> set[str]:
 
 async def test_every_market_gauge_carries_the_dex_label() -> None:
     run = DexesOnReplay(scenario([dex("xyz", ["TSLA", "GOLD"]), dex("flx", ["OIL"])]))
-    samples = await run.poll_at(10)
+    samples = await run.poll_through(10, 25)
     assert covered(samples) == {"xyz", "flx"}
     assert (
         samples[
@@ -179,7 +186,7 @@ async def test_watched_accounts_positions_on_every_dex() -> None:
         ],
     )
     run = DexesOnReplay(body, watched=[{"address": WHALE, "name": "whale"}])
-    samples = await run.poll_at(0)
+    samples = await run.poll_through(0, 25)
     size = samples[
         ("hyperliquid_account_position_size", frozenset({("account", WHALE), ("coin", "xyz:TSLA")}))
     ]
@@ -197,7 +204,14 @@ async def test_watched_accounts_positions_on_every_dex() -> None:
 async def test_many_dexes_stretch_every_interval_to_fit_the_allowance() -> None:
     dexes = [dex(f"d{n}", [f"C{m}" for m in range(20)]) for n in range(10)]
     run = DexesOnReplay(scenario(dexes), {"weight_per_minute": 150})
-    samples = await run.poll_at(0)
+    first = await run.poll_at(0)
+    # Discovery reads every dex's contexts at once; the other first requests follow a tick apart.
+    assert run.context.stats.requests["metaAndAssetCtxs"] == 10
+    assert run.context.stats.requests["perpDexStatus"] == 0
+    assert len(coins_with_oracle(first)) == 200
+    samples = await run.poll_through(0, 60)
+    assert run.context.stats.requests["perpDexStatus"] == 10
+    assert run.context.stats.requests["perpDexLimits"] == 10
     assert len(covered(samples)) == 10
     schedule = run.poller.schedule
     assert schedule.stretch > 1
@@ -208,5 +222,5 @@ async def test_many_dexes_stretch_every_interval_to_fit_the_allowance() -> None:
     assert interval == pytest.approx(schedule.contexts)
     # The next tick asks for nothing: every dex was just polled and is not due again yet.
     before = sum(run.context.stats.requests.values())
-    await run.poll_at(15)
+    await run.poll_at(65)
     assert sum(run.context.stats.requests.values()) == before

@@ -1,8 +1,8 @@
 """A deterministic, mainnet-like fake of Hyperliquid's info API and the four reference exchanges.
 
 Serves from one loopback address: `POST /info` (metaAndAssetCtxs, meta, perpsAtOpenInterestCap,
-allMids, plus whatever `extra_info` handlers a caller adds, e.g. clearinghouseState for HLP
-accounts), Binance `/api/v3/ticker/price`, OKX `/api/v5/market/tickers`, Bybit
+allMids, spotMetaAndAssetCtxs, plus whatever `extra_info` handlers a caller adds, e.g.
+clearinghouseState for HLP accounts), Binance `/api/v3/ticker/price`, OKX `/api/v5/market/tickers`, Bybit
 `/v5/market/tickers` and Coinbase `/v2/prices/{BASE}-USD/spot`. Used by the golden exposition
 test and by benchmarks/scrape_latency.py.
 """
@@ -184,6 +184,14 @@ class FakeVenue:
                 e["name"]: c["midPx"] or c["markPx"]
                 for e, c in zip(u.meta["universe"], u.contexts, strict=True)
             },
+            # Spot: PURR/USDC only (the reference's example context); `@107` (HYPE) is not listed.
+            "spotMetaAndAssetCtxs": lambda _: [
+                {
+                    "tokens": [{"name": "USDC", "index": 0}, {"name": "PURR", "index": 1}],
+                    "universe": [{"name": "PURR/USDC", "tokens": [1, 0], "index": 0, "isCanonical": True}],
+                },
+                [{"coin": "PURR/USDC", "dayNtlVlm": "3558163.57", "markPx": "0.14967", "midPx": "0.14966"}],
+            ],
             **self.extra_info,
         }
 

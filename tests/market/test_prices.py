@@ -228,7 +228,7 @@ async def test_every_source_publishes_listed_coins_in_their_oracle_currency(expo
         router.post("https://api.hyperliquid.xyz/info").respond(json={"HYPE": "31.0"})  # no spot pair
         for name in ("prices_binance", "prices_okx", "prices_bybit", "prices_coinbase"):
             assert await exporter.scheduler.poll_once(poller(exporter, name))
-        for name in ("prices_hyperliquid_spot", "prices_hyperps"):
+        for name in ("prices_hyperliquid_spot", "prices_hyperliquid_spot_volume", "prices_hyperps"):
             assert await exporter.scheduler.poll_once(poller(exporter, name))
     found = samples(exporter.render_metrics())
     price = series(found, "hyperliquid_external_price")
@@ -408,6 +408,7 @@ async def test_disabled_sources_get_no_poller() -> None:
             "prices_binance",
             "prices_bybit",
             "prices_hyperliquid_spot",
+            "prices_hyperliquid_spot_volume",
             "prices_hyperps",
         }
         assert {p.collector for p in switched_off.scheduler.pollers} == {"market"}

@@ -64,11 +64,13 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_account_cross_maintenance_margin_used_usd",
         "hyperliquid_exporter_collector_data_expiry_timestamp_seconds",
         "hyperliquid_stablecoin_price",
+        "hyperliquid_spot_day_notional_volume",
         "hyperliquid_hyperp_info",
         # builder dexes (HIP-3)
         "hyperliquid_dex_info",
         "hyperliquid_dex_up",
         "hyperliquid_dex_last_success_timestamp_seconds",
+        "hyperliquid_dex_contexts_streamed",
         "hyperliquid_dex_poll_interval_seconds",
         "hyperliquid_open_interest_cap_usd",
         "hyperliquid_dex_total_net_deposit_usd",

@@ -125,9 +125,6 @@ def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
             "timeout_seconds": 5,
             # Compressed time multiplies the request rate; the simulator's limit is off then.
             "weight_limit_per_minute": int(1200 * max(1.0, speed)),
-            # 0.65, not the shipped 0.5: builder dexes then get ~200 weight per scenario minute, enough
-            # to poll both simulated dexes every 15 s (docs/builder-dexes.md, "Builder dexes: weight plan").
-            "weight_budget_share": 0.65,
             "max_retries": 2,
             "retry_max_wait_seconds": 2,
         },
@@ -152,7 +149,7 @@ def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
                 "limits_interval_seconds": 3600 / speed,
                 "watched_interval_seconds": 300 / speed,
                 # The budget is per wall minute: compressed time multiplies it like the others' plans.
-                "weight_per_minute": 250 * max(1.0, speed),
+                "weight_per_minute": 150 * max(1.0, speed),
             },
         },
         "reference_prices": {

@@ -1,0 +1,102 @@
+"""24-hour volume of the spot pairs behind the USDC-denominated perps (`spotMetaAndAssetCtxs`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from exporter.collectors.context import CollectorContext
+from exporter.collectors.spot_volume import SpotVolumePoller, pollers
+from exporter.config import Config
+from exporter.hyperliquid.budget import WeightBudget
+from exporter.hyperliquid.client import InfoClient, RequestStats
+from exporter.hyperliquid.errors import ParseError
+from exporter.hyperliquid.spot import parse_spot_volumes
+from exporter.replay.app import create_app
+from tests.replay.support import WALL_START, Replay
+
+BASE_URL = "http://replay.test"
+
+# The reference's shape (../shared/reference/hyperliquid-api.md, spotMetaAndAssetCtxs), one pair garbled.
+REFERENCE_SHAPE = [
+    {
+        "tokens": [{"name": "USDC", "index": 0}, {"name": "PURR", "index": 1}],
+        "universe": [{"name": "PURR/USDC", "tokens": [1, 0], "index": 0, "isCanonical": True}],
+    },
+    [
+        {
+            "prevDayPx": "0.15719",
+            "dayNtlVlm": "3558163.57",
+            "markPx": "0.14967",
+            "midPx": "0.14966",
+            "circulatingSupply": "596449455.78",
+            "coin": "PURR/USDC",
+            "totalSupply": "596449462.30",
+            "dayBaseVlm": "22964913.0",
+        },
+        {"coin": "@107", "dayNtlVlm": "lots", "markPx": "31.0", "midPx": None},
+    ],
+]
+
+
+def test_parse_reads_each_pairs_volume_and_skips_a_malformed_one() -> None:
+    volumes = parse_spot_volumes(REFERENCE_SHAPE)
+    assert volumes.by_pair == {"PURR/USDC": pytest.approx(3558163.57)}
+    assert len(volumes.skipped) == 1
+    with pytest.raises(ParseError):
+        parse_spot_volumes({"not": "a list"})
+
+
+def context_on(replay: Replay, fail: bool = False) -> CollectorContext:
+    app = httpx.ASGITransport(app=create_app(replay.state))
+
+    async def route(request: httpx.Request) -> httpx.Response:
+        if fail:
+            return httpx.Response(502, text="bad gateway")
+        return await app.handle_async_request(request)
+
+    budget = WeightBudget(1_000_000)
+    stats = RequestStats()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(route), base_url=BASE_URL)
+    return CollectorContext(
+        client=InfoClient(BASE_URL, budget, max_retries=0, http=http, stats=stats),
+        http=http,
+        budget=budget,
+        stats=stats,
+        clock=lambda: WALL_START + replay.monotonic.value,
+    )
+
+
+def samples(families: Any) -> dict[tuple[str, ...], float]:
+    return {
+        (sample.labels["coin"], sample.labels["pair"], sample.labels["quote"]): sample.value
+        for family in families
+        for sample in family.samples
+    }
+
+
+async def test_spot_volume_of_hype_from_the_simulator() -> None:
+    replay = Replay("calm").at(120.0)
+    config = Config()
+    [poller] = pollers(config, context_on(replay))
+    assert isinstance(poller, SpotVolumePoller)
+    assert poller.planned_weight_per_minute == 4.0  # weight 20 every 300 s
+    observed = samples(await poller.poll())
+    meta, ctxs = replay.info({"type": "metaAndAssetCtxs"})
+    perp = ctxs[[entry["name"] for entry in meta["universe"]].index("HYPE")]
+    # The simulator's HYPE/USDC pair (`@107`) trades a quarter of the perp's volume; PURR is not listed.
+    assert observed == {("HYPE", "@107", "USDC"): pytest.approx(0.25 * float(perp["dayNtlVlm"]), rel=1e-6)}
+    spot = replay.info({"type": "spotMetaAndAssetCtxs"})
+    assert [pair["name"] for pair in spot[0]["universe"]] == ["@107"]
+    assert json.dumps(spot)  # plain JSON, like the API
+
+
+async def test_a_failed_poll_withdraws_the_volumes() -> None:
+    replay = Replay("calm").at(120.0)
+    poller = SpotVolumePoller({"HYPE": "@107"}, 300.0, context_on(replay, fail=True))
+    families = await poller.poll()
+    assert samples(families) == {}
+    assert [family.name for family in families] == ["hyperliquid_spot_day_notional_volume"]

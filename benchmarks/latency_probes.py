@@ -20,10 +20,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from benchmarks.latency_signals import (
     ACCOUNT_INFO,
     ACCOUNTS,
+    DEX_MARKETS,
     EXTERNAL_PRICE,
     LIQUIDATION_PRICE,
     MARK,
     MARKET,
+    MARKET_INFO,
     OI_CAP,
     OPEN_INTEREST_CAP,
     OPEN_INTEREST_SIZE,
@@ -90,6 +92,7 @@ class ApiProbe(_Loop):
         ]
         self._next_client = itertools.cycle(self._clients)
         self._roles: dict[str, str] = {address.lower(): "watched" for address in watched}
+        self._builder_dexes: list[str] | None = None  # from perpDexs, on the first tick that needs them
 
     def _info(self, request: dict[str, Any]) -> Any:
         response = next(self._next_client).post(f"{self._url}/info", json=request)
@@ -117,15 +120,21 @@ class ApiProbe(_Loop):
             samples += self._accounts()
         if PRICES in self.feeds:
             samples += self._prices()
+        if DEX_MARKETS in self.feeds:
+            samples += self._dex_markets()
         self.timeline.add(at, snapshot_of(samples))
 
-    def _market(self) -> list[Sample]:
-        meta, contexts = self._info({"type": "metaAndAssetCtxs"})
+    def _market(self, dex: str = "") -> list[Sample]:
+        """One dex's perps as the exporter shows them; a builder dex's series carry `dex`."""
+        meta, contexts = self._info({"type": "metaAndAssetCtxs", **({"dex": dex} if dex else {})})
+        tail = {"dex": dex} if dex else {}
         samples = []
         for asset, context in zip(meta["universe"], contexts, strict=True):
+            delisted = "true" if asset.get("isDelisted") else "false"
+            samples.append(Sample(MARKET_INFO, {"coin": asset["name"], "delisted": delisted, **tail}, 1.0))
             if asset.get("isDelisted"):
                 continue
-            coin = {"coin": asset["name"]}
+            coin = {"coin": asset["name"], **tail}
             mark, size = float(context["markPx"]), float(context["openInterest"])
             samples += [
                 Sample(MARK, coin, mark),
@@ -134,6 +143,12 @@ class ApiProbe(_Loop):
                 Sample(OPEN_INTEREST_USD, coin, size * mark),
             ]
         return samples
+
+    def _dex_markets(self) -> list[Sample]:
+        if self._builder_dexes is None:
+            listed = self._info({"type": "perpDexs"})
+            self._builder_dexes = [dex["name"] for dex in listed if dex is not None]
+        return [sample for dex in self._builder_dexes for sample in self._market(dex)]
 
     def _accounts(self) -> list[Sample]:
         samples = []

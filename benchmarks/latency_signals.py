@@ -2,8 +2,13 @@
 
 A condition mirrors its alerting rule's expression (thresholds included) but reads raw metrics, so
 the same function finds the first moment the incident shows in the simulator's API, in the exporter's
-/metrics and in Prometheus's samples. Signals that the API only shows as fills (auto-deleveraging)
-cannot be probed cheaply and start at the scenario event's wall time instead.
+/metrics and in Prometheus's samples. Signals that the API only shows as fills (auto-deleveraging,
+backstop liquidations) cannot be probed cheaply: they start at the scenario event's wall time instead,
+or, when the rule also needs facts the probe does see (a liquidation cascade's breadth), at the first
+probe snapshot from that time on where those facts hold.
+
+Criticals without `for` that no API signal drives, and so are not timed here: HyperliquidRelayWebhooksRejected
+and HyperliquidRelayQueueFull (the relay's own counters of refused webhooks).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from benchmarks.latency_timeline import View
-from exporter.replay.scenario import FillsEvent, load_scenario
+from exporter.replay.scenario import BackstopEvent, FillsEvent, load_scenario
 
 ACCOUNT_INFO = "hyperliquid_account_info"
 POSITION_SIZE = "hyperliquid_account_position_size"
@@ -26,9 +31,15 @@ OPEN_INTEREST_USD = "hyperliquid_open_interest_usd"
 OPEN_INTEREST_CAP = "hyperliquid_open_interest_cap_reached"
 EXTERNAL_PRICE = "hyperliquid_external_price"
 AUTO_DELEVERAGES = "hyperliquid_auto_deleverages_total"
+LIQUIDATIONS = "hyperliquid_liquidations_total"
+MARKET_INFO = "hyperliquid_market_info"
 
-# Which simulator requests the API probe must make to see a condition's facts.
-MARKET, OI_CAP, ACCOUNTS, PRICES = "market", "oi_cap", "accounts", "prices"
+# Which simulator requests the API probe must make to see a condition's facts: the first dex's market,
+# its open-interest caps, the monitored accounts, the reference exchanges, the builder dexes' markets.
+MARKET, OI_CAP, ACCOUNTS, PRICES, DEX_MARKETS = "market", "oi_cap", "accounts", "prices", "dex_markets"
+
+# Prometheus's `offset 5m`, `offset 15m`, `[15m]` and `offset 1m` in the rules below.
+FIVE_MINUTES, FIFTEEN_MINUTES, ONE_MINUTE = 300.0, 900.0, 60.0
 
 Condition = Callable[[View], bool]
 
@@ -38,6 +49,8 @@ class Signal:
     condition: Condition
     metrics: tuple[str, ...]  # exporter metric names the condition reads
     feeds: frozenset[str]  # simulator requests that give those facts
+    # The part of `condition` the API probe can see, when the rest shows only in fills (see Watch.event_at).
+    probed_part: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -49,8 +62,13 @@ class Watch:
     coin: str | None  # the alert's `coin` label; None: whichever coin shows first
     for_seconds: float  # the rule's `for`
     signal: Signal
-    # Scenario seconds of the event that shows the signal, when the API probe cannot afford to see it.
+    # Scenario seconds of the event that shows the signal (or its fills part, when the signal has a
+    # `probed_part`), when the API probe cannot afford to see it.
     event_at: float | None = None
+
+    @property
+    def without_for(self) -> bool:
+        return self.for_seconds == 0
 
     @property
     def label(self) -> str:
@@ -196,6 +214,123 @@ def near_liquidation(coin: str | None, below: float, at_least: float = 0.0) -> S
     return Signal(condition, metrics, frozenset({ACCOUNTS, MARKET}))
 
 
+def _coins_moved(view: View, name: str, *, below: float | None = None, above: float | None = None) -> int:
+    """How many coins with $1M or more of open interest have `name` now below (above) that ratio of its
+    value 5 minutes ago: the count of hyperliquid:*_falling_coins:count5m / *_rising_coins:count5m."""
+    now = view.by(name, "coin")
+    before = view.by(name, "coin", seconds_ago=FIVE_MINUTES)
+    usd = view.by(OPEN_INTEREST_USD, "coin")
+    moved = 0
+    for key, value in now.items():
+        if before.get(key, 0.0) <= 0 or usd.get(key, 0.0) < 1_000_000:
+            continue
+        ratio = value / before[key]
+        if (below is not None and ratio < below) or (above is not None and ratio > above):
+            moved += 1
+    return moved
+
+
+def _counter_increased(view: View, name: str, seconds: float, **matchers: str) -> bool:
+    """Whether any coin's counter grew within `seconds` (`sum(max by (coin) (increase(...))) > 0`).
+    The exporter starts its counters at 0, so a series absent `seconds` ago counts from 0."""
+
+    def by_coin(seconds_ago: float) -> dict[str, float]:
+        values: dict[str, float] = {}
+        for sample in view.samples(name, seconds_ago):
+            if all(sample.labels.get(label) == value for label, value in matchers.items()):
+                key = sample.labels["coin"]
+                values[key] = max(values.get(key, sample.value), sample.value)
+        return values
+
+    before = by_coin(seconds)
+    return any(value > before.get(key, 0.0) for key, value in by_coin(0.0).items())
+
+
+def cascade_breadth(view: View) -> bool:
+    """The market half of HyperliquidLiquidationCascade: open interest (in coins) down 5% in 5m in 5 or
+    more coins, and mark down (or up) 5% in 5m in 5 or more, counting coins with $1M or more of OI."""
+    return _coins_moved(view, OPEN_INTEREST_SIZE, below=0.95) >= 5 and (
+        _coins_moved(view, MARK, below=0.95) >= 5 or _coins_moved(view, MARK, above=1.05) >= 5
+    )
+
+
+def liquidation_cascade() -> Signal:
+    """HyperliquidLiquidationCascade (critical): the breadth above, with auto-deleveraging or backstop
+    liquidations counted in the last 5 minutes. Venue-wide: the alert has no coin label."""
+
+    def backstop_or_adl(view: View) -> bool:
+        return _counter_increased(view, AUTO_DELEVERAGES, FIVE_MINUTES) or _counter_increased(
+            view, LIQUIDATIONS, FIVE_MINUTES, method="backstop"
+        )
+
+    def condition(view: View) -> bool:
+        return cascade_breadth(view) and backstop_or_adl(view)
+
+    metrics = (OPEN_INTEREST_SIZE, OPEN_INTEREST_USD, MARK, AUTO_DELEVERAGES, LIQUIDATIONS)
+    return Signal(condition, metrics, frozenset({MARKET}), probed_part=cascade_breadth)
+
+
+def market_delisted(coin: str | None) -> Signal:
+    """HyperliquidMarketDelisted (critical): the market is delisted now and was not 15 minutes ago, and
+    HLP (any child) or a watched account held it at some point in the last 15 minutes."""
+    monitored = {"hlp", "hlp_liquidator", "watched"}
+
+    def delisted(view: View, seconds_ago: float = 0.0) -> set[str]:
+        return {
+            s.labels["coin"]
+            for s in view.samples(MARKET_INFO, seconds_ago)
+            if s.labels.get("delisted") == "true" and _matches(coin, s.labels["coin"])
+        }
+
+    def held_within_15m(view: View, coins: set[str]) -> bool:
+        for snapshot_view in view.looking_back(FIFTEEN_MINUTES):
+            accounts = _accounts_with_role(snapshot_view, monitored)
+            if any(
+                s.labels["account"] in accounts and s.labels["coin"] in coins and s.value > 0
+                for s in snapshot_view.samples(POSITION_NOTIONAL)
+            ):
+                return True
+        return False
+
+    def condition(view: View) -> bool:
+        new = delisted(view) - delisted(view, FIFTEEN_MINUTES)
+        return bool(new) and held_within_15m(view, new)
+
+    metrics = (MARKET_INFO, ACCOUNT_INFO, POSITION_NOTIONAL)
+    return Signal(condition, metrics, frozenset({MARKET, ACCOUNTS}))
+
+
+def _by_dex_coin(view: View, name: str, seconds_ago: float = 0.0) -> dict[tuple[str, str], float]:
+    """`max by (dex, coin) (name{dex!=""})`: builder-dex series only."""
+    values: dict[tuple[str, str], float] = {}
+    for sample in view.samples(name, seconds_ago):
+        dex = sample.labels.get("dex", "")
+        if dex:
+            key = (dex, sample.labels["coin"])
+            values[key] = max(values.get(key, sample.value), sample.value)
+    return values
+
+
+def builder_dex_oracle_walk(coin: str | None, change: float = 0.03, lag: float = 0.01) -> Signal:
+    """HyperliquidBuilderDexOracleWalk (critical): a builder dex's oracle moved more than 3% in 1m while
+    its mark lags the oracle by more than 1% against the move."""
+
+    def condition(view: View) -> bool:
+        oracles = _by_dex_coin(view, ORACLE)
+        before = _by_dex_coin(view, ORACLE, seconds_ago=ONE_MINUTE)
+        marks = _by_dex_coin(view, MARK)
+        for key, oracle in oracles.items():
+            if not _matches(coin, key[1]) or before.get(key, 0.0) <= 0 or key not in marks:
+                continue
+            moved = oracle / before[key] - 1
+            deviation = marks[key] / oracle - 1
+            if (moved > change and deviation < -lag) or (moved < -change and deviation > lag):
+                return True
+        return False
+
+    return Signal(condition, (ORACLE, MARK), frozenset({DEX_MARKETS}))
+
+
 def first_adl_fill_at(scenario: str) -> float:
     for event in load_scenario(scenario).events:
         if isinstance(event, FillsEvent) and event.method == "adl":
@@ -203,8 +338,22 @@ def first_adl_fill_at(scenario: str) -> float:
     raise ValueError(f"scenario {scenario!r} has no auto-deleveraging fills")
 
 
+def first_backstop_or_adl_fill_at(scenario: str) -> float:
+    """The earliest fill that moves either counter of the cascade rule: a backstop or an ADL."""
+    times = [
+        float(event.at)
+        for event in load_scenario(scenario).events
+        if isinstance(event, BackstopEvent)
+        or (isinstance(event, FillsEvent) and event.method in {"adl", "backstop"})
+    ]
+    if not times:
+        raise ValueError(f"scenario {scenario!r} has no backstop or auto-deleveraging fills")
+    return min(times)
+
+
 def plans() -> dict[str, Plan]:
-    """The onset alerts of every scenario that has them (those the end-to-end tests require)."""
+    """The onset alerts of every scenario that has them (those the end-to-end tests require), and every
+    critical without `for` that an API signal drives."""
     cascade = "cascade-2025-10-10"
     return {
         "jelly-2025-03-26": Plan(
@@ -220,6 +369,8 @@ def plans() -> dict[str, Plan]:
             ),
             timeout_seconds=270,
         ),
+        # The cascade rule compares with 5 minutes ago (`offset 5m`): start 5 minutes before the crash so
+        # Prometheus has that history when the breadth shows (about 100 s in), as a running stack would.
         cascade: Plan(
             cascade,
             (
@@ -232,9 +383,18 @@ def plans() -> dict[str, Plan]:
                     auto_deleveraging(None),
                     event_at=first_adl_fill_at(cascade),
                 ),
+                Watch(
+                    "HyperliquidLiquidationCascade",
+                    "critical",
+                    None,
+                    0,
+                    liquidation_cascade(),
+                    event_at=first_backstop_or_adl_fill_at(cascade),
+                ),
                 Watch("HyperliquidOpenInterestDropFast", "warning", None, 30, open_interest_drop(None)),
             ),
-            timeout_seconds=240,
+            timeout_seconds=540,
+            start_offset=-FIVE_MINUTES,
         ),
         "eth-whale-2025-03-12": Plan(
             "eth-whale-2025-03-12",
@@ -263,5 +423,29 @@ def plans() -> dict[str, Plan]:
             ),
             timeout_seconds=270,
             start_offset=420,
+        ),
+        # DLX (held by HLP since 5 s) is delisted at 300 s: start 2 minutes before, after the position
+        # is open, so the stack has seen it held.
+        "delisting-precursors": Plan(
+            "delisting-precursors",
+            (Watch("HyperliquidMarketDelisted", "critical", "DLX", 0, market_delisted("DLX")),),
+            timeout_seconds=240,
+            start_offset=180,
+        ),
+        # The walk starts at 240 s and the rule compares with a minute ago: start 90 s before it.
+        # Issue 16: in a chat within a minute of the walk's start.
+        "hip3-oracle-walk": Plan(
+            "hip3-oracle-walk",
+            (
+                Watch(
+                    "HyperliquidBuilderDexOracleWalk",
+                    "critical",
+                    "xyz:TSLA",
+                    10,
+                    builder_dex_oracle_walk("xyz:TSLA"),
+                ),
+            ),
+            timeout_seconds=210,
+            start_offset=150,
         ),
     }

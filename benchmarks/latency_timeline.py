@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 # Prometheus looks back this far for an instant vector's latest sample.
@@ -59,12 +59,17 @@ class Timeline:
                 return None
             return self._snapshots[index]
 
-    def first(self, condition: Callable[[View], bool]) -> float | None:
-        """Time of the first snapshot at which `condition` holds."""
+    def times_between(self, start: float, end: float) -> list[float]:
+        """Times of the snapshots taken in [start, end], oldest first."""
+        with self._lock:
+            return self._times[bisect.bisect_left(self._times, start) : bisect.bisect_right(self._times, end)]
+
+    def first(self, condition: Callable[[View], bool], since: float | None = None) -> float | None:
+        """Time of the first snapshot (taken at or after `since`) at which `condition` holds."""
         with self._lock:
             times = list(self._times)
         for at in times:
-            if condition(View(self, at)):
+            if (since is None or at >= since) and condition(View(self, at)):
                 return at
         return None
 
@@ -79,6 +84,11 @@ class View:
     def samples(self, name: str, seconds_ago: float = 0.0) -> list[Sample]:
         snapshot = self.timeline.snapshot_at(self.now - seconds_ago)
         return [] if snapshot is None else snapshot.get(name, [])
+
+    def looking_back(self, seconds: float) -> Iterator[View]:
+        """A view of every snapshot taken in the last `seconds` (a range vector's window), newest first."""
+        for at in reversed(self.timeline.times_between(self.now - seconds, self.now)):
+            yield View(self.timeline, at)
 
     def by(self, name: str, label: str, seconds_ago: float = 0.0) -> dict[str, float]:
         """The largest value per value of `label` (Prometheus `max by (label)`)."""

@@ -3,7 +3,9 @@ the poller's own fast interval as soon as it is not.
 
 The scheduler keeps polling the wrapper at the poller's configured interval. While the feed is
 live, a poll returns the stream's view (no request) except every `reconcile_interval`, when the
-real REST poll runs; while the feed is down, every poll is a REST poll. So the fall-back to fast
+real REST poll runs (or, for a feed that keeps state the pushes build on, the feed's own `refresh`, so the
+next push does not bring back what REST just corrected); while the feed is down, every poll is a REST
+poll. So the fall-back to fast
 REST rates is automatic, takes at most one configured interval, and health, readiness and the
 first poll at start-up behave exactly as without streaming.
 """
@@ -11,7 +13,7 @@ first poll at start-up behave exactly as without streaming.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from prometheus_client.metrics_core import Metric
 
@@ -27,6 +29,7 @@ class StreamBackedPoller:
         reconcile_interval: float,
         fallback: dict[str, bool],
         monotonic: Callable[[], float] = time.monotonic,
+        refresh: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.inner = inner
         self._live = live
@@ -34,6 +37,7 @@ class StreamBackedPoller:
         self.reconcile_interval = reconcile_interval
         self._fallback = fallback
         self._monotonic = monotonic
+        self._refresh = refresh
         self._next_rest = 0.0
         self.rest_polls = 0
         fallback[inner.name] = True
@@ -68,7 +72,11 @@ class StreamBackedPoller:
         self._fallback[self.name] = not live
         if live and now < self._next_rest:
             return self._stream_families()
-        families = await self.inner.poll()
+        if live and self._refresh is not None:
+            await self._refresh()
+            families = self._stream_families()
+        else:
+            families = await self.inner.poll()
         self.rest_polls += 1
         self._next_rest = now + self.reconcile_interval
         return families

@@ -90,8 +90,12 @@ class StreamingService:
         self._build_connections()
         return out
 
-    def _backed(self, poller: Poller, live: Any, families: Any, reconcile: float) -> StreamBackedPoller:
-        return StreamBackedPoller(poller, live, families, reconcile, self.stats.rest_fallback)
+    def _backed(
+        self, poller: Poller, live: Any, families: Any, reconcile: float, refresh: Any = None
+    ) -> StreamBackedPoller:
+        return StreamBackedPoller(
+            poller, live, families, reconcile, self.stats.rest_fallback, refresh=refresh
+        )
 
     def _wrap_one(self, poller: Poller) -> StreamBackedPoller | None:
         reconcile = self.section.reconciliation
@@ -102,7 +106,9 @@ class StreamingService:
         if poller.name == MARKET_POLLER and self.plan.market_channel is not None:
             feed = MarketContextsFeed(self.context, poller.interval, self.stats, self._market_changed)
             self.market = feed
-            return self._backed(poller, lambda: feed.live, feed.families, reconcile.market_interval_seconds)
+            return self._backed(
+                poller, lambda: feed.live, feed.families, reconcile.market_interval_seconds, feed.load
+            )
         if poller.name == FILLS_POLLER and isinstance(poller, FillsPoller) and self.plan.fills:
             counting_start = min(cursor.start_ms for cursor in poller.cursors.values())
             counters = DeduplicatedCounters(counting_start)

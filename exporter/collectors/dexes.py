@@ -226,10 +226,33 @@ class DexesPoller:
             if last is None and now < state.not_before.get(key, 0.0):
                 continue
             state.requested[key] = now
-            due.append(request)
+            due.append(self._retried_soon_if_unfinished(state, key, now, interval, request))
         if due:
             log.debug("dex %s: %d requests due", name, len(due))
         return due
+
+    def _retried_soon_if_unfinished(
+        self,
+        state: DexState,
+        key: str,
+        asked_at: float,
+        interval: float,
+        request: Callable[[], Awaitable[None]],
+    ) -> Callable[[], Awaitable[None]]:
+        """A request that fails, or is cancelled with its poll (the poll's deadline, at a start-up when every
+        poller queues for the budget), is due again `interval_seconds` later, not a whole stretched interval
+        later: a watched account's first read on a dex must not wait for its next 7-minute slot."""
+
+        async def run() -> None:
+            try:
+                await request()
+            except BaseException:
+                if state.requested.get(key) == asked_at:
+                    retry = min(interval, self._config.interval_seconds)
+                    state.requested[key] = asked_at - interval + retry
+                raise
+
+        return run
 
     def _account_request(self, state: DexState, account: WatchedAccount) -> Callable[[], Awaitable[None]]:
         return lambda: self._account(state, account)

@@ -6,6 +6,7 @@ ASGI transport (optionally failing chosen requests), so the tests step scenario 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,7 @@ from exporter.config import Config
 from exporter.exposition import join_pieces, render_families
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import InfoClient, RequestStats
+from exporter.hyperliquid.errors import UpstreamError
 from exporter.replay.app import create_app
 from tests.replay.support import WALL_START, Replay
 
@@ -224,3 +226,40 @@ async def test_many_dexes_stretch_every_interval_to_fit_the_allowance() -> None:
     before = sum(run.context.stats.requests.values())
     await run.poll_at(65)
     assert sum(run.context.stats.requests.values()) == before
+
+
+async def test_a_failed_first_read_is_retried_soon_not_a_stretched_interval_later() -> None:
+    """At a start-up the budget's queue can fail (or the poll's deadline cancel) a dex's first requests;
+    with a stretched schedule, waiting for the next slot would hide a watched account for minutes."""
+    body = scenario(
+        [dex(f"d{n}", [f"C{m}" for m in range(20)]) for n in range(9)] + [dex("xyz", ["TSLA"])],
+        accounts=[
+            {
+                "address": WHALE,
+                "name": "whale",
+                "deposits": 1_000_000,
+                "positions": [{"coin": "xyz:TSLA", "size": -500, "leverage": 5, "margin": "isolated"}],
+            }
+        ],
+    )
+    failing = {"clearinghouseState": True}
+
+    def fail(request: dict[str, Any]) -> bool:
+        return request["type"] == "clearinghouseState" and failing["clearinghouseState"]
+
+    run = DexesOnReplay(
+        body, {"weight_per_minute": 150}, watched=[{"address": WHALE, "name": "whale"}], fail=fail
+    )
+    for tick in range(round(60 / run.poller.interval) + 1):
+        # A tick where only the failing account reads were due fails as a whole: that is the point.
+        with contextlib.suppress(UpstreamError):
+            await run.poll_at(tick * run.poller.interval)
+    schedule = run.poller.schedule
+    assert schedule.watched > 300, "the test needs a stretched schedule"
+    asked = run.context.stats.requests["clearinghouseState"]
+    assert asked >= 10, "every dex's first account read was attempted"
+    failing["clearinghouseState"] = False
+    interval = run.poller._config.interval_seconds
+    samples = await run.poll_through(60, 60 + interval + run.poller.interval)
+    size = ("hyperliquid_account_position_size", frozenset({("account", WHALE), ("coin", "xyz:TSLA")}))
+    assert samples[size] == -500.0

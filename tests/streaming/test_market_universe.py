@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import asyncio
 
+from exporter.app import Exporter
+from exporter.streaming.service import StreamingService
 from tests.streaming.support import eventually, exporter_config, live_replay, running_exporter, samples, total
 
 
-def _market_info(exporter: object, **labels: str) -> float:
-    return total(samples(exporter), "hyperliquid_market_info", coin="DLX", **labels)  # type: ignore[arg-type]
+def _market_info(exporter: Exporter, **labels: str) -> float:
+    return total(samples(exporter), "hyperliquid_market_info", coin="DLX", **labels)
+
+
+async def _live_market_stream(exporter: Exporter) -> StreamingService:
+    streaming = exporter.streaming
+    assert streaming is not None
+    market = streaming.market
+    assert market is not None
+    await eventually(lambda: market.live, within=15)
+    return streaming
 
 
 async def test_a_delisting_is_read_at_once_and_stays_published() -> None:
@@ -21,11 +32,7 @@ async def test_a_delisting_is_read_at_once_and_stays_published() -> None:
     async with live_replay("delisting-precursors", start_offset=285.0, speed=2.0) as (state, url):
         config = exporter_config(url, market={"enabled": True, "interval_seconds": 1.0})
         async with running_exporter(config) as exporter:
-            streaming = exporter.streaming
-            assert streaming is not None
-            assert streaming.market is not None
-            market = streaming.market
-            await eventually(lambda: market.live, within=15)
+            streaming = await _live_market_stream(exporter)
             assert state.clock.now() < 300.0, "the delisting must happen while the stream is live"
             rest_polls = streaming.backed["market"].rest_polls
             assert _market_info(exporter, delisted="false") == 1
@@ -48,11 +55,7 @@ async def test_the_stream_adopts_the_universe_of_each_reconciliation() -> None:
             market={"enabled": True, "interval_seconds": 1.0},
         )
         async with running_exporter(config) as exporter:
-            streaming = exporter.streaming
-            assert streaming is not None
-            assert streaming.market is not None
-            market = streaming.market
-            await eventually(lambda: market.live, within=15)
+            streaming = await _live_market_stream(exporter)
             assert state.clock.now() < 150.0
             await eventually(lambda: _market_info(exporter, margin_mode="strict_isolated") == 1, within=15)
             reconciled = streaming.backed["market"].rest_polls

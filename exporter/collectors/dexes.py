@@ -29,6 +29,7 @@ from exporter.collectors.dex_schedule import DexSchedule, discovery_weight_per_m
 from exporter.collectors.market import count_skipped, market_families
 from exporter.config import Config, DexesCollectorConfig, WatchedAccount
 from exporter.hyperliquid.accounts import CLEARINGHOUSE_STATE, AccountState, parse_clearinghouse_state
+from exporter.hyperliquid.budget import Priority
 from exporter.hyperliquid.dexes import (
     PERP_DEX_LIMITS,
     PERP_DEX_STATUS,
@@ -162,8 +163,8 @@ class DexesPoller:
         # perpDexs is asked for even when nothing else fits, so that new dexes stay visible.
         return max(self.allowance, discovery_weight_per_minute(self._config))
 
-    async def _info(self, body: dict[str, Any]) -> Any:
-        return await self._context.client.info(body, COLLECTOR)
+    async def _info(self, body: dict[str, Any], priority: Priority | None = None) -> Any:
+        return await self._context.client.info(body, COLLECTOR, priority=priority)
 
     async def _discover(self, now: float) -> None:
         try:
@@ -259,7 +260,10 @@ class DexesPoller:
 
     async def _contexts(self, state: DexState) -> None:
         try:
-            raw = await self._info({"type": META_AND_ASSET_CTXS, "dex": state.dex.name})
+            # A dex's oracle and mark are behind a critical alert, and its pushes are read against this
+            # universe: ahead of paging fills and watched accounts in the budget's queue (a start-up's
+            # queue otherwise holds it past the poll's deadline, and the stream's pushes go unread).
+            raw = await self._info({"type": META_AND_ASSET_CTXS, "dex": state.dex.name}, Priority.HIGH)
             data = parse_meta_and_asset_ctxs(raw)
         except (UpstreamError, ParseError):
             state.up = False

@@ -19,7 +19,7 @@ from exporter.collectors.context import CollectorContext
 from exporter.collectors.dexes import DexesPoller
 from exporter.config import Config
 from exporter.exposition import join_pieces, render_families
-from exporter.hyperliquid.budget import WeightBudget
+from exporter.hyperliquid.budget import Priority, WeightBudget
 from exporter.hyperliquid.client import InfoClient, RequestStats
 from exporter.hyperliquid.errors import UpstreamError
 from exporter.replay.app import create_app
@@ -263,3 +263,20 @@ async def test_a_failed_first_read_is_retried_soon_not_a_stretched_interval_late
     samples = await run.poll_through(60, 60 + interval + run.poller.interval)
     size = ("hyperliquid_account_position_size", frozenset({("account", WHALE), ("coin", "xyz:TSLA")}))
     assert samples[size] == -500.0
+
+
+async def test_a_dexs_contexts_queue_ahead_of_its_other_requests() -> None:
+    """Its oracle and mark are behind a critical alert, and the stream's pushes are read against them."""
+    run = DexesOnReplay(scenario([dex("xyz", ["TSLA"])]))
+    asked: list[tuple[str, Priority | None]] = []
+    info = run.context.client.info
+
+    async def recording(body: dict[str, Any], collector: str, priority: Priority | None = None) -> Any:
+        asked.append((body["type"], priority))
+        return await info(body, collector, priority=priority)
+
+    run.context.client.info = recording  # type: ignore[method-assign,assignment]
+    await run.poll_through(0, 30)
+    priorities = dict(asked)
+    assert priorities["metaAndAssetCtxs"] == Priority.HIGH
+    assert priorities["perpDexStatus"] is None  # the collector's usual priority

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exporter.listen import bind_listen_sockets
 from exporter.web.auth import BasicAuthMiddleware
+from exporter.web.coalescing import CoalescingH11Protocol
 from exporter.web.config import WebConfig, WebConfigError, load_web_config
 from exporter.web.reload import Reloader, ReloadError, ReloadStep
 from exporter.web.telemetry import ProcessTelemetry
@@ -80,7 +81,9 @@ class WebLayer:
         Returns whether the server started (False when the application's start-up failed).
         """
         sockets = bind_listen_sockets(listen_address)
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan=lifespan)
+        config = uvicorn.Config(
+            app, http=CoalescingH11Protocol, log_config=None, access_log=False, lifespan=lifespan
+        )
         config.load()
         config.ssl = self.ssl_context
         server = uvicorn.Server(config)

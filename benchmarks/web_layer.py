@@ -20,9 +20,11 @@ from pathlib import Path
 import bcrypt
 import httpx
 
+from exporter.exposition import Exposition
+from exporter.gzip_stream import GZIP_LEVEL
 from exporter.server import build_app
 from exporter.store import SnapshotStore
-from exporter.web.layer import GZIP_LEVEL, WebLayer
+from exporter.web.layer import WebLayer
 
 USER, PASSWORD = "prometheus", "benchmark-password"
 
@@ -48,7 +50,7 @@ async def measure(series: int, requests: int) -> None:
         hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=10)).decode()
         web_config.write_text(f"basic_auth_users:\n  {USER}: '{hashed}'\n")
         layer = WebLayer(str(web_config), "benchmark")
-        app = layer.wrap(build_app(SnapshotStore(), lambda: body))
+        app = layer.wrap(build_app(SnapshotStore(), lambda: Exposition.of(body)))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://bench", auth=(USER, PASSWORD)

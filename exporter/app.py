@@ -11,6 +11,7 @@ import httpx
 from exporter.collectors.context import CollectorContext
 from exporter.collectors.registry import build_pollers
 from exporter.config import Config
+from exporter.exposition import Exposition
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import USER_AGENT, InfoClient, RequestStats
 from exporter.scheduler import Scheduler
@@ -34,11 +35,14 @@ class Exporter:
     store: SnapshotStore
     streaming: StreamingService | None = None
 
-    def render_metrics(self) -> bytes:
+    def render_exposition(self) -> Exposition:
         own = render_self_metrics(self.store, self.context.stats, self.context.budget)
         if self.streaming is not None:
             own = {**own, **self.streaming.render()}
-        return self.store.exposition(own)
+        return self.store.render(own)
+
+    def render_metrics(self) -> bytes:
+        return self.render_exposition().identity()
 
     async def aclose(self) -> None:
         await self.context.client.aclose()
@@ -78,8 +82,8 @@ def build_exporter(config: Config) -> Exporter:
 
 
 async def serve(runtime: ExporterRuntime, web: WebLayer, listen_address: str, telemetry_path: str) -> None:
-    def render() -> bytes:
-        return runtime.render_metrics() + web.telemetry.render()
+    def render() -> Exposition:
+        return runtime.render_exposition().then(web.telemetry.render())
 
     web.add_reload_step(runtime.reload)
     app = web.wrap(build_app(runtime, render, telemetry_path))

@@ -13,6 +13,7 @@ import logging
 
 from exporter.app import Exporter, build_exporter
 from exporter.config import ConfigError, load_config
+from exporter.exposition import Exposition
 from exporter.store import PollerHealth
 from exporter.web.reload import ReloadError
 
@@ -33,8 +34,8 @@ class ExporterRuntime:
     def ready(self) -> bool:
         return self.exporter.store.ready
 
-    def render_metrics(self) -> bytes:
-        return self.exporter.render_metrics()
+    def render_exposition(self) -> Exposition:
+        return self.exporter.render_exposition()
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self.exporter.scheduler.run(), name="scheduler")]

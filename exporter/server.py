@@ -12,7 +12,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from exporter import __version__
-from exporter.exposition import CONTENT_TYPE
+from exporter.exposition import CONTENT_TYPE, Exposition
+from exporter.gzip_stream import accepts_gzip
 from exporter.store import PollerHealth
 
 
@@ -44,10 +45,18 @@ def _landing_page(store: StoreView, telemetry_path: str) -> str:
 
 
 def build_app(
-    store: StoreView, render_metrics: Callable[[], bytes], telemetry_path: str = "/metrics"
+    store: StoreView, render_metrics: Callable[[], Exposition], telemetry_path: str = "/metrics"
 ) -> Starlette:
-    async def metrics(_: Request) -> Response:
-        return Response(render_metrics(), media_type=CONTENT_TYPE)
+    async def metrics(request: Request) -> Response:
+        exposition = render_metrics()
+        if accepts_gzip(request.headers.get("accept-encoding")):
+            # The web layer's gzip middleware leaves a response that is already encoded alone.
+            return Response(
+                exposition.gzip(),
+                media_type=CONTENT_TYPE,
+                headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+            )
+        return Response(exposition.identity(), media_type=CONTENT_TYPE)
 
     async def healthy(_: Request) -> Response:
         return PlainTextResponse("Healthy.\n")

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from exporter.exposition import RenderedFamily, join_pieces
+from exporter.exposition import NOTHING_JOINED, Exposition, JoinedPieces, RenderedFamily, join_pieces
 from exporter.failure_tracker import FailureTracker
 
 
@@ -46,6 +46,7 @@ class SnapshotStore:
     clock: Callable[[], float] = time.time
     health: dict[str, PollerHealth] = field(default_factory=dict)
     _snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    _joined: JoinedPieces = NOTHING_JOINED
 
     def register(self, health: PollerHealth) -> None:
         if health.name in self.health:
@@ -78,10 +79,19 @@ class SnapshotStore:
         return health.succeeded and self.published(health.name)
 
     def exposition(self, extra: Mapping[str, RenderedFamily] | None = None) -> bytes:
+        return self.render(extra).identity()
+
+    def render(self, extra: Mapping[str, RenderedFamily] | None = None) -> Exposition:
+        """The fresh pieces, joined again only when one was published or withdrawn, then `extra`."""
         pieces = self.fresh_pieces()
-        if extra:
-            pieces.append(extra)
-        return join_pieces(pieces)
+        if not self._joined.holds(pieces):
+            self._joined = JoinedPieces.of(pieces)
+        if not extra:
+            return Exposition(self._joined)
+        if not self._joined.names.isdisjoint(extra):
+            # A name in both must be joined under one header: no reuse for this scrape.
+            return Exposition.of(join_pieces([*pieces, extra]))
+        return Exposition(self._joined, join_pieces([extra]))
 
     def carry_over(self, previous: SnapshotStore) -> None:
         """After a reload: keep the state and latest snapshot of pollers that exist in both stores."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from exporter.exposition import CONTENT_TYPE
+from exporter.exposition import CONTENT_TYPE, Exposition
 from exporter.scheduler import Scheduler
 from exporter.server import build_app
 from exporter.store import SnapshotStore
@@ -16,8 +16,8 @@ async def test_endpoints() -> None:
     poller = ScriptedPoller("market", "market", [lambda: [gauge("hyperliquid_mark_price", {"BTC": 1.0})]])
     scheduler = Scheduler([poller], store)
 
-    def render() -> bytes:
-        return store.exposition()
+    def render() -> Exposition:
+        return store.render()
 
     transport = httpx.ASGITransport(app=build_app(store, render))
     async with httpx.AsyncClient(transport=transport, base_url="http://exporter") as client:

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from exporter.exposition import Exposition
 from exporter.server import build_app
 from exporter.store import SnapshotStore
 from exporter.web.layer import WebLayer, check_telemetry_path
@@ -18,8 +19,8 @@ BIG_EXPOSITION = b"".join(b'hyperliquid_mark_price{coin="C%d"} 1.0\n' % i for i 
 
 
 def client_for(layer: WebLayer, telemetry_path: str = "/metrics") -> httpx.AsyncClient:
-    def render() -> bytes:
-        return BIG_EXPOSITION + layer.telemetry.render()
+    def render() -> Exposition:
+        return Exposition.of(BIG_EXPOSITION + layer.telemetry.render())
 
     app = layer.wrap(build_app(SnapshotStore(), render, telemetry_path))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://exporter")

@@ -301,6 +301,15 @@ class DexesPoller:
         self._observed(state, data)
         return True
 
+    async def reread_universe(self, dex: str) -> None:
+        """Read the dex's universe and contexts now: a push showed a market's open interest fall to zero,
+        which a delisting does, and pushes never carry the universe. Raises UpstreamError, ParseError."""
+        state = self.dexes.get(dex)
+        if state is None:
+            return
+        state.requested["contexts"] = self._context.clock()
+        await self._contexts(state)
+
     async def _status(self, state: DexState) -> None:
         raw = await self._info({"type": PERP_DEX_STATUS, "dex": state.dex.name})
         deposit = parse_perp_dex_status(raw)

@@ -6,7 +6,8 @@ then on. Pushed contexts are read against the dex's last REST `meta` and stored 
 state, so /metrics shows them through the poller's families. A dex is live (streamed) from its first
 readable push on the current connection until the connection ends; while it is not, the poller polls
 its contexts on the REST schedule and `hyperliquid_stream_rest_fallback{poller="dexes"}` is 1.
-These subscriptions are not user-specific: they use none of the 10-user quota.
+These subscriptions are not user-specific: they use none of the 10-user quota. A push that shows a
+market's open interest fall to zero re-reads that dex's universe at once (a delisting).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from exporter.hyperliquid.fields import JsonObject, as_list
 from exporter.streaming.connection import Feed, StreamConnection
 from exporter.streaming.plan import FEED_DEX_CONTEXTS
 from exporter.streaming.stats import FeedStats, StreamStats
+from exporter.streaming.universe_rereads import UniverseRereads, any_emptied
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ class DexContextsFeed:
         self.acknowledged: set[str] = set()
         self.pushed: set[str] = set()  # a readable push on the current connection
         self.session = False
+        self._last_pushed: dict[str, list[Any]] = {}
+        self.rereads = UniverseRereads()
         self._update()
 
     # -- what the dexes poller sees ---------------------------------------------------------
@@ -118,6 +122,9 @@ class DexContextsFeed:
         if dex not in self.subscribed:
             return  # the first dex's feed, or a dex unsubscribed since
         ctxs = as_list(data["ctxs"], channel, "$.ctxs")
+        if any_emptied(self._last_pushed.get(dex, []), ctxs):
+            self.rereads.start(dex, lambda: self._poller.reread_universe(dex), self._reread_done)
+        self._last_pushed[dex] = ctxs
         if self._poller.accept_pushed_contexts(dex, ctxs):
             newly = dex not in self.pushed
             self.pushed.add(dex)
@@ -129,8 +136,13 @@ class DexContextsFeed:
             self.pushed.discard(dex)
             self._update()
 
+    def _reread_done(self) -> None:
+        if self.session:
+            self._on_change()
+
     def session_started(self) -> None:
         self.session = False
+        self._last_pushed.clear()
         self.subscribed = set(self._prepared)
         self.acknowledged = set()
         self.pushed.clear()
@@ -147,6 +159,7 @@ class DexContextsFeed:
 
     def session_ended(self) -> None:
         was_live = any(self.live(dex) for dex in self.wanted)
+        self.rereads.cancel()
         self.session_started()
         if was_live:
             self._on_change()  # the dexes' intervals in force changed back to REST

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from exporter.streaming.connection import Resubscribe
 from exporter.streaming.dedup import DeduplicatedCounters
 from exporter.streaming.plan import FEED_ACCOUNTS, FEED_FILLS, FEED_MARKET
 from exporter.streaming.stats import FeedStats, StreamStats
+from exporter.streaming.universe_rereads import UniverseRereads, any_emptied, open_interest_emptied
 
 log = logging.getLogger(__name__)
 
@@ -190,23 +190,6 @@ class AccountStateFeed:
         self.session_started()
 
 
-# Between two re-reads of the universe that a push asked for (each costs a `metaAndAssetCtxs`, weight 20).
-UNIVERSE_REREAD_MIN_GAP_SECONDS = 10.0
-
-
-def _open_interest(ctx: Any) -> float | None:
-    try:
-        return float(ctx["openInterest"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _emptied(before: Any, after: Any) -> bool:
-    """The market's open interest fell from something to zero between two contexts."""
-    old, new = _open_interest(before), _open_interest(after)
-    return old is not None and new is not None and old > 0 and new == 0
-
-
 class MarketContextsFeed:
     """`assetCtxs` (every perp at once, in universe order) or `activeAssetCtx` (one coin each).
 
@@ -234,9 +217,7 @@ class MarketContextsFeed:
         self.ctxs: list[Any] = []
         self._index: dict[str, int] = {}
         self.live = False
-        self.universe_rereads = 0
-        self._reread: asyncio.Task[None] | None = None
-        self._last_reread = -UNIVERSE_REREAD_MIN_GAP_SECONDS
+        self.rereads = UniverseRereads()
 
     async def load(self) -> tuple[str, ...]:
         """Read the starting point over REST; returns the listed coins."""
@@ -254,7 +235,7 @@ class MarketContextsFeed:
             ctxs = as_list(data["ctxs"], channel, "$.ctxs")
             if len(ctxs) != len(self.ctxs):
                 raise Resubscribe(f"assetCtxs lists {len(ctxs)} perps, the universe {len(self.ctxs)}")
-            if any(_emptied(old, new) for old, new in zip(self.ctxs, ctxs, strict=True)):
+            if any_emptied(self.ctxs, ctxs):
                 self._reread_universe_soon()
             self.ctxs = list(ctxs)
         else:
@@ -262,27 +243,16 @@ class MarketContextsFeed:
             if coin not in self._index:
                 raise ValueError(f"activeAssetCtx for {coin[:40]!r}, not in the universe")
             ctx = body.obj("ctx").data
-            if _emptied(self.ctxs[self._index[coin]], ctx):
+            if open_interest_emptied(self.ctxs[self._index[coin]], ctx):
                 self._reread_universe_soon()
             self.ctxs[self._index[coin]] = ctx
         if self.live:
             self._on_change()
 
     def _reread_universe_soon(self) -> None:
-        now = time.monotonic()
-        in_flight = self._reread is not None and not self._reread.done()
-        if in_flight or now - self._last_reread < UNIVERSE_REREAD_MIN_GAP_SECONDS:
-            return
-        self._last_reread = now
-        self._reread = asyncio.create_task(self._reread_universe(), name="market-universe-reread")
+        self.rereads.start("", self.load, self._reread_done)
 
-    async def _reread_universe(self) -> None:
-        try:
-            await self.load()
-        except (UpstreamError, ParseError) as exc:
-            log.warning("re-reading the perp universe after an open interest fell to zero failed: %s", exc)
-            return
-        self.universe_rereads += 1
+    def _reread_done(self) -> None:
         if self.live:
             self._on_change()
 
@@ -304,5 +274,4 @@ class MarketContextsFeed:
 
     def session_ended(self) -> None:
         self.session_started()
-        if self._reread is not None:  # the next connection reads the universe anyway
-            self._reread.cancel()
+        self.rereads.cancel()

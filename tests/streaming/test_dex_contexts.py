@@ -3,6 +3,7 @@ go, and REST on the dex's own schedule whenever the stream is down."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -197,3 +198,59 @@ async def test_the_simulator_pushes_a_builder_dex_from_the_rest_timeline() -> No
             while refused["channel"] != "error":
                 refused = json.loads(await ws.recv())
             assert "unknown dex" in refused["data"]
+
+
+def delisting_dex_scenario(directory: Path, delist_at: float) -> str:
+    body = {
+        "name": "dex-delists",
+        "duration": 600,
+        "market": {
+            "baseline": False,
+            "coins": [{"name": "BTC", "price": 95000.0, "open_interest": 100}],
+            "dexes": [
+                {
+                    "name": "bdx",
+                    "coins": [
+                        {"name": "AAA", "price": 100.0, "open_interest": 1000},
+                        {"name": "BBB", "price": 20.0, "open_interest": 5000},
+                    ],
+                }
+            ],
+        },
+        "hlp": {"children": []},
+        "events": [{"at": delist_at, "kind": "delist", "coin": "bdx:AAA", "settle_price": 95.0}],
+    }
+    path = directory / "dex-delists.yaml"
+    path.write_text(yaml.safe_dump(body))
+    return str(path)
+
+
+def _delisted(exporter: Any, coin: str) -> float:
+    return total(samples(exporter), "hyperliquid_market_info", coin=coin, delisted="true")
+
+
+async def test_a_builder_dex_delisting_is_read_at_once(tmp_path: Path) -> None:
+    # The pushes carry contexts, not the universe: without a cue the delisting would wait for the 300 s
+    # reconciliation (30 minutes with 10 dexes in the shipped plan). A delisting settles every position
+    # at once, so a pushed open interest falling to zero re-reads the dex's universe.
+    delist_at = 12.0
+    async with (
+        live_replay(delisting_dex_scenario(tmp_path, delist_at), start_offset=0.0, speed=1.0) as (
+            state,
+            url,
+        ),
+        running_exporter(exporter_config(url, **DEXES_ONLY)) as exporter,
+    ):
+        feed = dex_feed(exporter.streaming)
+        await eventually(lambda: feed.live("bdx"), within=8)
+        assert state.clock.now() < delist_at, "the delisting must happen while the stream is live"
+        assert _delisted(exporter, "bdx:AAA") == 0
+        rest_reads = exporter.context.stats.requests[CONTEXTS]
+        await eventually(lambda: _delisted(exporter, "bdx:AAA") == 1, within=15, step=0.1)
+        assert state.clock.now() - delist_at < 8.0, "read well before the 300 s reconciliation"
+        assert exporter.context.stats.requests[CONTEXTS] == rest_reads + 1
+        assert _delisted(exporter, "bdx:BBB") == 0
+        assert feed.live("bdx"), "still streamed: pushes are read against the new universe"
+        for _ in range(5):
+            await asyncio.sleep(0.3)
+            assert _delisted(exporter, "bdx:AAA") == 1

@@ -99,6 +99,8 @@ class Scheduler:
         finally:
             health.attempted = True
             health.last_duration = time.monotonic() - started
+            # A plan can change at run time (the builder dexes' allowance follows the streams).
+            health.planned_weight_per_minute = poller.planned_weight_per_minute
         self.store.publish(snapshot)
         if health.failure.succeeded():
             log.info("poller %s (collector %s) recovered", poller.name, poller.collector)

@@ -119,19 +119,23 @@ class DexesPoller:
         self,
         config: DexesCollectorConfig,
         context: CollectorContext,
-        allowance: float,
+        left: float,
         watched: Sequence[WatchedAccount] = (),
     ) -> None:
+        """`left`: what the other collectors leave of the budget's headroom at their REST rates (can be
+        below 0); the allowance is that, or more while streams save weight, up to the configured cap."""
         self._config = config
         self._context = context
-        self.allowance = allowance
+        self._left_at_rest_rates = left
+        self._streams_save: Callable[[], float] | None = None
+        self.allowance = self._allowance_now()
         self._watched = list(watched)
         self.interval = config.interval_seconds / TICKS_PER_INTERVAL
         self.max_age = config.max_age()
         self.dexes: dict[str, DexState] = {}
         self._discovered = False
         self._discovery_due = 0.0
-        self.schedule = plan_schedule(config, 0, len(self._watched), allowance)
+        self.schedule = plan_schedule(config, 0, len(self._watched), self.allowance)
         self.streamed_schedule = self.schedule
         self.stream: DexContextsStream | None = None
         self._reconcile_interval: float | None = None
@@ -142,6 +146,25 @@ class DexesPoller:
         self.stream = stream
         self._reconcile_interval = reconcile_interval
         self._replan()
+
+    def spend_what_streams_save(self, saving: Callable[[], float]) -> None:
+        """`saving()`: the weight per minute that live streams save the other collectors right now. The
+        dexes may spend it: when a stream drops, its poller's REST weight is taken back from the dexes
+        at their next tick, so the plan in force stays within the budget's headroom."""
+        self._streams_save = saving
+        self.refresh_allowance()
+
+    def _allowance_now(self) -> float:
+        saved = self._streams_save() if self._streams_save is not None else 0.0
+        return min(self._config.weight_per_minute, max(self._left_at_rest_rates + saved, 0.0))
+
+    def refresh_allowance(self) -> None:
+        """Re-plan when the streams' saving changed the allowance (each tick)."""
+        allowance = self._allowance_now()
+        if allowance != self.allowance:
+            log.info("builder dexes: weight allowance %.0f -> %.0f/min", self.allowance, allowance)
+            self.allowance = allowance
+            self._replan()
 
     def _replan(self) -> None:
         dexes, watched = len(self.dexes), len(self._watched)
@@ -336,6 +359,7 @@ class DexesPoller:
         self._context.dex_coins.publish(listed)
 
     async def poll(self) -> Sequence[Metric]:
+        self.refresh_allowance()
         now = self._context.clock()
         if now >= self._discovery_due:
             await self._discover(now)
@@ -525,8 +549,9 @@ def pollers(config: Config, context: CollectorContext, planned_elsewhere: float)
     allowance = min(section.weight_per_minute, max(left, 0.0))
     if allowance < section.weight_per_minute:
         log.warning(
-            "the other collectors leave %.0f of %.0f%% of the %.0f weight/min budget: builder dexes get "
-            "%.0f instead of collectors.dexes.weight_per_minute=%.0f, and are polled less often",
+            "at their REST rates the other collectors leave %.0f of %.0f%% of the %.0f weight/min budget: "
+            "builder dexes get %.0f instead of collectors.dexes.weight_per_minute=%.0f (plus what live "
+            "streams save), and are polled less often",
             max(left, 0.0),
             BUDGET_HEADROOM * 100,
             config.hyperliquid.weight_budget_per_minute,
@@ -534,4 +559,4 @@ def pollers(config: Config, context: CollectorContext, planned_elsewhere: float)
             section.weight_per_minute,
         )
     watched = config.collectors.accounts.watched if config.collectors.accounts.enabled else []
-    return [DexesPoller(section, context, allowance, watched)]
+    return [DexesPoller(section, context, left, watched)]

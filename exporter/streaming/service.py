@@ -87,6 +87,8 @@ class StreamingService:
             if wrapped is not None:
                 self.backed[poller.name] = wrapped
             out.append(wrapped or poller)
+            if isinstance(poller, DexesPoller):
+                poller.spend_what_streams_save(self.weight_streams_save)
         self._build_connections()
         return out
 
@@ -228,6 +230,15 @@ class StreamingService:
 
             self.connections.append(self._connection(CONNECTION_USERS, user_subscriptions))
         self._build_dex_connection(len(user_plan))
+
+    def weight_streams_save(self) -> float:
+        """Weight per minute the live streams save now: each backed poller's REST rate less its
+        reconciliation rate, while its stream is live."""
+        return sum(
+            backed.inner.planned_weight_per_minute - backed.planned_weight_per_minute
+            for backed in self.backed.values()
+            if backed.stream_live()
+        )
 
     def _build_dex_connection(self, user_subscriptions: int) -> None:
         poller = self._dexes_poller

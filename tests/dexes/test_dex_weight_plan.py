@@ -10,6 +10,7 @@ from exporter.app import build_exporter
 from exporter.collectors.dex_schedule import plan_schedule
 from exporter.collectors.dexes import DexesPoller
 from exporter.config import Config
+from exporter.streaming.backed import StreamBackedPoller
 
 WATCHED = [{"address": f"0x{2000 + n:040x}", "name": f"watched-{n}"} for n in range(20)]
 
@@ -53,3 +54,50 @@ def test_an_allowance_below_discovery_polls_no_dex() -> None:
     schedule = plan_schedule(Config().collectors.dexes, dexes=3, watched_accounts=0, allowance=2.0)
     assert math.isinf(schedule.contexts)
     assert schedule.weight_per_minute == pytest.approx(4.0)  # perpDexs every 300 s, nothing else
+
+
+def _rest_rate(poller: object) -> float:
+    inner = getattr(poller, "inner", poller)
+    return float(inner.planned_weight_per_minute)  # type: ignore[attr-defined]
+
+
+async def test_the_dexes_spend_what_live_streams_save(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 20 watched accounts leave the dexes nothing at the others' REST rates; with the streams live the
+    # others reconcile slowly, and the dexes may spend the difference, never more than the headroom.
+    config = Config.model_validate({"collectors": {"accounts": {"watched": WATCHED}}})
+    exporter = build_exporter(config)
+    try:
+        dexes = next(p for p in exporter.scheduler.pollers if isinstance(p, DexesPoller))
+        others = [p for p in exporter.scheduler.pollers if p is not dexes]
+        backed = {p.name for p in others if isinstance(p, StreamBackedPoller)}
+        assert {"market", "fills", "accounts_liquidators"} <= backed
+        assert dexes.allowance == 0.0  # no stream is live yet
+        headroom = 0.85 * config.hyperliquid.weight_budget_per_minute
+
+        def others_in_force(live: set[str]) -> float:
+            return sum(p.planned_weight_per_minute if p.name in live else _rest_rate(p) for p in others)
+
+        for live in (backed, backed - {"market"}, backed - {"fills"}, set()):
+            monkeypatch.setattr(StreamBackedPoller, "stream_live", lambda self, live=live: self.name in live)
+            dexes.refresh_allowance()
+            # Never more than the others leave of the headroom at the rates in force.
+            assert dexes.allowance <= max(headroom - others_in_force(live), 0.0) + 1e-9, live
+        monkeypatch.setattr(StreamBackedPoller, "stream_live", lambda self: True)
+        dexes.refresh_allowance()
+        assert dexes.allowance == pytest.approx(150.0)  # the configured cap
+        ten_dexes = config.collectors.dexes, 10, len(WATCHED)
+        # 10 dexes streamed (contexts reconciled every 300 s): the watched accounts' positions on them are
+        # polled again, every 11 minutes (the wanted 32.33/min per dex stretched into 146).
+        streamed = plan_schedule(*ten_dexes, dexes.allowance, 300.0)
+        assert streamed.watched == pytest.approx(300 * 323.33 / 146, rel=1e-3)
+        liquidators_only = {"accounts_liquidators"}
+        monkeypatch.setattr(StreamBackedPoller, "stream_live", lambda self: self.name in liquidators_only)
+        dexes.refresh_allowance()
+        # Only the liquidators' stream live: it saves 96 - 8 = 88, of which 76 go to the others' REST polls.
+        assert dexes.allowance == pytest.approx(12.0)
+        monkeypatch.setattr(StreamBackedPoller, "stream_live", lambda self: False)
+        dexes.refresh_allowance()
+        assert dexes.allowance == 0.0
+        assert math.isinf(plan_schedule(*ten_dexes, dexes.allowance, 300.0).watched)
+    finally:
+        await exporter.aclose()

@@ -37,8 +37,9 @@ async def test_default_streaming_plan(
         "fills": fills,  # userFillsByTime reconciliation every 300 s instead of 30 s
         "prices_hyperliquid_spot": 12.0,  # allMids every 10 s: spot as HYPE's and PURR's reference
         "prices_hyperliquid_spot_volume": 4.0,  # spotMetaAndAssetCtxs every 300 s: the spot pairs' volume
-        # Builder dexes get what the others leave of 85% of the budget at their fast (fallback) rates, so
-        # a stream outage never pushes the plan over the budget: 44 without watched accounts, else perpDexs.
+        # Builder dexes start with what the others leave of 85% of the budget at their fast (fallback)
+        # rates: 44 without watched accounts, else perpDexs. Once the streams are live they also get what
+        # the streams save (tests/dexes/test_dex_weight_plan.py), and give it back when one drops.
         "dexes": dexes,
     }
     if accounts_watched is not None:

@@ -57,18 +57,14 @@ class Figures:
     peak_rss_mb: float
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def scrape_parser(description: str | None) -> argparse.ArgumentParser:
+    """The universe's size, how many scrapes and how far apart: shared with scrape_latency_hlp.py."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--perps", type=int, default=230, help="perps in the fake universe (default 230)")
-    parser.add_argument("--dexes", type=int, default=10, help="builder dexes (HIP-3) (default 10)")
-    parser.add_argument("--dex-perps", type=int, default=20, help="markets per builder dex (default 20)")
     parser.add_argument(
-        "--scrapes",
-        type=int,
-        default=1000,
-        help="measured scrapes per target and encoding (default 1000)",
+        "--scrapes", type=int, default=1000, help="measured scrapes per encoding (default 1000)"
     )
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured scrapes first (default 50)")
     parser.add_argument(
@@ -78,10 +74,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="pause after each scrape; a connection is asked again two pauses later (default 10)",
     )
     parser.add_argument("--smoke", action="store_true", help="a few seconds: 100 scrapes, 10 warm-up")
+    return parser
+
+
+def parse_scrape_options(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.smoke:
         args.scrapes, args.warmup = 100, 10
     return args
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = scrape_parser(__doc__)
+    parser.add_argument("--dexes", type=int, default=10, help="builder dexes (HIP-3) (default 10)")
+    parser.add_argument("--dex-perps", type=int, default=20, help="markets per builder dex (default 20)")
+    return parse_scrape_options(parser, argv)
 
 
 def build_venue(args: argparse.Namespace) -> FakeVenue:

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import yaml
 
-from benchmarks.scrape_latency import Figures, measure
+from benchmarks.scrape_latency import Figures, measure, parse_scrape_options, scrape_parser
 from tests.market.fake_venue import FakeVenue, exporter_config, mainnet_like, serving
 from tests.support.binaries import REPO_ROOT
 from tests.support.processes import free_port, running
@@ -49,27 +49,10 @@ RSS_TARGET_MB = 100.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--perps", type=int, default=230, help="perps in the fake universe (default 230)")
+    parser = scrape_parser(__doc__)
     parser.add_argument("--positions", type=int, default=150, help="positions per HLP account (default 150)")
     parser.add_argument("--watched", type=int, default=50, help="watched accounts (default 50)")
-    parser.add_argument(
-        "--scrapes", type=int, default=1000, help="measured scrapes per encoding (default 1000)"
-    )
-    parser.add_argument("--warmup", type=int, default=50, help="unmeasured scrapes first (default 50)")
-    parser.add_argument(
-        "--pause-ms",
-        type=float,
-        default=10.0,
-        help="pause after each scrape; a connection is asked again two pauses later (default 10)",
-    )
-    parser.add_argument("--smoke", action="store_true", help="a few seconds: 100 scrapes, 10 warm-up")
-    args = parser.parse_args(argv)
-    if args.smoke:
-        args.scrapes, args.warmup = 100, 10
-    return args
+    return parse_scrape_options(parser, argv)
 
 
 def account_state(coins: list[str], seed: int) -> dict[str, Any]:

@@ -88,6 +88,7 @@ class DexState:
     limits: Observed[PerpDexLimits | None] | None = None
     accounts: dict[str, Observed[AccountState]] = field(default_factory=dict)
     requested: dict[str, float] = field(default_factory=dict)  # request key -> when last asked
+    in_flight: set[str] = field(default_factory=set)  # request keys asked and not answered yet
     not_before: dict[str, float] = field(default_factory=dict)  # first asked no earlier than this
     up: bool = False
     last_success: float = 0.0
@@ -139,6 +140,7 @@ class DexesPoller:
         self.streamed_schedule = self.schedule
         self.stream: DexContextsStream | None = None
         self._reconcile_interval: float | None = None
+        self._requests_in_flight: set[asyncio.Task[None]] = set()
 
     def follow_stream(self, stream: DexContextsStream, reconcile_interval: float) -> None:
         """Take pushed contexts from `stream`; while a dex's stream is live, poll its contexts over REST
@@ -191,7 +193,8 @@ class DexesPoller:
 
     async def _discover(self, now: float) -> None:
         try:
-            found = parse_perp_dexs(await self._info({"type": PERP_DEXS}))
+            # HIGH like the contexts: every dex's monitoring starts from this inventory.
+            found = parse_perp_dexs(await self._info({"type": PERP_DEXS}, Priority.HIGH))
         except (UpstreamError, ParseError):
             self._discovery_due = now + min(self._config.discovery_interval_seconds, DISCOVERY_RETRY_SECONDS)
             if not self._discovered:
@@ -245,7 +248,7 @@ class DexesPoller:
         for key, interval, request in wanted:
             # Due from the last request, so a dex whose stream drops is back on the REST schedule at once.
             last = state.requested.get(key)
-            if math.isinf(interval) or (last is not None and now < last + interval):
+            if key in state.in_flight or math.isinf(interval) or (last is not None and now < last + interval):
                 continue
             if last is None and now < state.not_before.get(key, 0.0):
                 continue
@@ -268,6 +271,7 @@ class DexesPoller:
         later: a watched account's first read on a dex must not wait for its next 7-minute slot."""
 
         async def run() -> None:
+            state.in_flight.add(key)
             try:
                 await request()
             except BaseException:
@@ -275,6 +279,8 @@ class DexesPoller:
                     retry = min(interval, self._config.interval_seconds)
                     state.requested[key] = asked_at - interval + retry
                 raise
+            finally:
+                state.in_flight.discard(key)
 
         return run
 
@@ -364,15 +370,47 @@ class DexesPoller:
         if now >= self._discovery_due:
             await self._discover(now)
         requests = [request for state in self.dexes.values() for request in self._requests(state, now)]
-        results = await asyncio.gather(*(request() for request in requests), return_exceptions=True)
-        failures = [result for result in results if isinstance(result, BaseException)]
+        if requests:
+            await self._answered_within_a_tick([self._keep_in_flight(request) for request in requests])
+        self._publish_coins()
+        return self.families()
+
+    def _keep_in_flight(self, request: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        """A request outlives the tick (and the poll's deadline) that asked for it: cancelled, it would
+        lose its place in the weight budget's queue and wait at the back again next tick, which at a
+        start-up, when every poller asks at once, kept the dexes from any success for over a minute.
+        Its answer updates the dex's state, published by the next tick."""
+
+        async def call() -> None:
+            await request()
+
+        task = asyncio.create_task(call(), name="dex-request")
+        self._requests_in_flight.add(task)
+        task.add_done_callback(self._settled)
+        return task
+
+    def _settled(self, task: asyncio.Task[None]) -> None:
+        self._requests_in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("builder-dex request failed: %s", task.exception())
+
+    async def _answered_within_a_tick(self, tasks: list[asyncio.Task[None]]) -> None:
+        """The tick fails when none of its requests was answered within one tick, or all that were failed
+        (one dex failing costs only that dex); the unanswered ones stay queued."""
+        done, _ = await asyncio.wait(tasks, timeout=self.interval)
+        failures = [exc for task in done if (exc := task.exception()) is not None]
         for failure in failures:
             if not isinstance(failure, UpstreamError | ParseError):
                 raise failure
-        if requests and len(failures) == len(requests):
+        if len(done) > len(failures):
+            return
+        if failures:
             raise failures[0]
-        self._publish_coins()
-        return self.families()
+        raise UpstreamError(
+            "timeout",
+            f"none of {len(tasks)} builder-dex requests was answered within {self.interval:g} s "
+            "(waiting for the weight budget; they stay queued)",
+        )
 
     def families(self) -> list[Metric]:
         """The snapshot of every covered dex now (after a poll, or a push)."""

@@ -6,9 +6,10 @@ ASGI transport (optionally failing chosen requests), so the tests step scenario 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -54,6 +55,7 @@ class DexesOnReplay:
         dexes_config: dict[str, Any] | None = None,
         watched: list[dict[str, str]] | None = None,
         fail: Callable[[dict[str, Any]], bool] = lambda body: False,
+        gate: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
     ) -> None:
         self.replay = Replay(body)
         config = Config.model_validate(
@@ -65,6 +67,8 @@ class DexesOnReplay:
         app = httpx.ASGITransport(app=create_app(self.replay.state))
 
         async def route(request: httpx.Request) -> httpx.Response:
+            if gate is not None:
+                await gate(json.loads(request.content))
             if fail(json.loads(request.content)):
                 return httpx.Response(502, text="bad gateway")
             return await app.handle_async_request(request)
@@ -280,3 +284,31 @@ async def test_a_dexs_contexts_queue_ahead_of_its_other_requests() -> None:
     priorities = dict(asked)
     assert priorities["metaAndAssetCtxs"] == Priority.HIGH
     assert priorities["perpDexStatus"] is None  # the collector's usual priority
+
+
+async def test_a_request_still_queued_after_a_tick_keeps_its_place() -> None:
+    # At a start-up every poller asks at once and the weight budget's queue is long. A dex request
+    # cancelled with its poll lost its place and queued at the back again next tick: the dexes had no
+    # success for over a minute. Now it stays asked; the tick says so, and the next one publishes it.
+    released = asyncio.Event()
+    asked: list[str] = []
+
+    async def queued_contexts(body: dict[str, Any]) -> None:
+        if body.get("type") == "metaAndAssetCtxs":
+            asked.append(body["dex"])
+            await released.wait()
+
+    run = DexesOnReplay(
+        scenario([dex("xyz", ["TSLA"])]), dexes_config={"interval_seconds": 0.3}, gate=queued_contexts
+    )
+    with pytest.raises(UpstreamError, match="none of 1 builder-dex requests was answered"):
+        async with asyncio.timeout(2 * run.poller.interval):  # the scheduler's poll deadline
+            await run.poll_at(10)
+    released.set()
+    for _ in range(20):
+        if not run.poller.dexes["xyz"].in_flight:
+            break
+        await asyncio.sleep(0.01)
+    samples = await run.poll_at(10.1)
+    assert coins_with_oracle(samples) == {"xyz:TSLA"}
+    assert asked == ["xyz"]  # asked once, answered late: not cancelled and asked again

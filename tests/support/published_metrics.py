@@ -66,6 +66,8 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_stablecoin_price",
         "hyperliquid_spot_day_notional_volume",
         "hyperliquid_hyperp_info",
+        # the exporter's own process (prometheus_client's process collector; HyperliquidDataStale)
+        "process_start_time_seconds",
         # builder dexes (HIP-3)
         "hyperliquid_dex_info",
         "hyperliquid_dex_up",

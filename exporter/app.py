@@ -99,6 +99,6 @@ async def serve(runtime: ExporterRuntime, web: WebLayer, listen_address: str, te
     )
     runtime.start()
     try:
-        await web.serve(app, listen_address)
+        await web.serve(app, listen_address, one_send_per_response=True)
     finally:
         await runtime.stop()

@@ -72,16 +72,24 @@ class WebLayer:
         return _HeadersMiddleware(wrapped, lambda: self.config)
 
     async def serve(
-        self, app: ASGIApp, listen_address: str, lifespan: Literal["auto", "on", "off"] = "auto"
+        self,
+        app: ASGIApp,
+        listen_address: str,
+        lifespan: Literal["auto", "on", "off"] = "auto",
+        one_send_per_response: bool = False,
     ) -> bool:
         """Serve until SIGINT/SIGTERM; reload on SIGHUP. Raises ValueError/OSError if it cannot bind.
+
+        `one_send_per_response`: a response's head and body leave together at the end of the loop turn
+        (exporter/web/coalescing.py), for large bodies scraped on kept-alive connections. Off, every
+        write leaves at once: the relay's 200 acknowledges a webhook already queued, and a process
+        killed before it left makes Alertmanager's other peer deliver the same alert too.
 
         Returns whether the server started (False when the application's start-up failed).
         """
         sockets = bind_listen_sockets(listen_address)
-        config = uvicorn.Config(
-            app, http=CoalescingH11Protocol, log_config=None, access_log=False, lifespan=lifespan
-        )
+        protocol = CoalescingH11Protocol if one_send_per_response else "h11"
+        config = uvicorn.Config(app, http=protocol, log_config=None, access_log=False, lifespan=lifespan)
         config.load()
         config.ssl = self.ssl_context
         server = uvicorn.Server(config)

@@ -266,9 +266,9 @@ class DexesPoller:
         interval: float,
         request: Callable[[], Awaitable[None]],
     ) -> Callable[[], Awaitable[None]]:
-        """A request that fails, or is cancelled with its poll (the poll's deadline, at a start-up when every
-        poller queues for the budget), is due again `interval_seconds` later, not a whole stretched interval
-        later: a watched account's first read on a dex must not wait for its next 7-minute slot."""
+        """A request that fails (or is cancelled at shutdown) is due again `interval_seconds` later, not a
+        whole stretched interval later: a watched account's first read on a dex must not wait for its next
+        7-minute slot. While it is in flight, its key is not asked again."""
 
         async def run() -> None:
             state.in_flight.add(key)

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from exporter.app import build_exporter
+from exporter.collectors.base import Poller
 from exporter.collectors.dex_schedule import plan_schedule
 from exporter.collectors.dexes import DexesPoller
 from exporter.config import Config
@@ -56,9 +57,9 @@ def test_an_allowance_below_discovery_polls_no_dex() -> None:
     assert schedule.weight_per_minute == pytest.approx(4.0)  # perpDexs every 300 s, nothing else
 
 
-def _rest_rate(poller: object) -> float:
-    inner = getattr(poller, "inner", poller)
-    return float(inner.planned_weight_per_minute)  # type: ignore[attr-defined]
+def _rest_rate(poller: Poller) -> float:
+    rest = poller.inner if isinstance(poller, StreamBackedPoller) else poller
+    return rest.planned_weight_per_minute
 
 
 async def test_the_dexes_spend_what_live_streams_save(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DIR = REPO_ROOT.parent / "shared"
 # The Alertmanager configuration the project ships (alertmanager.yml, templates/, route expectations).
 ALERTMANAGER_DIR = REPO_ROOT / "alertmanager"
-FIXTURES_DIR = SHARED_DIR / "fixtures"
+# Real recorded upstream responses and Alertmanager requests (tests/fixtures/README.md says where each came from).
+FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
 # HL_PROMETHEUS_BIN_DIR runs the suite against other builds (scripts/install-prometheus-binaries.sh DIR).
 PROMETHEUS_BIN_DIR = Path(
     os.environ.get("HL_PROMETHEUS_BIN_DIR") or REPO_ROOT / ".cache" / "prometheus" / "usr" / "bin"

@@ -15,29 +15,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from prometheus_client.metrics_core import CounterMetricFamily, Metric
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from exporter.collectors.base import Poller
 from exporter.collectors.budget_pressure import BudgetPressure
 from exporter.collectors.context import CollectorContext
+from exporter.collectors.fill_events import EventCounters
 from exporter.collectors.universe import UniverseUnavailable
 from exporter.config import Config, FillsCollectorConfig
 from exporter.hyperliquid.budget import Priority
 from exporter.hyperliquid.fills import (
     LARGEST_FILL_PAGE,
-    LIQUIDATION_METHODS,
     META,
     USER_FILLS,
     USER_FILLS_BY_TIME,
-    ZERO_HASH,
     Fill,
     FillCursor,
-    FillKey,
-    FillKind,
     ParsedFills,
     follow,
     parse_fills,
@@ -46,103 +42,7 @@ from exporter.hyperliquid.fills import (
 from exporter.hyperliquid.weights import base_weight, weight_per_minute
 
 COLLECTOR = "fills"
-# Liquidation events remembered to count one liquidation once across several accounts' fills.
-MAX_REMEMBERED_EVENTS = 50_000
 PARSE_IN_THREAD_FILLS = 200
-
-
-@dataclass(slots=True)
-class EventTotals:
-    count: int = 0
-    notional_usd: float = 0.0
-
-
-class EventCounters:
-    """Running totals since start-up; a liquidation seen in several accounts' fills counts once.
-
-    `count(fills)` is the one entry point for fills from any source (REST polls, a stream):
-    duplicates across accounts are dropped here, duplicates within one account's history by its
-    cursor. A fill whose series was never published is held back until `published()` says the
-    series has been shown at 0, so the first event of a new coin or method is an increase.
-    """
-
-    def __init__(self) -> None:
-        self.liquidations: defaultdict[tuple[str, str], EventTotals] = defaultdict(EventTotals)
-        self.auto_deleverages: defaultdict[str, EventTotals] = defaultdict(EventTotals)
-        self._events: OrderedDict[FillKey, None] = OrderedDict()
-        self._shown_coins: set[str] = set()
-        self._shown_methods: set[str] = set()
-        self._held: list[tuple[Fill, bool]] = []  # (fill, whether it counts as an event)
-
-    @property
-    def coins(self) -> set[str]:
-        """Every coin with a counted or held-back event."""
-        counted = {coin for coin, _ in self.liquidations} | set(self.auto_deleverages)
-        return counted | {fill.coin for fill, _ in self._held}
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        """The two documented methods, then any other seen, in the order first seen."""
-        seen = [method for _, method in self.liquidations] + [
-            fill.liquidation.method for fill, _ in self._held if fill.liquidation is not None
-        ]
-        return tuple(dict.fromkeys((*LIQUIDATION_METHODS, *seen)))
-
-    def _first_sighting(self, fill: Fill) -> bool:
-        assert fill.liquidation is not None
-        # A market liquidation shows on every resting maker's fill, all with the liquidation's hash.
-        key: FillKey = (
-            ("liquidation", fill.hash, fill.liquidation.liquidated_user, fill.coin)
-            if fill.hash and fill.hash != ZERO_HASH
-            else fill.key
-        )
-        if key in self._events:
-            return False
-        self._events[key] = None
-        if len(self._events) > MAX_REMEMBERED_EVENTS:
-            self._events.popitem(last=False)
-        return True
-
-    def _shown(self, fill: Fill) -> bool:
-        if fill.coin not in self._shown_coins:
-            return False
-        method = fill.liquidation.method if fill.liquidation is not None else None
-        return fill.kind is not FillKind.LIQUIDATION or method in self._shown_methods
-
-    def add(self, fill: Fill) -> None:
-        kind = fill.kind
-        if kind is FillKind.ORDINARY:
-            return
-        # Another account's side of a liquidation already seen: only its notional adds.
-        counts = kind is not FillKind.LIQUIDATION or self._first_sighting(fill)
-        if self._shown(fill):
-            self._apply(fill, counts)
-        else:
-            self._held.append((fill, counts))
-
-    def count(self, fills: Iterable[Fill]) -> None:
-        for fill in fills:
-            self.add(fill)
-
-    def _apply(self, fill: Fill, count: bool) -> None:
-        if fill.kind is FillKind.AUTO_DELEVERAGING:
-            totals = self.auto_deleverages[fill.coin]
-        else:
-            assert fill.liquidation is not None
-            totals = self.liquidations[(fill.coin, fill.liquidation.method)]
-        totals.count += int(count)
-        totals.notional_usd += fill.notional_usd
-
-    def published(self, coins: Iterable[str], methods: Iterable[str]) -> None:
-        """These coins' and methods' series are on /metrics now: count the events held back for them."""
-        self._shown_coins.update(coins)
-        self._shown_methods.update(methods)
-        held, self._held = self._held, []
-        for fill, counts in held:
-            if self._shown(fill):
-                self._apply(fill, counts)
-            else:
-                self._held.append((fill, counts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +71,7 @@ class FillsPoller:
         )
         started_ms = int(context.clock() * 1000)
         self.cursors = {address: FillCursor(started_ms) for address in (*liquidators, *self._watched)}
-        self.counters = EventCounters()
+        self.counters = EventCounters(is_liquidator=self._roles.__contains__)
         self.listed_coins: tuple[str, ...] | None = None
         self._universe_due = 0.0
         market = config.collectors.market
@@ -264,10 +164,13 @@ class FillsPoller:
             body = {"type": USER_FILLS, "user": account.address, "aggregateByTime": False}
             return await fetched(body, USER_FILLS)
 
+        def consume(fill: Fill) -> None:
+            self.counters.add(account.address, fill)
+
         await follow(
             self._cursor(account.address),
             fetch_page,
-            self.counters.add,
+            consume,
             full_page=self._config.page_limit,
             max_pages=self._config.max_pages_per_poll,
             fetch_recent=fetch_recent,
@@ -305,44 +208,54 @@ class FillsPoller:
             f"every {self._config.watched_interval_seconds:g} s or less often; counted since the exporter "
             "started; a lower bound: only what the monitored accounts' fills show"
         )
+        counters = self.counters
         coins = sorted(
             set(self.listed_coins or ())
             | set(self._context.dex_coins.coins or ())  # builder dexes' coins (HIP-3) count alike
-            | self.counters.coins
+            | counters.coins
         )
-        methods = self.counters.methods
+        methods = counters.methods
+        families: list[Metric] = []
         liquidations = CounterMetricFamily(
             "hyperliquid_liquidations",
-            f"Liquidations seen, by coin and method (market, backstop, or another method the API names); "
-            f"one liquidation filled by several monitored accounts counts once ({help_suffix}).",
+            "Liquidations seen, by coin and method (market, backstop, or another method the API names): "
+            "backstop takeovers and market liquidations on the monitored accounts' fills, and watched "
+            "accounts' own liquidations; one liquidation filled by several monitored accounts counts once; "
+            "an HLP liquidator's own inventory closed is auto-deleveraging, not counted here "
+            f"({help_suffix}).",
             labels=["coin", "method"],
         )
         liquidated = CounterMetricFamily(
             "hyperliquid_liquidated_notional_usd",
-            f"USD notional (price x size) of the monitored accounts' liquidation fills, by coin and method "
-            f"({help_suffix}).",
+            "USD notional (price x size) of the liquidation trades counted in "
+            f"hyperliquid_liquidations_total, each trade once, by coin and method ({help_suffix}).",
             labels=["coin", "method"],
         )
+        pairs = [(coin, method) for coin in coins for method in methods]
+        for pair in pairs:
+            totals = counters.liquidations.get(pair)
+            liquidations.add_metric(list(pair), float(totals.count))
+            liquidated.add_metric(list(pair), totals.notional_usd)
         deleverages = CounterMetricFamily(
             "hyperliquid_auto_deleverages",
-            f"Auto-deleveraging fills seen, by coin ({help_suffix}).",
+            "Venue-level auto-deleveraging trades seen, by coin: an HLP liquidator's own inventory closed "
+            "by ADL (its fill naming itself as liquidatedUser: the backstop is exhausted) or a monitored "
+            f"account's Auto-Deleveraging fill; a trade seen on both sides counts once ({help_suffix}).",
             labels=["coin"],
         )
         deleveraged = CounterMetricFamily(
             "hyperliquid_auto_deleveraged_notional_usd",
-            f"USD notional (price x size) of auto-deleveraging fills seen, by coin ({help_suffix}).",
+            f"USD notional (price x size) of the auto-deleveraging trades counted by coin ({help_suffix}).",
             labels=["coin"],
         )
         for coin in coins:
-            for method in methods:
-                totals = self.counters.liquidations.get((coin, method), EventTotals())
-                liquidations.add_metric([coin, method], float(totals.count))
-                liquidated.add_metric([coin, method], totals.notional_usd)
-            adl = self.counters.auto_deleverages.get(coin, EventTotals())
+            adl = counters.auto_deleverages.get(coin)
             deleverages.add_metric([coin], float(adl.count))
             deleveraged.add_metric([coin], adl.notional_usd)
+        families += [liquidations, liquidated, deleverages, deleveraged, *self._account_families(help_suffix)]
         # These series go out with this poll's snapshot: events held back for them count from the next.
-        self.counters.published(coins, methods)
+        counters.liquidations.published(pairs)
+        counters.auto_deleverages.published(coins)
         gaps = CounterMetricFamily(
             "hyperliquid_fills_pagination_gaps",
             "Times more fills shared one millisecond than a userFillsByTime page holds and the account's "
@@ -352,7 +265,69 @@ class FillsPoller:
         )
         for address, cursor in self.cursors.items():
             gaps.add_metric([address], float(cursor.gaps))
-        return [liquidations, liquidated, deleverages, deleveraged, gaps]
+        return [*families, gaps]
+
+    def _account_families(self, help_suffix: str) -> list[Metric]:
+        """Per monitored account: deleveraged, liquidated, and realized profit and loss."""
+        counters = self.counters
+        deleverages = CounterMetricFamily(
+            "hyperliquid_account_auto_deleverages",
+            "Auto-Deleveraging fills of a monitored account, by account and coin: its profitable position "
+            "closed by force to cover an underwater account (a series appears with its first fill) "
+            f"({help_suffix}).",
+            labels=["account", "coin"],
+        )
+        deleveraged = CounterMetricFamily(
+            "hyperliquid_account_auto_deleveraged_notional_usd",
+            "USD notional of a monitored account's Auto-Deleveraging fills, by account and coin "
+            f"({help_suffix}).",
+            labels=["account", "coin"],
+        )
+        account_coins = sorted(counters.account_deleverages.series())
+        for pair in account_coins:
+            totals = counters.account_deleverages.get(pair)
+            deleverages.add_metric(list(pair), float(totals.count))
+            deleveraged.add_metric(list(pair), totals.notional_usd)
+        counters.account_deleverages.published(account_coins)
+        covered = GaugeMetricFamily(
+            "hyperliquid_account_last_auto_deleverage_timestamp_seconds",
+            "Time of a monitored account's latest Auto-Deleveraging fill in a coin, labelled with the "
+            "underwater account whose loss it covered (liquidatedUser), by account and coin.",
+            labels=["account", "coin", "covered_account"],
+        )
+        for (account, coin), last in sorted(counters.covered_losses.items()):
+            covered.add_metric([account, coin, last.liquidated_user], last.time_ms / 1000)
+        liquidated = CounterMetricFamily(
+            "hyperliquid_account_liquidations",
+            "Fills of a monitored account liquidating its own position (liquidatedUser is the account "
+            "itself), by account and coin; on an HLP liquidator that is its inventory closed by "
+            f"auto-deleveraging (a series appears with its first fill) ({help_suffix}).",
+            labels=["account", "coin"],
+        )
+        own = sorted(counters.account_liquidations.series())
+        for pair in own:
+            liquidated.add_metric(list(pair), float(counters.account_liquidations.get(pair).count))
+        counters.account_liquidations.published(own)
+        accounts = sorted(self.cursors)
+        profit = CounterMetricFamily(
+            "hyperliquid_account_realized_profit_usd",
+            "Closed PnL net of fees of a monitored account's fills that made money, by account: realized "
+            "PnL moves with trading only, never with deposits, withdrawals or transfers "
+            f"({help_suffix}).",
+            labels=["account"],
+        )
+        loss = CounterMetricFamily(
+            "hyperliquid_account_realized_loss_usd",
+            "Closed PnL net of fees of a monitored account's fills that lost money, as a positive amount, "
+            f"by account ({help_suffix}).",
+            labels=["account"],
+        )
+        for account in accounts:
+            profit.add_metric([account], counters.realized_profit.get(account).notional_usd)
+            loss.add_metric([account], counters.realized_loss.get(account).notional_usd)
+        counters.realized_profit.published(accounts)
+        counters.realized_loss.published(accounts)
+        return [deleverages, deleveraged, covered, liquidated, profit, loss]
 
 
 def pollers(config: Config, context: CollectorContext) -> list[Poller]:

@@ -1,9 +1,18 @@
-"""Typed parsing of `userFills` / `userFillsByTime`, and the incremental cursor over them.
+"""Typed parsing of `userFills` / `userFillsByTime`, the incremental cursor over them, and which
+side of a liquidation or auto-deleveraging a fill is on.
 
 A fill may carry a `liquidation` object (`method` `market` or `backstop`, optional
-`liquidatedUser`, `markPx` as string or number). Auto-deleveraging fills also carry one (naming
-the HLP liquidator, method `backstop`), so they are classified by `dir` first. A method other than
-`market` or `backstop` is kept (as a label-safe name) and counted under its own label, never dropped.
+`liquidatedUser`, `markPx` as string or number). What it means depends on whose fill it is
+(`classify`), as the venue records it (real fills of 10 Oct 2025 in Hyperliquid's node-data archive;
+tests/fixtures/node/ holds one):
+- `dir` `Auto-Deleveraging`: this account was deleveraged: its profitable position was closed to
+  cover `liquidatedUser`, the underwater account (on 10 Oct 2025 an HLP liquidator, method `backstop`);
+- `liquidatedUser` is the account itself: this account was liquidated (its own side, `dir`
+  `Liquidated Cross Long` and the like). On an HLP liquidator that is its inventory closed by ADL;
+- `liquidatedUser` another account: a backstop takeover (`backstop`) or a maker's fill of a market
+  liquidation (`market`).
+A method other than `market` or `backstop` is kept (as a label-safe name) and counted under its own
+label, never dropped.
 """
 
 from __future__ import annotations
@@ -32,10 +41,13 @@ MAX_METHOD_LENGTH = 32
 ZERO_HASH = "0x" + "0" * 64
 
 
-class FillKind(Enum):
+class FillSide(Enum):
+    """Whose side of a liquidation or auto-deleveraging one account's fill is on."""
+
     ORDINARY = "ordinary"
-    LIQUIDATION = "liquidation"
-    AUTO_DELEVERAGING = "auto_deleveraging"
+    DELEVERAGED = "deleveraged"  # this account's position closed by ADL, covering liquidatedUser
+    LIQUIDATED = "liquidated"  # this account itself was liquidated (liquidatedUser is itself)
+    TAKEOVER = "takeover"  # this account took over or filled another account's liquidation
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +71,8 @@ class Fill:
     oid: int | None
     tid: int | None
     liquidation: Liquidation | None
+    closed_pnl_usd: float = 0.0
+    fee_usd: float = 0.0
 
     @property
     def key(self) -> FillKey:
@@ -72,12 +86,21 @@ class Fill:
         return abs(self.price * self.size)
 
     @property
-    def kind(self) -> FillKind:
+    def trade_key(self) -> FillKey:
+        """The trade, whichever side's fill this is: both sides share `tid` (or hash, time, price, size)."""
+        if self.tid is not None:
+            return ("trade", self.coin, self.tid)
+        return ("trade", self.coin, self.hash, self.time_ms, self.price, self.size)
+
+    def side_for(self, account: str) -> FillSide:
+        """Which side this fill is on, for `account` (lower-case address), the account it belongs to."""
         if self.direction == AUTO_DELEVERAGING_DIR:
-            return FillKind.AUTO_DELEVERAGING
-        if self.liquidation is not None:
-            return FillKind.LIQUIDATION
-        return FillKind.ORDINARY
+            return FillSide.DELEVERAGED
+        if self.liquidation is None:
+            return FillSide.ORDINARY
+        if self.liquidation.liquidated_user == account:
+            return FillSide.LIQUIDATED
+        return FillSide.TAKEOVER
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +138,17 @@ def _fill(item: Any, request_type: str, path: str) -> Fill:
         oid=fill.optional_integer("oid"),
         tid=fill.optional_integer("tid"),
         liquidation=_liquidation(fill),
+        closed_pnl_usd=_lenient_number(fill, "closedPnl"),
+        fee_usd=_lenient_number(fill, "fee"),
     )
+
+
+def _lenient_number(fill: JsonObject, key: str) -> float:
+    """A PnL or fee field: a garbled one must not cost the fill (it may be a liquidation), so it reads 0."""
+    try:
+        return fill.optional_number(key) or 0.0
+    except ParseError:
+        return 0.0
 
 
 def parse_fills(data: Any, request_type: str = USER_FILLS_BY_TIME) -> ParsedFills:

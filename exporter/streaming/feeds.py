@@ -72,7 +72,7 @@ class FillsFeed:
     def _take(self, user: str, fills: ParsedFills, backfill: bool) -> int:
         counted = 0
         for fill in sorted(fills.fills, key=lambda f: f.time_ms):
-            if self.counters.offer(fill):
+            if self.counters.offer(user, fill):
                 counted += 1
             if user in self.last_event_ms and fill.time_ms > self.last_event_ms[user]:
                 self.last_event_ms[user] = fill.time_ms

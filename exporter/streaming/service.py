@@ -113,7 +113,7 @@ class StreamingService:
             )
         if poller.name == FILLS_POLLER and isinstance(poller, FillsPoller) and self.plan.fills:
             counting_start = min(cursor.start_ms for cursor in poller.cursors.values())
-            counters = DeduplicatedCounters(counting_start)
+            counters = DeduplicatedCounters(counting_start, poller.counters.is_liquidator)
             # One set of totals for both paths: the REST cursor and the stream feed the same gate.
             poller.counters = counters
             fills_config = self.config.collectors.fills

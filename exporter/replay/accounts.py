@@ -3,7 +3,7 @@ scenario's events, read at any instant."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from exporter.replay.fills import Fill, FillMaker, Liquidation, liquidation_burst
@@ -39,6 +39,8 @@ class Accounts:
         self._maker = FillMaker(seed)
         self.by_address: dict[str, AccountTrack] = {}
         self._by_name: dict[str, AccountTrack] = {}
+        # Fills of accounts the scenario does not list (ADL counterparties): the venue's other side.
+        self.unlisted_fills: list[tuple[str, Fill]] = []
 
     def add(self, spec: AccountSpec, is_vault: bool, where: str) -> AccountTrack:
         if spec.address in self.by_address:
@@ -178,7 +180,30 @@ class Accounts:
         if not coins:
             raise ScenarioError(f"{where}: no listed coins to fill")
         held = {name: position.size.value_at(event.at) for name, position in track.positions.items()}
-        track.fills += liquidation_burst(event, coins, self._market, held, self._maker)
+        burst = liquidation_burst(event, track.address, coins, self._market, held, self._maker)
+        track.fills += burst.own
+        for index, counterpart in enumerate(burst.counterparts):
+            if index < len(event.counterparties):
+                self._deleverage(self.find(event.counterparties[index], where), counterpart, where)
+            else:
+                self.unlisted_fills.append((self._maker.random_address(), counterpart))
+
+    def _deleverage(self, track: AccountTrack, fill: Fill, where: str) -> None:
+        """A listed account's profitable position closed by ADL: its fill, its position reduced."""
+        position = track.positions.get(fill.coin)
+        size = position.size.value_at(fill.time) if position is not None else 0.0
+        closing = fill.sz if fill.side == "A" else -fill.sz
+        if position is None or size * closing <= 0:
+            raise ScenarioError(
+                f"{where}: {track.name} is deleveraged in {fill.coin} but holds no "
+                f"{'long' if fill.side == 'A' else 'short'} {fill.coin} position at {fill.time}s"
+            )
+        entry = position.entry.value_at(fill.time)
+        closed = min(abs(size), fill.sz)
+        gain = closed * (fill.px - entry) * sign(size)
+        track.fills.append(replace(fill, start_position=size, closed_pnl=gain, sz=closed))
+        track.realized.append(RealizedChunk(fill.coin, fill.time, fill.time, closed, entry, sign(size)))
+        position.size.step(fill.time, size - closed * sign(size))
 
     def apply_delist(self, event: DelistEvent) -> None:
         """Validators settle every open position in the coin at the settlement price."""
@@ -197,6 +222,12 @@ class Accounts:
     def finish(self) -> None:
         for track in self.by_address.values():
             track.fills.sort(key=lambda fill: (fill.time, fill.tid))
+        self.unlisted_fills.sort(key=lambda item: (item[1].time, item[1].tid))
+
+    def venue_fills(self) -> list[tuple[str, Fill]]:
+        """Every fill of the scenario with its account, listed or not, oldest first (a node's view)."""
+        listed = [(track.address, fill) for track in self.by_address.values() for fill in track.fills]
+        return sorted([*listed, *self.unlisted_fills], key=lambda item: (item[1].time, item[1].tid))
 
     # --- reading state ---
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from exporter.replay.market import CoinTrack, Market
@@ -87,11 +87,37 @@ class FillMaker:
         return f"0x{self._rng.getrandbits(160):040x}"
 
 
+@dataclass(frozen=True)
+class BurstFills:
+    """A burst's fills on its own account, and (for ADL) the matching fills of the deleveraged accounts."""
+
+    own: list[Fill]
+    counterparts: list[Fill]  # counterparts[k] is the other side of own[k] (ADL only)
+
+
+# An HLP liquidator's loss on the inventory ADL closes, as a share of the notional (a model: the real
+# figure is each fill's closedPnl); the deleveraged side gains the matching share.
+ADL_LOSS_RATIO = 0.02
+
+
 def liquidation_burst(
-    event: FillsEvent, coins: list[CoinTrack], market: Market, held: dict[str, float], maker: FillMaker
-) -> list[Fill]:
-    """The fills of a `fills` event; `held` is the account's position per coin at the burst."""
-    fills: list[Fill] = []
+    event: FillsEvent,
+    account: str,
+    coins: list[CoinTrack],
+    market: Market,
+    held: dict[str, float],
+    maker: FillMaker,
+) -> BurstFills:
+    """The fills of a `fills` event on `account` (its address); `held` is its position per coin.
+
+    Auto-deleveraging is modelled as the venue records it (Hyperliquid's node-data archive, 10 Oct
+    2025; tests/fixtures/node/): the underwater account, here an HLP liquidator, gets `Liquidated
+    Cross Long`/`Short` fills whose `liquidation.liquidatedUser` is itself (negative closedPnl), and
+    each is matched by an `Auto-Deleveraging` fill of a profitable counterparty with the same `tid`
+    and `hash`, naming the underwater account as `liquidatedUser` (method `backstop`).
+    """
+    own: list[Fill] = []
+    counterparts: list[Fill] = []
     running = dict(held)
     for k in range(event.count):
         coin = coins[k % len(coins)]
@@ -99,10 +125,10 @@ def liquidation_burst(
         mark = market.mark_price(coin, time)
         before = running.get(coin.name, 0.0)
         if event.method == "adl":
-            # Documented real ADL fill: px 22.075, markPx 22.025, liquidatedUser the HLP Liquidator.
+            # The real ADL fill: px 22.075 against markPx 22.025 (the previous oracle/mark price).
             px = mark * 1.0023
-            direction = "Auto-Deleveraging"
-            liquidation = Liquidation(event.liquidated_user or HLP_LIQUIDATOR, mark, "backstop")
+            direction = f"Liquidated Cross {'Long' if event.side == 'A' else 'Short'}"
+            liquidation = Liquidation(account, mark, "backstop")
         elif event.method == "backstop":
             # Documented real backstop fill: SOL px 67.5499 against markPx 68.2.
             px = mark * (0.9905 if event.side == "B" else 1.0095)
@@ -116,7 +142,24 @@ def liquidation_burst(
         size = max(step, round(event.notional_usd / px, coin.spec.sz_decimals))
         running[coin.name] = before + (size if event.side == "B" else -size)
         crossed = event.method != "market"
-        fills.append(
-            maker.make(time, coin.name, px, size, event.side, direction, before, 0.0, crossed, liquidation)
+        closed_pnl = -size * px * ADL_LOSS_RATIO if event.method == "adl" else 0.0
+        fill = maker.make(
+            time, coin.name, px, size, event.side, direction, before, closed_pnl, crossed, liquidation
         )
-    return fills
+        own.append(fill)
+        if event.method == "adl":
+            counterparts.append(deleveraged_side(fill, size * px * ADL_LOSS_RATIO))
+    return BurstFills(own, counterparts)
+
+
+def deleveraged_side(fill: Fill, closed_pnl: float) -> Fill:
+    """The profitable counterparty's `Auto-Deleveraging` fill of the same trade (start position set later)."""
+    other: Literal["B", "A"] = "B" if fill.side == "A" else "A"
+    return replace(
+        fill,
+        side=other,
+        direction="Auto-Deleveraging",
+        start_position=-fill.sz if other == "B" else fill.sz,
+        closed_pnl=closed_pnl,
+        oid=fill.oid + 1,
+    )

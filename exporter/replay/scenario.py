@@ -230,9 +230,25 @@ class FillsEvent(EventBase):
     method: Literal["market", "backstop", "adl"]
     side: Literal["B", "A"] = "A"
     notional_usd: Annotated[float, Field(gt=0)] = 50_000.0  # per fill, priced at the coin's mark
-    liquidated_user: Address | None = None  # default for adl: the HLP Liquidator
+    liquidated_user: Address | None = None  # market and backstop only: the liquidated account
+    # adl only: the accounts deleveraged, one a fill in order (the rest are unlisted addresses). Each
+    # must hold the opposite side of the fill's coin.
+    counterparties: list[str] = Field(default_factory=list)
     same_millisecond: bool = True
     spread_over: Seconds = 0.0  # when not in one millisecond, fills are spread evenly over this
+
+    @model_validator(mode="after")
+    def _sides_fit_the_method(self) -> Self:
+        if self.method == "adl" and self.liquidated_user is not None:
+            raise ValueError(
+                "an adl burst's own fills name its account as liquidatedUser: give `counterparties` "
+                "(the accounts deleveraged), not `liquidated_user`"
+            )
+        if self.method != "adl" and self.counterparties:
+            raise ValueError("`counterparties` is for adl bursts only")
+        if len(self.counterparties) > self.count:
+            raise ValueError(f"{len(self.counterparties)} counterparties for {self.count} fills")
+        return self
 
 
 class MarketRulesEvent(EventBase):

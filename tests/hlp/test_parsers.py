@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from exporter.hyperliquid.accounts import parse_clearinghouse_state
 from exporter.hyperliquid.errors import ParseError
-from exporter.hyperliquid.fills import FillKind, parse_fills, parse_listed_coins
+from exporter.hyperliquid.fills import FillSide, parse_fills, parse_listed_coins
 from exporter.hyperliquid.vaults import parse_portfolio, parse_vault_details
 from tests.hlp.fake_hyperliquid import HLP, STRATEGIES, fill, meta, recorded, vault_details
 
@@ -78,13 +78,15 @@ def test_recorded_fills(name: str) -> None:
     assert all(f.tid is None for f in parsed.fills)
     assert len({f.key for f in parsed.fills}) == 500
     assert len({f.time_ms for f in parsed.fills}) < 500
-    assert {f.kind for f in parsed.fills} == {FillKind.ORDINARY}
+    assert {f.side_for("0xb7b6f3cea3f66bf525f5d8f965f6dbf6d9b017b2") for f in parsed.fills} == {
+        FillSide.ORDINARY
+    }
     first = parsed.fills[0]
     assert (first.coin, first.price, first.size, first.time_ms) == ("SUI", 1.3189, 142.7, 1683245884863)
     assert first.notional_usd == pytest.approx(1.3189 * 142.7)
 
 
-def test_liquidation_backstop_and_adl_classification() -> None:
+def test_liquidation_backstop_and_adl_classification_on_a_liquidators_fills() -> None:
     liquidator = "0x2e3d94f0562703b25c83308a05046ddaf9a8dd14"
     raw = [
         fill("SOL", 67.5499, 10.0, 1, 11, "Liquidated Cross Long",
@@ -100,15 +102,18 @@ def test_liquidation_backstop_and_adl_classification() -> None:
     ]  # fmt: skip
     parsed = parse_fills(raw)
     assert parsed.malformed == 0  # an unknown method is counted under its own label, never dropped
-    kinds = [(f.coin, f.kind, f.liquidation.method if f.liquidation else None) for f in parsed.fills]
-    assert kinds == [
-        ("SOL", FillKind.LIQUIDATION, "backstop"),
-        ("AVAX", FillKind.AUTO_DELEVERAGING, "backstop"),  # ADL first, whatever its method says
-        ("ETH", FillKind.LIQUIDATION, "market"),
-        ("ETH", FillKind.LIQUIDATION, "teleport"),
-        ("ETH", FillKind.ORDINARY, None),
-        ("BTC", FillKind.AUTO_DELEVERAGING, "partial_adl_"),
-        ("BTC", FillKind.LIQUIDATION, "x" * 32),  # label-safe and short
+    sides = [
+        (f.coin, f.side_for(liquidator), f.liquidation.method if f.liquidation else None)
+        for f in parsed.fills
+    ]
+    assert sides == [
+        ("SOL", FillSide.TAKEOVER, "backstop"),  # another account's position taken over
+        ("AVAX", FillSide.DELEVERAGED, "backstop"),  # ADL first, whatever its liquidation object says
+        ("ETH", FillSide.TAKEOVER, "market"),  # no liquidatedUser: another account's liquidation
+        ("ETH", FillSide.TAKEOVER, "teleport"),
+        ("ETH", FillSide.ORDINARY, None),
+        ("BTC", FillSide.DELEVERAGED, "partial_adl_"),
+        ("BTC", FillSide.TAKEOVER, "x" * 32),  # label-safe and short
     ]
     assert parsed.fills[0].liquidation is not None
     assert parsed.fills[0].liquidation.liquidated_user == "0xabc0000000000000000000000000000000000001"

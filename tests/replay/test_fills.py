@@ -17,7 +17,7 @@ def test_user_fills_are_the_2000_newest_newest_first(cascade: Replay) -> None:
     times = [fill["time"] for fill in fills]
     assert len(fills) == 2000
     assert times == sorted(times, reverse=True)
-    assert times[0] == cascade.clock.wall_ms(110)
+    assert times[0] == cascade.clock.wall_ms(170)
 
 
 def test_fills_by_time_are_in_time_order_and_capped_at_2000(cascade: Replay) -> None:
@@ -29,18 +29,48 @@ def test_fills_by_time_are_in_time_order_and_capped_at_2000(cascade: Replay) -> 
 
 
 def test_a_burst_larger_than_a_page_shares_one_millisecond(cascade: Replay) -> None:
-    burst_ms = cascade.clock.wall_ms(94)
+    burst_ms = cascade.clock.wall_ms(156)
     page = cascade.info(
         {"type": "userFillsByTime", "user": HLP_LIQUIDATOR, "startTime": burst_ms, "endTime": burst_ms}
     )
     assert len(page) == 2000
     assert {fill["time"] for fill in page} == {burst_ms}
     assert len({fill["tid"] for fill in page}) == 2000
-    assert all(fill["dir"] == "Auto-Deleveraging" for fill in page)
+    # The liquidator's own side of ADL, as recorded: liquidated, naming itself, at a loss.
+    assert all(fill["dir"] == "Liquidated Cross Long" for fill in page)
+    assert {fill["liquidation"]["liquidatedUser"] for fill in page} == {HLP_LIQUIDATOR}
+    assert all(float(fill["closedPnl"]) < 0 for fill in page)
     # A client advancing past the millisecond finds the next bursts, never the same fills again.
     after = cascade.info({"type": "userFillsByTime", "user": HLP_LIQUIDATOR, "startTime": burst_ms + 1})
-    assert {fill["time"] for fill in after} == {cascade.clock.wall_ms(100), cascade.clock.wall_ms(110)}
+    assert {fill["time"] for fill in after} == {cascade.clock.wall_ms(170)}
     assert not {fill["tid"] for fill in after} & {fill["tid"] for fill in page}
+
+
+def test_adl_shows_on_both_sides_of_each_trade(cascade: Replay) -> None:
+    """Each self-naming liquidator fill has a counterparty's Auto-Deleveraging fill with its tid and hash."""
+    liquidator_2 = "0xb0a55f13d22f66e6d495ac98113841b2326e9540"
+    whale = "0x5eed000000000000000000000000000000001010"
+    burst_ms = cascade.clock.wall_ms(156)
+    own = cascade.info(
+        {"type": "userFillsByTime", "user": liquidator_2, "startTime": burst_ms, "endTime": burst_ms}
+    )
+    assert len(own) == 265 and {fill["coin"] for fill in own} == {"ETH"}
+    assert sum(float(f["px"]) * float(f["sz"]) for f in own) == pytest.approx(204.7e6, rel=0.01)
+    deleveraged = [
+        fill for fill in cascade.info({"type": "userFills", "user": whale}) if fill["time"] == burst_ms
+    ]
+    assert len(deleveraged) == 1
+    adl = deleveraged[0]
+    assert adl["dir"] == "Auto-Deleveraging"
+    assert adl["liquidation"] == {"liquidatedUser": liquidator_2, "markPx": adl["liquidation"]["markPx"],
+                                  "method": "backstop"}  # fmt: skip
+    assert float(adl["closedPnl"]) > 0 and float(adl["startPosition"]) < 0 and adl["side"] == "B"
+    matched = [fill for fill in own if fill["tid"] == adl["tid"]]
+    assert len(matched) == 1 and matched[0]["hash"] == adl["hash"] and matched[0]["side"] == "A"
+    # The whale's short is smaller by what ADL closed.
+    before = Replay("cascade-2025-10-10").at(155).positions(whale)["ETH"]["szi"]
+    after = cascade.positions(whale)["ETH"]["szi"]
+    assert float(after) - float(before) == pytest.approx(float(adl["sz"]))
 
 
 def test_end_time_and_future_fills(cascade: Replay) -> None:

@@ -1,7 +1,8 @@
 """The heavy cascade (issue 14) on the simulator, in-process on a stepped scenario clock.
 
-21,000 liquidator fills: 9,000 backstops spread over two minutes on Liquidators 2-4 and five
-auto-deleveraging bursts of 2,400 fills in one millisecond on the HLP Liquidator, served in pages
+21,265 liquidator fills: 9,000 backstops spread over two minutes on Liquidators 2-4, five
+auto-deleveraging bursts of 2,400 fills in one millisecond on the HLP Liquidator and 265 on HLP
+Liquidator 2 (their own side, naming themselves as liquidatedUser), served in pages
 of 500 (the scenario's) and of 2,000. The exporter polls as it would, at its default intervals in
 scenario time: liquidator positions every 5 s, fills every 30 s. Its counters must equal the
 scenario's own fills, with no pagination gap, every poll must succeed (so none ran past its
@@ -42,7 +43,9 @@ def ground_truth(timeline: Timeline) -> tuple[Counter[tuple[str, str]], Counter[
         for fill in track.fills:
             if fill.time > END:
                 continue
-            if fill.direction == "Auto-Deleveraging":
+            # A liquidator's own inventory closed by ADL: its fill names itself (never a backstop).
+            liquidated_user = fill.liquidation.liquidated_user if fill.liquidation is not None else None
+            if fill.direction == "Auto-Deleveraging" or liquidated_user == address:
                 deleverages[fill.coin] += 1
             elif fill.liquidation is not None:
                 liquidations[(fill.coin, fill.liquidation.method)] += 1

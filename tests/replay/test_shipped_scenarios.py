@@ -124,14 +124,14 @@ def test_cascade_signature() -> None:
     for liquidator in LIQUIDATORS[1:]:
         fills = at_200.info({"type": "userFills", "user": liquidator})
         assert any(fill.get("liquidation", {}).get("method") == "backstop" for fill in fills), liquidator
-    adl = [
-        fill
-        for fill in at_200.info({"type": "userFills", "user": HLP_LIQUIDATOR})
-        if fill["dir"] == "Auto-Deleveraging"
-    ]
+    # ADL as recorded: the liquidator's own inventory closed by fills naming itself (the deleveraged
+    # counterparties carry the Auto-Deleveraging fills).
+    own = at_200.info({"type": "userFills", "user": HLP_LIQUIDATOR})
+    adl = [fill for fill in own if fill.get("liquidation", {}).get("liquidatedUser") == HLP_LIQUIDATOR]
     assert adl
-    assert all(fill["liquidation"]["liquidatedUser"] == HLP_LIQUIDATOR for fill in adl)
+    assert all(fill["dir"].startswith("Liquidated Cross") for fill in adl)
     assert all(fill["liquidation"]["method"] == "backstop" for fill in adl)
+    assert not [fill for fill in own if fill["dir"] == "Auto-Deleveraging"]
     assert replay.at(93).info({"type": "userFills", "user": HLP_LIQUIDATOR}) == [], (
         "first ADL ~64 s after the start"
     )

@@ -49,6 +49,9 @@ def test_acknowledgement_matches_the_subscription_whatever_the_address_case() ->
     assert subscription_key({"type": "clearinghouseState", "user": "0xabc"}) != subscription_key(acked)
 
 
+ADL_ACCOUNT = "0xe92d2041199b18f611b137457f3acee8bedb22d3"
+
+
 def adl_fill(tid: int | None, time_ms: int, px: float = 10.0) -> Fill:
     return Fill(
         coin="AVAX",
@@ -65,31 +68,56 @@ def adl_fill(tid: int | None, time_ms: int, px: float = 10.0) -> Fill:
 
 def test_gate_counts_a_fill_once_across_paths_and_never_before_the_start() -> None:
     counters = DeduplicatedCounters(counting_start_ms=1_000)
-    counters.published(["AVAX"], [])  # AVAX's series is on /metrics at 0: events count at once
-    assert counters.offer(adl_fill(1, 1_000))
-    assert not counters.offer(adl_fill(1, 1_000))  # the same trade id from the other path
-    assert counters.offer(adl_fill(2, 1_000))
-    assert not counters.offer(adl_fill(3, 999))  # a snapshot's older fill
-    counters.add(adl_fill(4, 1_500))  # the REST cursor's entry point goes through the same gate
-    counters.add(adl_fill(4, 1_500))
-    assert counters.auto_deleverages["AVAX"].count == 3
-    assert counters.auto_deleverages["AVAX"].notional_usd == 60.0
+    counters.auto_deleverages.published(["AVAX"])  # AVAX's series is on /metrics at 0: events count at once
+    assert counters.offer(ADL_ACCOUNT, adl_fill(1, 1_000))
+    assert not counters.offer(ADL_ACCOUNT, adl_fill(1, 1_000))  # the same trade id from the other path
+    assert counters.offer(ADL_ACCOUNT, adl_fill(2, 1_000))
+    assert not counters.offer(ADL_ACCOUNT, adl_fill(3, 999))  # a snapshot's older fill
+    counters.add(ADL_ACCOUNT, adl_fill(4, 1_500))  # the REST cursor's entry point goes through the same gate
+    counters.add(ADL_ACCOUNT, adl_fill(4, 1_500))
+    assert counters.auto_deleverages.get("AVAX").count == 3
+    assert counters.auto_deleverages.get("AVAX").notional_usd == 60.0
     assert counters.duplicates == 2
+
+
+def test_gate_is_per_account_so_both_sides_of_one_trade_are_seen() -> None:
+    liquidator = "0x2e3d94f0562703b25c83308a05046ddaf9a8dd14"
+    counters = DeduplicatedCounters(counting_start_ms=0, is_liquidator=lambda account: account == liquidator)
+    counters.auto_deleverages.published(["AVAX"])
+    own_side = Fill(
+        coin="AVAX",
+        price=10.0,
+        size=2.0,
+        time_ms=5,
+        direction="Liquidated Cross Long",
+        hash=f"0x{1:064x}",
+        oid=8,
+        tid=1,
+        liquidation=Liquidation("backstop", liquidator, 10.0),
+    )
+    assert counters.offer(liquidator, own_side)
+    assert counters.offer(ADL_ACCOUNT, adl_fill(1, 5))  # same tid, the other account: not a duplicate
+    # One ADL trade on the venue, seen from both sides; the deleveraged account counted as such.
+    assert counters.auto_deleverages.get("AVAX").count == 1
+    assert counters.account_deleverages.series() == {(ADL_ACCOUNT, "AVAX")}
+    assert counters.account_liquidations.series() == {(liquidator, "AVAX")}
+    assert counters.liquidations.series() == set()  # never a backstop liquidation
+    assert counters.duplicates == 0
 
 
 def test_gate_keys_fills_without_trade_id_by_their_other_fields() -> None:
     counters = DeduplicatedCounters(counting_start_ms=0)
-    counters.published(["AVAX"], [])
-    assert counters.offer(adl_fill(None, 5))
-    assert not counters.offer(adl_fill(None, 5))
-    assert counters.offer(adl_fill(None, 5, px=11.0))
-    assert counters.auto_deleverages["AVAX"].count == 2
+    counters.auto_deleverages.published(["AVAX"])
+    assert counters.offer(ADL_ACCOUNT, adl_fill(None, 5))
+    assert not counters.offer(ADL_ACCOUNT, adl_fill(None, 5))
+    assert counters.offer(ADL_ACCOUNT, adl_fill(None, 5, px=11.0))
+    assert counters.auto_deleverages.get("AVAX").count == 2
 
 
 def test_gate_memory_is_bounded() -> None:
     counters = DeduplicatedCounters(counting_start_ms=0, max_remembered=10)
-    counters.published(["AVAX"], [])
+    counters.auto_deleverages.published(["AVAX"])
     for tid in range(100):
-        counters.offer(adl_fill(tid, 10))
-    assert counters.auto_deleverages["AVAX"].count == 100
+        counters.offer(ADL_ACCOUNT, adl_fill(tid, 10))
+    assert counters.auto_deleverages.get("AVAX").count == 100
     assert len(counters._seen) == 10

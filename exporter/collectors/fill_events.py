@@ -14,13 +14,15 @@ Each fill is read as one account's fill and classified by whose side it is on
   often it was liquidated, and its realized profit and loss (closed PnL less fees, which moves with
   trading only, never with transfers: the HLP liquidator's drawdown is judged from it).
 
-A series that was never on /metrics (a new coin, method or account) waits with its first
-increments until it has been published at 0, so `increase()` sees the first event.
+A coin's or method's series that was never on /metrics (a new coin or method) waits with its first
+increments until it has been published at 0, so `increase()` sees the first event. An account's
+series by coin appear with their first event (the coin cannot be known before): the alert rules
+read a series that appears with a count as an increase.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -107,8 +109,10 @@ class EventCounters:
         self.is_liquidator = is_liquidator
         self.liquidations: ZeroFirstTotals[tuple[str, str]] = ZeroFirstTotals()  # (coin, method)
         self.auto_deleverages: ZeroFirstTotals[str] = ZeroFirstTotals()  # coin
-        self.account_deleverages: ZeroFirstTotals[tuple[str, str]] = ZeroFirstTotals()  # (account, coin)
-        self.account_liquidations: ZeroFirstTotals[tuple[str, str]] = ZeroFirstTotals()  # (account, coin)
+        # (account, coin): published with their first event, not held back, since a coin an account is
+        # deleveraged in cannot be known before; the alert rules catch a series that appears with it.
+        self.account_deleverages: defaultdict[tuple[str, str], EventTotals] = defaultdict(EventTotals)
+        self.account_liquidations: defaultdict[tuple[str, str], EventTotals] = defaultdict(EventTotals)
         # By account: USD in `notional_usd`, fills in `count`.
         self.realized_profit: ZeroFirstTotals[str] = ZeroFirstTotals()
         self.realized_loss: ZeroFirstTotals[str] = ZeroFirstTotals()
@@ -134,7 +138,7 @@ class EventCounters:
             return
         first_sight_of_trade = self._trades.first_time(fill.trade_key)
         if side is FillSide.DELEVERAGED:
-            self.account_deleverages.add((account, fill.coin), 1, fill.notional_usd)
+            self._account_event(self.account_deleverages, account, fill)
             if fill.liquidation is not None and fill.liquidation.liquidated_user:
                 self.covered_losses[(account, fill.coin)] = CoveredLoss(
                     fill.liquidation.liquidated_user, fill.time_ms
@@ -142,7 +146,7 @@ class EventCounters:
             self._venue_adl(fill, first_sight_of_trade)
             return
         if side is FillSide.LIQUIDATED:
-            self.account_liquidations.add((account, fill.coin), 1, fill.notional_usd)
+            self._account_event(self.account_liquidations, account, fill)
             if self.is_liquidator(account):
                 # HLP's own inventory closed: the backstop is exhausted. ADL, never a backstop liquidation.
                 self._venue_adl(fill, first_sight_of_trade)
@@ -152,6 +156,12 @@ class EventCounters:
     def count(self, account: str, fills: Iterable[Fill]) -> None:
         for fill in fills:
             self.add(account, fill)
+
+    @staticmethod
+    def _account_event(totals: dict[tuple[str, str], EventTotals], account: str, fill: Fill) -> None:
+        event = totals[(account, fill.coin)]
+        event.count += 1
+        event.notional_usd += fill.notional_usd
 
     def _venue_adl(self, fill: Fill, first_sight_of_trade: bool) -> None:
         if first_sight_of_trade:

@@ -283,12 +283,9 @@ class FillsPoller:
             f"({help_suffix}).",
             labels=["account", "coin"],
         )
-        account_coins = sorted(counters.account_deleverages.series())
-        for pair in account_coins:
-            totals = counters.account_deleverages.get(pair)
+        for pair, totals in sorted(counters.account_deleverages.items()):
             deleverages.add_metric(list(pair), float(totals.count))
             deleveraged.add_metric(list(pair), totals.notional_usd)
-        counters.account_deleverages.published(account_coins)
         covered = GaugeMetricFamily(
             "hyperliquid_account_last_auto_deleverage_timestamp_seconds",
             "Time of a monitored account's latest Auto-Deleveraging fill in a coin, labelled with the "
@@ -304,10 +301,8 @@ class FillsPoller:
             f"auto-deleveraging (a series appears with its first fill) ({help_suffix}).",
             labels=["account", "coin"],
         )
-        own = sorted(counters.account_liquidations.series())
-        for pair in own:
-            liquidated.add_metric(list(pair), float(counters.account_liquidations.get(pair).count))
-        counters.account_liquidations.published(own)
+        for pair, totals in sorted(counters.account_liquidations.items()):
+            liquidated.add_metric(list(pair), float(totals.count))
         accounts = sorted(self.cursors)
         profit = CounterMetricFamily(
             "hyperliquid_account_realized_profit_usd",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from exporter.hyperliquid.fills import AUTO_DELEVERAGING_DIR
+from exporter.replay.fills import Fill as ReplayFill
 from tests.streaming.support import (
     LIQUIDATORS,
     eventually,
@@ -16,54 +17,76 @@ from tests.streaming.support import (
 )
 
 HLP_LIQUIDATOR = LIQUIDATORS[0]
-START = 91.0  # scenario seconds: backstop fills still running, the ADL burst at 94, 100 and 110
-END = 111.0
+WHALE = "0x5eed000000000000000000000000000000001010"  # insider-whale: deleveraged at 156 s
+START = 150.0  # scenario seconds: the 2,468-fill ADL millisecond at 156 s, 800 more at 170 s
+END = 171.0
 
 
-async def test_drop_mid_adl_burst_counts_exactly_the_scenario_fills() -> None:
+async def test_drop_mid_adl_burst_counts_exactly_the_scenario_fills_on_both_sides() -> None:
     async with live_replay("cascade-2025-10-10", start_offset=START, speed=2.0) as (state, url):
-        # The HLP Liquidator's 2,400 ADL fills at 94 s arrive in 5 messages, the 1,500 at 100 s in 3:
-        # the connection drops right after the first message of the second wave.
+        # The HLP Liquidator's 2,203 self-naming ADL fills at 156 s arrive in 5 messages: the
+        # connection drops right after the second.
         async with httpx.AsyncClient(base_url=url) as admin:
             response = await admin.post(
-                "/_replay/ws", json={"fault": "drop", "after_fill_updates": 6, "user": HLP_LIQUIDATOR}
+                "/_replay/ws", json={"fault": "drop", "after_fill_updates": 2, "user": HLP_LIQUIDATOR}
             )
             assert response.status_code == 200, response.text
-        async with running_exporter(exporter_config(url)) as exporter:
+        config = exporter_config(url, accounts={"watched": [{"address": WHALE, "name": "insider-whale"}]})
+        async with running_exporter(config) as exporter:
             assert exporter.streaming is not None
+            assert WHALE in exporter.streaming.plan.users
             counters = exporter.streaming.fills.counters if exporter.streaming.fills else None
             assert counters is not None
             await eventually(lambda: state.clock.now() >= END, within=30)
             start_ms = counters.counting_start_ms
-            expected_adl = expected_other = 0
+
+            def in_window(fill: ReplayFill) -> bool:
+                return start_ms <= state.clock.wall_ms(fill.time) and fill.time <= END
+
+            own_side: dict[str, int] = {}
             adl_notional = 0.0
+            backstops = 0
             for liquidator in LIQUIDATORS:
                 track = state.timeline.account(liquidator)
                 assert track is not None
-                for fill in track.fills:
-                    if not start_ms <= state.clock.wall_ms(fill.time) or fill.time > END:
-                        continue
-                    if fill.direction == AUTO_DELEVERAGING_DIR:
-                        expected_adl += 1
+                for fill in filter(in_window, track.fills):
+                    assert fill.direction != AUTO_DELEVERAGING_DIR  # the venue never puts ADL there
+                    if fill.liquidation is not None and fill.liquidation.liquidated_user == liquidator:
+                        own_side[liquidator] = own_side.get(liquidator, 0) + 1
                         adl_notional += fill.px * fill.sz
                     else:
-                        expected_other += 1
-            assert expected_adl == 2400 + 1500 + 800
+                        backstops += 1
+            assert own_side == {HLP_LIQUIDATOR: 2203 + 800, LIQUIDATORS[1]: 265}
+            whale = state.timeline.account(WHALE)
+            assert whale is not None
+            whale_adl = [f for f in filter(in_window, whale.fills) if f.direction == AUTO_DELEVERAGING_DIR]
+            assert len(whale_adl) == 1
+            expected_adl = sum(own_side.values())  # the whale's fill is the other side of one of them
 
-            def counted() -> tuple[float, float]:
+            def counted() -> tuple[float, float, float, float]:
                 observed = samples(exporter)
                 return (
                     total(observed, "hyperliquid_auto_deleverages_total"),
                     total(observed, "hyperliquid_liquidations_total", method="backstop"),
+                    total(observed, "hyperliquid_account_auto_deleverages_total", account=WHALE),
+                    total(observed, "hyperliquid_account_liquidations_total", account=HLP_LIQUIDATOR),
                 )
 
-            await eventually(lambda: counted() == (expected_adl, expected_other), within=20)
+            expected = (expected_adl, backstops, 1.0, 2203 + 800)
+            await eventually(lambda: counted() == expected, within=20)
             observed = samples(exporter)
             assert total(observed, "hyperliquid_stream_reconnects_total", connection="users") >= 1
-            assert state.ws.fill_updates >= 6
+            assert state.ws.fill_updates >= 2
             notional = total(observed, "hyperliquid_auto_deleveraged_notional_usd_total")
             # The API's price and size strings are rounded: within 0.01 % of the unrounded notional.
             assert abs(notional - adl_notional) < 1e-4 * adl_notional
+            covered = total(
+                observed,
+                "hyperliquid_account_last_auto_deleverage_timestamp_seconds",
+                account=WHALE,
+                covered_account=LIQUIDATORS[1],
+            )
+            assert covered == state.clock.wall_ms(156) / 1000
             # Both paths delivered some of the same fills; the gate counted each once.
             assert counters.duplicates > 0
             await eventually(
@@ -74,4 +97,4 @@ async def test_drop_mid_adl_burst_counts_exactly_the_scenario_fills() -> None:
                 ),
                 within=10,
             )
-            assert counted() == (expected_adl, expected_other)
+            assert counted() == expected

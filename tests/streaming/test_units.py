@@ -99,8 +99,8 @@ def test_gate_is_per_account_so_both_sides_of_one_trade_are_seen() -> None:
     assert counters.offer(ADL_ACCOUNT, adl_fill(1, 5))  # same tid, the other account: not a duplicate
     # One ADL trade on the venue, seen from both sides; the deleveraged account counted as such.
     assert counters.auto_deleverages.get("AVAX").count == 1
-    assert counters.account_deleverages.series() == {(ADL_ACCOUNT, "AVAX")}
-    assert counters.account_liquidations.series() == {(liquidator, "AVAX")}
+    assert set(counters.account_deleverages) == {(ADL_ACCOUNT, "AVAX")}
+    assert set(counters.account_liquidations) == {(liquidator, "AVAX")}
     assert counters.liquidations.series() == set()  # never a backstop liquidation
     assert counters.duplicates == 0
 

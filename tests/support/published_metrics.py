@@ -59,6 +59,13 @@ EXPORTER_METRICS = frozenset(
 # Published beyond DESIGN.md's minimum and documented in docs/metrics.md.
 ADDITIONAL_EXPORTER_METRICS = frozenset(
     {
+        # Fills by whose side they are (issue 25): accounts deleveraged, liquidated, realized PnL.
+        "hyperliquid_account_auto_deleverages_total",
+        "hyperliquid_account_auto_deleveraged_notional_usd_total",
+        "hyperliquid_account_last_auto_deleverage_timestamp_seconds",
+        "hyperliquid_account_liquidations_total",
+        "hyperliquid_account_realized_profit_usd_total",
+        "hyperliquid_account_realized_loss_usd_total",
         "hyperliquid_vault_apr_ratio",
         "hyperliquid_account_cross_value_usd",
         "hyperliquid_account_cross_maintenance_margin_used_usd",

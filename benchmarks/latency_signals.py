@@ -31,6 +31,7 @@ OPEN_INTEREST_USD = "hyperliquid_open_interest_usd"
 OPEN_INTEREST_CAP = "hyperliquid_open_interest_cap_reached"
 EXTERNAL_PRICE = "hyperliquid_external_price"
 AUTO_DELEVERAGES = "hyperliquid_auto_deleverages_total"
+ACCOUNT_AUTO_DELEVERAGES = "hyperliquid_account_auto_deleverages_total"
 LIQUIDATIONS = "hyperliquid_liquidations_total"
 MARKET_INFO = "hyperliquid_market_info"
 
@@ -152,6 +153,17 @@ def auto_deleveraging(coin: str | None) -> Signal:
         return any(v > 0 for key, v in view.by(AUTO_DELEVERAGES, "coin").items() if _matches(coin, key))
 
     return Signal(condition, (AUTO_DELEVERAGES,), frozenset())
+
+
+def account_auto_deleveraged(coin: str | None) -> Signal:
+    """HyperliquidAccountAutoDeleveraged (critical): a monitored account's own Auto-Deleveraging fill."""
+
+    def condition(view: View) -> bool:
+        return any(
+            s.value > 0 and _matches(coin, s.labels["coin"]) for s in view.samples(ACCOUNT_AUTO_DELEVERAGES)
+        )
+
+    return Signal(condition, (ACCOUNT_AUTO_DELEVERAGES,), frozenset())
 
 
 def open_interest_drop(coin: str | None, ratio: float = 0.05, seconds: float = 60.0) -> Signal:
@@ -338,6 +350,14 @@ def first_adl_fill_at(scenario: str) -> float:
     raise ValueError(f"scenario {scenario!r} has no auto-deleveraging fills")
 
 
+def first_counterparty_adl_fill_at(scenario: str) -> float:
+    """The first ADL burst with a listed (watched) counterparty: its Auto-Deleveraging fill's time."""
+    for event in load_scenario(scenario).events:
+        if isinstance(event, FillsEvent) and event.method == "adl" and event.counterparties:
+            return float(event.at)
+    raise ValueError(f"scenario {scenario!r} deleverages no listed account")
+
+
 def first_backstop_or_adl_fill_at(scenario: str) -> float:
     """The earliest fill that moves either counter of the cascade rule: a backstop or an ADL."""
     times = [
@@ -390,6 +410,14 @@ def plans() -> dict[str, Plan]:
                     0,
                     liquidation_cascade(),
                     event_at=first_backstop_or_adl_fill_at(cascade),
+                ),
+                Watch(
+                    "HyperliquidAccountAutoDeleveraged",
+                    "critical",
+                    "ETH",
+                    0,
+                    account_auto_deleveraged("ETH"),
+                    event_at=first_counterparty_adl_fill_at(cascade),
                 ),
                 Watch("HyperliquidOpenInterestDropFast", "warning", None, 30, open_interest_drop(None)),
             ),

@@ -91,6 +91,8 @@ SCENARIOS: dict[str, Expected] = {
                 "HyperliquidHLPUnrealizedLoss",
                 # the liquidators lose 10-20% of their value within minutes when the onset runs long
                 "HyperliquidHLPLiquidatorDrawdown",
+                # the insider whale's ETH short is deleveraged at 156 s; its fills are read every 600 s
+                "HyperliquidAccountAutoDeleveraged",
             }
         ),
         content=(("HyperliquidAutoDeleveraging", r"\b[A-Z]{2,}\b"),),
@@ -110,6 +112,9 @@ SCENARIOS: dict[str, Expected] = {
                 "HyperliquidMarkOracleDivergence",
                 "HyperliquidAccountNearLiquidation",
                 "HyperliquidHLPUnrealizedLoss",
+                # ADL closes the liquidators' inventory at a loss (12,000+ fills): their realized PnL falls
+                "HyperliquidHLPLiquidatorDrawdown",
+                "HyperliquidAccountAutoDeleveraged",
             }
         ),
     ),

@@ -84,13 +84,20 @@ class HlpDiscovery:
         self.vault_name = hlp_name(self.vault)
         self.children: tuple[str, ...] | None = None
         self.names: dict[str, str] = {}
+        self._provisional: set[str] = set()  # named from KNOWN_HLP_NAMES, not yet read
+        self._first_discovery = True
         self._next_due = 0.0
 
     def name_of(self, address: str) -> str:
         return self.names.get(address) or hlp_name(address)
 
     async def _name(self, child: str) -> None:
-        raw = await self._context.client.info({"type": VAULT_DETAILS, "vaultAddress": child}, COLLECTOR)
+        # A child known by name waits its turn behind everything else (its name is only confirmed).
+        priority = Priority.LOW if child in self._provisional else None
+        raw = await self._context.client.info(
+            {"type": VAULT_DETAILS, "vaultAddress": child}, COLLECTOR, priority
+        )
+        self._provisional.discard(child)
         details = parse_vault_details(raw)
         # No details or no name (an answer, not a failure): not asked again; the label falls back.
         self.names[child] = details.name if details is not None else ""
@@ -104,16 +111,37 @@ class HlpDiscovery:
             )
         self.roles.discovered(child, details.name)
 
+    def _name_known_children(self) -> None:
+        """At the first discovery, children with a known mainnet name take it without a request.
+
+        Their own `vaultDetails` (20 each: 140 for HLP's 7 children) would otherwise queue ahead of
+        every other collector's first requests; they are read, to confirm, at the next rediscovery.
+        """
+        for child in self.children or ():
+            name = KNOWN_HLP_NAMES.get(child)
+            if name is None or child in self.names:
+                continue
+            self.names[child] = name
+            self._provisional.add(child)
+            if is_liquidator_name(name):
+                self.roles.discovered(child, name)
+
     async def _name_children(self, now: float) -> None:
-        """Read the names of children not named yet; those that fail are asked again a minute later."""
-        unnamed = [child for child in self.children or () if child not in self.names]
+        """Read the names of children not named yet (or named only from the known list); those that
+        fail are asked again a minute later."""
+        if self._first_discovery:
+            self._first_discovery = False
+            self._name_known_children()
+            unnamed = [child for child in self.children or () if child not in self.names]
+        else:
+            unnamed = [c for c in self.children or () if c not in self.names or c in self._provisional]
         results = await asyncio.gather(*(self._name(child) for child in unnamed), return_exceptions=True)
         for child, result in zip(unnamed, results, strict=True):
             if isinstance(result, UpstreamError | ParseError):
                 log.debug("name of HLP child %s not read: %s", child, result)
             elif isinstance(result, BaseException):
                 raise result
-        if any(child not in self.names for child in unnamed):
+        if any(child not in self.names or child in self._provisional for child in unnamed):
             self._next_due = min(self._next_due, now + DISCOVERY_RETRY_SECONDS)
 
     def known_addresses(self) -> set[str]:

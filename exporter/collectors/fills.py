@@ -179,9 +179,14 @@ class FillsPoller:
 
     def _due_accounts(self, now: float) -> list[FillsAccount]:
         accounts = self._accounts()
-        due = [account for account in accounts if not account.watched]
         if self._watched_due is None:
+            # The first poll, at start-up: counting starts now, so there is nothing to read yet. Its
+            # pages (weight 20 each, with up to 100 of surcharge reserved) would queue behind every
+            # other collector's first requests and miss the poll's deadline; the liquidators are read
+            # from the second poll on, from the exporter's start, the watched accounts an interval later.
             self._watched_due = now + self._config.watched_interval_seconds
+            return []
+        due = [account for account in accounts if not account.watched]
         if self._watched_count and now >= self._watched_due:
             self.watched_pressure.observe()
             stretch = self.watched_pressure.stretch

@@ -184,8 +184,9 @@ async def test_child_rediscovery(fake: FakeHyperliquid) -> None:
     try:
         await poll(exporter, "accounts_hlp")
         assert parent_details() == 1
-        # Each child's own vaultDetails, once, for its name (and role).
-        assert fake.count("vaultDetails") == 1 + len(STRATEGIES) + len(LIQUIDATORS)
+        # HLP's mainnet children are named from the known list at start-up (no request: their 7 x 20
+        # weight would queue ahead of every collector's first requests), confirmed at the next discovery.
+        assert fake.count("vaultDetails") == 1
         fake.vaults[HLP] = vault_details(HLP, "HLP", [STRATEGIES[0], NEW_CHILD, *LIQUIDATORS])
         clock.now += 300  # not yet due: same children, no vaultDetails request
         await poll(exporter, "accounts_hlp")
@@ -196,7 +197,12 @@ async def test_child_rediscovery(fake: FakeHyperliquid) -> None:
         clock.now += 301
         await poll(exporter, "accounts_hlp")
         assert parent_details() == 2
-        assert fake.count("vaultDetails") == 2 + len(STRATEGIES) + len(LIQUIDATORS) + 1  # NEW_CHILD named
+        # The parent again, the known children still there confirmed (STRATEGIES[0] and the
+        # liquidators), and NEW_CHILD, unknown, named.
+        assert fake.count("vaultDetails") == 2 + 1 + len(LIQUIDATORS) + 1
+        clock.now += 601
+        await poll(exporter, "accounts_hlp")
+        assert fake.count("vaultDetails") == 3 + 1 + len(LIQUIDATORS) + 1  # each name read once only
         after = {
             dict(k)["account"] for k in series(samples(exporter.render_metrics()), "hyperliquid_account_info")
         }
@@ -413,6 +419,8 @@ async def test_crowded_millisecond_is_completed_from_recent_fills_or_counted_as_
         config_for(fake, {"vaults": {"enabled": False}, "fills": {"page_limit": 5, "max_pages_per_poll": 10}})
     )
     try:
+        await poll(exporter, "fills")  # at start-up: nothing to read yet
+        assert fake.count("userFillsByTime") == 0
         await poll(exporter, "fills")
         requests = fake.count("userFillsByTime")
         await poll(exporter, "fills")
@@ -450,6 +458,7 @@ async def test_failing_account_fails_only_its_poller(fake: FakeHyperliquid) -> N
     try:
         by_name = pollers_of(exporter)
         assert not await exporter.scheduler.poll_once(by_name["accounts_liquidators"])
+        assert await exporter.scheduler.poll_once(by_name["fills"])  # start-up: nothing to read yet
         assert not await exporter.scheduler.poll_once(by_name["fills"])
         assert await exporter.scheduler.poll_once(by_name["accounts_hlp"])
         found = samples(exporter.render_metrics())
@@ -496,6 +505,7 @@ async def test_first_event_in_a_new_coin_or_method_is_an_increase(fake: FakeHype
     ]
     exporter = build_exporter(config_for(fake, {"vaults": {"enabled": False}}))
     try:
+        await poll(exporter, "fills")  # start-up: nothing to read yet
         await poll(exporter, "fills")
         first = samples(exporter.render_metrics())
         await poll(exporter, "fills")
@@ -508,9 +518,8 @@ async def test_first_event_in_a_new_coin_or_method_is_an_increase(fake: FakeHype
     assert value(first, "hyperliquid_auto_deleverages_total", coin="xyz:NEW") == 0
     assert value(second, "hyperliquid_liquidations_total", **new) == 1
     assert value(second, "hyperliquid_liquidated_notional_usd_total", **new) == 10
-    # BTC was listed, so its ADL series existed at 0 and the event counts at once... after the
-    # first publication: nothing was published before the first poll.
-    assert value(first, "hyperliquid_auto_deleverages_total", coin="BTC") == 0
+    # BTC was listed, so its ADL series was published at 0 by the start-up poll and the event counts at once.
+    assert value(first, "hyperliquid_auto_deleverages_total", coin="BTC") == 1
     assert value(second, "hyperliquid_auto_deleverages_total", coin="BTC") == 1
 
 

@@ -68,10 +68,10 @@ async def test_one_round_costs_what_the_plan_says() -> None:
     assert used == {
         "market": 20 + 20,
         "vaults": 20,
-        # 4 liquidators, parent + 3 children, 20 watched at 2 each; one discovery vaultDetails,
-        # and (once, at discovery) each of the 7 children's vaultDetails for its name and role.
-        "accounts": (4 + 4 + 20) * 2 + 20 + 7 * 20,
-        # 4 userFillsByTime with no fills (no per-item surcharge); the universe came from market. The
-        # 20 watched accounts' fills are first read one watched interval later (nothing to read before).
-        "fills": 4 * 20,
+        # 4 liquidators, parent + 3 children, 20 watched at 2 each; one discovery vaultDetails. HLP's
+        # 7 known children take their names from the known list: read to confirm a discovery later.
+        "accounts": (4 + 4 + 20) * 2 + 20,
+        # No "fills": counting starts at start-up, so the first poll has no fill to read (the universe
+        # came from market); the liquidators' fills are read from the second poll on, the 20 watched
+        # accounts' one watched interval later.
     }

@@ -20,7 +20,7 @@ from tests.replay.support import WALL_START, Replay
 
 BASE_URL = "http://replay.test"
 
-# The documented shape of spotMetaAndAssetCtxs (Hyperliquid GitBook, spot info; TS-SDK SpotAssetCtx), one pair garbled.
+# The documented shape of spotMetaAndAssetCtxs (GitBook spot info; TS-SDK SpotAssetCtx), one pair garbled.
 REFERENCE_SHAPE = [
     {
         "tokens": [{"name": "USDC", "index": 0}, {"name": "PURR", "index": 1}],

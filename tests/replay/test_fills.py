@@ -54,7 +54,8 @@ def test_adl_shows_on_both_sides_of_each_trade(cascade: Replay) -> None:
     own = cascade.info(
         {"type": "userFillsByTime", "user": liquidator_2, "startTime": burst_ms, "endTime": burst_ms}
     )
-    assert len(own) == 265 and {fill["coin"] for fill in own} == {"ETH"}
+    assert len(own) == 265
+    assert {fill["coin"] for fill in own} == {"ETH"}
     assert sum(float(f["px"]) * float(f["sz"]) for f in own) == pytest.approx(204.7e6, rel=0.01)
     deleveraged = [
         fill for fill in cascade.info({"type": "userFills", "user": whale}) if fill["time"] == burst_ms
@@ -64,9 +65,13 @@ def test_adl_shows_on_both_sides_of_each_trade(cascade: Replay) -> None:
     assert adl["dir"] == "Auto-Deleveraging"
     assert adl["liquidation"] == {"liquidatedUser": liquidator_2, "markPx": adl["liquidation"]["markPx"],
                                   "method": "backstop"}  # fmt: skip
-    assert float(adl["closedPnl"]) > 0 and float(adl["startPosition"]) < 0 and adl["side"] == "B"
+    assert float(adl["closedPnl"]) > 0
+    assert float(adl["startPosition"]) < 0
+    assert adl["side"] == "B"
     matched = [fill for fill in own if fill["tid"] == adl["tid"]]
-    assert len(matched) == 1 and matched[0]["hash"] == adl["hash"] and matched[0]["side"] == "A"
+    assert len(matched) == 1
+    assert matched[0]["hash"] == adl["hash"]
+    assert matched[0]["side"] == "A"
     # The whale's short is smaller by what ADL closed.
     before = Replay("cascade-2025-10-10").at(155).positions(whale)["ETH"]["szi"]
     after = cascade.positions(whale)["ETH"]["szi"]

@@ -9,7 +9,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The Alertmanager configuration the project ships (alertmanager.yml, templates/, route expectations).
 ALERTMANAGER_DIR = REPO_ROOT / "alertmanager"
-# Real recorded upstream responses and Alertmanager requests (tests/fixtures/README.md says where each came from).
+# Real recorded upstream answers and Alertmanager requests (tests/fixtures/README.md: where each came from).
 FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
 # HL_PROMETHEUS_BIN_DIR runs the suite against other builds (scripts/install-prometheus-binaries.sh DIR).
 PROMETHEUS_BIN_DIR = Path(

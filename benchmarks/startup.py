@@ -80,7 +80,7 @@ def first_successes(metrics_url: str, ready_url: str, started: float, limit: flo
     return seen
 
 
-def run_once(mode: str, workdir: Path, limit: float) -> dict[str, float]:
+def run_once(mode: str, workdir: Path, limit: float, log_level: str = "info") -> dict[str, float]:
     replay_port, exporter_port = free_port(), free_port()
     replay_url = f"http://127.0.0.1:{replay_port}"
     replay_argv = [
@@ -91,7 +91,7 @@ def run_once(mode: str, workdir: Path, limit: float) -> dict[str, float]:
     config_path.write_text(yaml.safe_dump(exporter_config(replay_url, mode)))
     exporter_argv = [
         sys.executable, "-m", "exporter.cli", f"--config.file={config_path}",
-        f"--web.listen-address=127.0.0.1:{exporter_port}",
+        f"--web.listen-address=127.0.0.1:{exporter_port}", f"--log.level={log_level}",
     ]  # fmt: skip
     with running(replay_argv, f"{replay_url}/_replay/status", workdir / f"replay-{mode}.log"):
         started = time.monotonic()
@@ -106,6 +106,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--limit", type=float, default=90.0, help="give up on a collector after this (s)")
     parser.add_argument("--workdir", type=Path, help="keep configs and logs here (default: a temporary one)")
+    parser.add_argument(
+        "--log-level", default="info", help="the exporter's (debug: every request's queue time)"
+    )
     args = parser.parse_args(argv)
     met = True
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,7 +116,7 @@ def main(argv: list[str]) -> int:
             args.workdir.mkdir(parents=True, exist_ok=True)
             tmp = str(args.workdir)
         for mode in args.mode or sorted(GOALS):
-            runs = [run_once(mode, Path(tmp), args.limit) for _ in range(args.runs)]
+            runs = [run_once(mode, Path(tmp), args.limit, args.log_level) for _ in range(args.runs)]
             goal = GOALS[mode]
             streams = "refused (REST only)" if mode == "rest" else "live"
             print(f"\nstart-up, streams {streams}: goal {goal:g} s")

@@ -370,8 +370,12 @@ class DexesPoller:
         if now >= self._discovery_due:
             await self._discover(now)
         requests = [request for state in self.dexes.values() for request in self._requests(state, now)]
-        if requests:
-            await self._answered_within_a_tick([self._keep_in_flight(request) for request in requests])
+        # Requests of earlier ticks still queued count too: answered during this tick, they refresh the
+        # dexes' data as much as this tick's own would (at a start-up each tick's new requests waited
+        # longer than a tick in the queue, and every tick failed while the data was being refreshed).
+        waiting = [*self._requests_in_flight, *(self._keep_in_flight(request) for request in requests)]
+        if waiting:
+            await self._answered_within_a_tick(waiting)
         self._publish_coins()
         return self.families()
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import time
 from collections import Counter
 from typing import Any
 
@@ -26,6 +28,8 @@ from exporter.hyperliquid.budget import Priority, WeightBudget
 from exporter.hyperliquid.errors import UpstreamError
 from exporter.hyperliquid.weights import base_weight, item_surcharge, items_surcharge
 from exporter.redaction import redact_url
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "hyperliquid-exporter (+https://github.com/hyperliquid-exporter/hyperliquid-exporter)"
 
@@ -134,7 +138,15 @@ class InfoClient:
     ) -> Any:
         weight = base_weight(request_type)
         max_surcharge = items_surcharge(request_type, max_items)
+        queued = time.monotonic()
         await self.budget.acquire(weight, collector, priority, max_surcharge)
+        log.debug(
+            "%s for %s (weight %d) after %.2f s in the weight budget's queue",
+            request_type,
+            collector,
+            weight,
+            time.monotonic() - queued,
+        )
         surcharge = 0  # what the answer's items cost; the reserve for them is settled either way
         try:
             self.stats.requests[request_type] += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -218,6 +219,9 @@ class MarketContextsFeed:
         self._index: dict[str, int] = {}
         self.live = False
         self.rereads = UniverseRereads()
+        self._listed: tuple[str, ...] = ()
+        self._loaded_at: float | None = None
+        self._fresh_for = interval  # the market poller's own
 
     async def load(self) -> tuple[str, ...]:
         """Read the starting point over REST; returns the listed coins."""
@@ -225,7 +229,19 @@ class MarketContextsFeed:
         data = parse_meta_and_asset_ctxs(raw)
         self.meta, self.ctxs = raw[0], list(raw[1])
         self._index = {perp.spec.name: index for index, perp in enumerate(data.perps)}
+        self._listed = data.listed
+        self._loaded_at = time.monotonic()
         return data.listed
+
+    async def load_unless_fresh(self) -> tuple[str, ...]:
+        """The starting point for a connection: read again only when older than a REST poll interval.
+
+        Reconnection attempts follow each other within seconds while the stream is refused; reading
+        the universe (weight 20) before each of them spent most of a start-up's budget.
+        """
+        if self._loaded_at is not None and time.monotonic() - self._loaded_at < self._fresh_for:
+            return self._listed
+        return await self.load()
 
     def handle(self, channel: str, data: Any) -> None:
         body = JsonObject(data, channel)

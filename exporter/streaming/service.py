@@ -204,7 +204,7 @@ class StreamingService:
         if market is not None:
 
             async def market_subscriptions() -> Planned:
-                listed = await market.load()
+                listed = await market.load_unless_fresh()
                 planned = self.plan.market_subscriptions(listed)
                 market.stats.planned_subscriptions = len(planned)
                 return [(market, subscription) for _, subscription in planned]

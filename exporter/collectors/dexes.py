@@ -399,20 +399,34 @@ class DexesPoller:
             log.debug("builder-dex request failed: %s", task.exception())
 
     async def _answered_within_a_tick(self, tasks: list[asyncio.Task[None]]) -> None:
-        """The tick fails when none of its requests was answered within one tick, or all that were failed
-        (one dex failing costs only that dex); the unanswered ones stay queued."""
-        done, _ = await asyncio.wait(tasks, timeout=self.interval)
-        failures = [exc for task in done if (exc := task.exception()) is not None]
-        for failure in failures:
-            if not isinstance(failure, UpstreamError | ParseError):
-                raise failure
-        if len(done) > len(failures):
-            return
+        """The tick succeeds as soon as one of its requests (or an earlier tick's, still queued) is
+        answered, and fails when none is within one and a half ticks (inside the poll's deadline of
+        two), or all that were failed (one dex failing costs only that dex); the unanswered ones stay
+        queued. At a start-up the first answers come about one tick in, behind every other
+        collector's first requests."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 1.5 * self.interval
+        pending: set[asyncio.Task[None]] = set(tasks)
+        failures: list[BaseException] = []
+        while pending:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            done, pending = await asyncio.wait(
+                pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                failure = task.exception()
+                if failure is None:
+                    return
+                if not isinstance(failure, UpstreamError | ParseError):
+                    raise failure
+                failures.append(failure)
         if failures:
             raise failures[0]
         raise UpstreamError(
             "timeout",
-            f"none of {len(tasks)} builder-dex requests was answered within {self.interval:g} s "
+            f"none of {len(tasks)} builder-dex requests was answered within {1.5 * self.interval:g} s "
             "(waiting for the weight budget; they stay queued)",
         )
 

@@ -34,7 +34,7 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install binaries
-	PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
+	PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest --durations=15
 
 test: lint typecheck pytest
 

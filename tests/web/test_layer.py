@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from pathlib import Path
 
@@ -128,3 +129,29 @@ async def test_reload_endpoint_is_off_without_the_lifecycle_flag(tmp_path: Path)
             assert refused.text == "Lifecycle API is not enabled.\n"
     path.write_text("basic_auth_users: {bob: not-a-hash}\n")  # a reload would fail: none ran
     assert layer.reloader.last_successful
+
+
+async def test_a_hanging_reload_fails_and_releases_the_lock(tmp_path: Path) -> None:
+    layer = WebLayer(str(write_web_config(tmp_path / "web.yml")), "test")
+    layer.reloader.timeout = 0.2
+    hang = asyncio.Event()
+
+    async def hanging_step() -> None:
+        await hang.wait()
+
+    layer.add_reload_step(hanging_step)
+    with pytest.raises(ReloadError, match=r"did not finish within 0\.2s"):
+        await layer.reloader.reload()
+    assert not layer.reloader.last_successful
+    layer.reloader.steps.remove(hanging_step)
+    await layer.reloader.reload()  # the lock was released
+    assert layer.reloader.last_successful
+
+
+async def test_a_cost_31_hash_fails_the_reload_at_once(tmp_path: Path) -> None:
+    path = write_web_config(tmp_path / "web.yml")
+    layer = WebLayer(str(path), "test")
+    path.write_text("basic_auth_users: {alice: '$2b$31$" + "a" * 53 + "'}\n")
+    with pytest.raises(ReloadError, match="bcrypt cost 31 is outside"):
+        await asyncio.wait_for(layer.reloader.reload(), timeout=5)
+    assert not layer.reloader.last_successful

@@ -27,6 +27,8 @@ from typing import Any
 import bcrypt
 import yaml
 
+from exporter.redaction import redact_secret_shapes
+
 # A check at cost 14 takes about a second of CPU (doubling per step); 31 would take years and hang the
 # reload that verifies it. exporter-toolkit's documentation suggests cost 10.
 MAX_BCRYPT_COST = 14
@@ -113,7 +115,7 @@ def load_web_config(path: str | Path | None) -> WebConfig:
     try:
         return _parse(document, path.parent)
     except WebConfigError as exc:
-        raise WebConfigError(f"{path}: {exc}") from None
+        raise WebConfigError(f"{path}: {redact_secret_shapes(str(exc))}") from None
 
 
 def _free_mapping(value: Any, where: str) -> dict[Any, Any]:

@@ -19,10 +19,14 @@ DEFAULT_INTERVAL_SECONDS = 60.0
 
 
 def _is_accept_error(context: dict[str, Any]) -> bool:
+    """asyncio's own report of a failed accept(), an error its accept loop raised, or one of the
+    retries it schedules per failure (which fail again once the server has closed the socket)."""
     if "accept" in str(context.get("message", "")):
         return True
     handle = context.get("handle")
-    return handle is not None and "_accept_connection" in repr(handle)
+    return handle is not None and any(
+        name in repr(handle) for name in ("_accept_connection", "_start_serving")
+    )
 
 
 class AcceptErrorLog:

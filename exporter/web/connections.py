@@ -2,16 +2,18 @@
 
 A connection has `header_timeout` seconds to deliver a request's headers, from when it opens and again
 after each response (kept-alive); past that it is closed (slowloris: a header byte every few seconds).
-A listener holds at most `max_connections`: at the limit a new connection closes the one that has been
-waiting longest for request headers (an idle or slow client), or, when every connection is busy with a
-request, is itself closed at once. Either way the file-descriptor limit is never reached, so accept()
-keeps working and answering clients get in.
+A listener holds at most `max_connections`. At the limit a new connection makes room by closing a
+connection that is waiting for request headers (idle or slow): the longest-waiting one of the client
+address holding the most connections, so a client flooding the listener loses its own connections, not
+Prometheus' one or two. When no connection is waiting, the new one is closed at once. Either way the
+file-descriptor limit is never reached, so accept() keeps working and answering clients get in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 from collections import Counter, OrderedDict
 from typing import Any
 
@@ -22,6 +24,24 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_CONNECTIONS = 512
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
+# Descriptors kept for everything else: the queue database, upstream connections, logs, imports.
+FD_RESERVE = 64
+# The listen backlog, which is also how many connections asyncio accepts in one go before this guard
+# sees any of them (uvicorn's default, 2048, exceeds a 1,024 open-files limit by itself).
+ACCEPT_BACKLOG = 128
+MIN_CONNECTIONS = 16
+
+
+def connection_budget(requested: int) -> int:
+    """`requested`, lowered to fit the process' open-files limit.
+
+    Besides the connections held, one accept batch (ACCEPT_BACKLOG) and as many connections closed but
+    not yet released must fit, with FD_RESERVE to spare. Past the limit accept() fails (EMFILE) and
+    asyncio's accept loop, which keeps trying the whole batch, turns every failure into a logged error."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return requested
+    return max(MIN_CONNECTIONS, min(requested, soft - FD_RESERVE - 2 * ACCEPT_BACKLOG))
 
 
 class ConnectionGuard:
@@ -36,26 +56,42 @@ class ConnectionGuard:
         self.header_timeout = header_timeout
         self.open = 0
         self.closed: Counter[str] = Counter()  # limit, evicted, header_timeout
-        self._waiting: OrderedDict[GuardedProtocol, None] = OrderedDict()
+        self._open_by_client: Counter[str] = Counter()
+        self._waiting: dict[str, OrderedDict[GuardedProtocol, None]] = {}
 
     def admit(self) -> bool:
-        """Room for one more connection, made by closing the longest-waiting one if needed."""
+        """Room for one more connection, made by closing a waiting one if needed (see the module doc)."""
         if self.open < self.max_connections:
             return True
-        if self._waiting:
-            oldest, _ = self._waiting.popitem(last=False)
-            self.closed["evicted"] += 1
-            oldest.drop()
-            return True
+        for client, _ in self._open_by_client.most_common():
+            waiting = self._waiting.get(client)
+            if waiting:
+                oldest, _ = waiting.popitem(last=False)
+                self.closed["evicted"] += 1
+                oldest.drop()
+                return True
         self.closed["limit"] += 1
         return False
 
-    def waiting(self, protocol: GuardedProtocol) -> None:
-        self._waiting[protocol] = None
-        self._waiting.move_to_end(protocol)
+    def opened(self, client: str) -> None:
+        self.open += 1
+        self._open_by_client[client] += 1
 
-    def not_waiting(self, protocol: GuardedProtocol) -> None:
-        self._waiting.pop(protocol, None)
+    def lost(self, client: str) -> None:
+        self.open -= 1
+        self._open_by_client[client] -= 1
+        if self._open_by_client[client] <= 0:
+            del self._open_by_client[client]
+
+    def waiting(self, client: str, protocol: GuardedProtocol) -> None:
+        self._waiting.setdefault(client, OrderedDict())[protocol] = None
+
+    def not_waiting(self, client: str, protocol: GuardedProtocol) -> None:
+        waiting = self._waiting.get(client)
+        if waiting is not None:
+            waiting.pop(protocol, None)
+            if not waiting:
+                del self._waiting[client]
 
 
 class GuardedProtocol(H11Protocol):
@@ -67,22 +103,25 @@ class GuardedProtocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
         self._counted = False
+        self._peer = ""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        peer = transport.get_extra_info("peername")
+        self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
         admitted = self.guard.admit()
         super().connection_made(transport)
         if not admitted:
             self.transport.close()
             return
         self._counted = True
-        self.guard.open += 1
+        self.guard.opened(self._peer)
         self._await_headers()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_waiting()
         if self._counted:
             self._counted = False
-            self.guard.open -= 1
+            self.guard.lost(self._peer)
         super().connection_lost(exc)
 
     def handle_events(self) -> None:
@@ -96,18 +135,18 @@ class GuardedProtocol(H11Protocol):
             self._await_headers()
 
     def _await_headers(self) -> None:
-        self.guard.waiting(self)
+        self.guard.waiting(self._peer, self)
         self._deadline = self.loop.call_later(self.guard.header_timeout, self._headers_too_late)
 
     def _stop_waiting(self) -> None:
-        self.guard.not_waiting(self)
+        self.guard.not_waiting(self._peer, self)
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
 
     def _headers_too_late(self) -> None:
         self._deadline = None
-        self.guard.not_waiting(self)
+        self.guard.not_waiting(self._peer, self)
         self.guard.closed["header_timeout"] += 1
         self.drop()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import Callable
 from typing import Literal
@@ -19,11 +20,13 @@ from exporter.web.accept_errors import AcceptErrorLog
 from exporter.web.auth import BasicAuthMiddleware
 from exporter.web.coalescing import CoalescingH11Protocol
 from exporter.web.config import WebConfig, WebConfigError, load_web_config
-from exporter.web.connections import ConnectionGuard, guarded
+from exporter.web.connections import ACCEPT_BACKLOG, ConnectionGuard, connection_budget, guarded
 from exporter.web.flags import WebOptions
 from exporter.web.password_checks import PasswordChecker
 from exporter.web.reload import Reloader, ReloadError, ReloadStep
 from exporter.web.telemetry import ProcessTelemetry, WebCollector
+
+log = logging.getLogger(__name__)
 
 RELOAD_PATH = "/-/reload"
 RESERVED_PATHS = ("/", "/-/healthy", "/-/ready", RELOAD_PATH)
@@ -55,7 +58,9 @@ class WebLayer:
         self.config: WebConfig = load_web_config(config_file)
         self.ssl_context = self.config.tls.context() if self.config.tls else None
         self.reloader = Reloader([self.reload_web_config])
-        self.guard = ConnectionGuard(self.options.max_connections, self.options.read_header_timeout)
+        self.guard = ConnectionGuard(
+            connection_budget(self.options.max_connections), self.options.read_header_timeout
+        )
         self.accept_errors = AcceptErrorLog()
         self.password_checker = PasswordChecker()
         self.telemetry = ProcessTelemetry(metric_prefix, self.reloader)
@@ -104,9 +109,20 @@ class WebLayer:
         Returns whether the server started (False when the application's start-up failed).
         """
         sockets = bind_listen_sockets(listen_address)
+        if self.guard.max_connections < self.options.max_connections:
+            log.warning(
+                "--web.max-connections=%d lowered to %d to fit the open-files limit (ulimit -n)",
+                self.options.max_connections,
+                self.guard.max_connections,
+            )
         base = CoalescingH11Protocol if one_send_per_response else H11Protocol
         config = uvicorn.Config(
-            app, http=guarded(base, self.guard), log_config=None, access_log=False, lifespan=lifespan
+            app,
+            http=guarded(base, self.guard),
+            log_config=None,
+            access_log=False,
+            lifespan=lifespan,
+            backlog=ACCEPT_BACKLOG,
         )
         config.load()
         config.ssl = self.ssl_context

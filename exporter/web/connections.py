@@ -26,9 +26,13 @@ DEFAULT_MAX_CONNECTIONS = 512
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 # Descriptors kept for everything else: the queue database, upstream connections, logs, imports.
 FD_RESERVE = 64
-# The listen backlog, which is also how many connections asyncio accepts in one go before this guard
-# sees any of them (uvicorn's default, 2048, exceeds a 1,024 open-files limit by itself).
+# How many connections asyncio accepts in one go before this guard sees any of them: the `backlog`
+# given to the server (uvicorn's default, 2048, exceeds a 1,024 open-files limit by itself).
 ACCEPT_BACKLOG = 128
+# The kernel's queue of connections waiting for accept(), set again once serving: waiting connections
+# hold no descriptor, and a queue of ACCEPT_BACKLOG overflowed when a slowloris pool reconnected at
+# once (a dropped connection attempt is retried after a second).
+LISTEN_QUEUE = 2048
 MIN_CONNECTIONS = 16
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Callable
 from typing import Literal
 
@@ -20,7 +21,13 @@ from exporter.web.accept_errors import AcceptErrorLog
 from exporter.web.auth import BasicAuthMiddleware
 from exporter.web.coalescing import CoalescingH11Protocol
 from exporter.web.config import WebConfig, WebConfigError, load_web_config
-from exporter.web.connections import ACCEPT_BACKLOG, ConnectionGuard, connection_budget, guarded
+from exporter.web.connections import (
+    ACCEPT_BACKLOG,
+    LISTEN_QUEUE,
+    ConnectionGuard,
+    connection_budget,
+    guarded,
+)
 from exporter.web.flags import WebOptions
 from exporter.web.password_checks import PasswordChecker
 from exporter.web.reload import Reloader, ReloadError, ReloadStep
@@ -126,7 +133,7 @@ class WebLayer:
         )
         config.load()
         config.ssl = self.ssl_context
-        server = uvicorn.Server(config)
+        server = _Server(config)
         loop = asyncio.get_running_loop()
         self.accept_errors.install(loop)
         pending: set[asyncio.Task[None]] = set()
@@ -145,6 +152,14 @@ class WebLayer:
                 with contextlib.suppress(OSError):
                     sock.close()
         return server.started
+
+
+class _Server(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        for sock in sockets or ():  # a longer kernel queue than the accept batch (connections.py)
+            with contextlib.suppress(OSError):
+                sock.listen(LISTEN_QUEUE)
 
 
 class _ReloadEndpoint:

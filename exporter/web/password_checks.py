@@ -1,7 +1,8 @@
 """bcrypt checks that a flood of wrong passwords cannot turn into a denial of service.
 
-A check costs tens of milliseconds of CPU by design, so the checks run on a small pool of their own
-(asyncio's default pool also runs the relay's SQLite queue and the exporter's rendering), at most
+A check costs tens of milliseconds of CPU by design, so the checks run on a thread of their own at a
+lower priority (asyncio's default pool also runs the relay's SQLite queue and the exporter's
+rendering), at most
 `max_waiting` of them are running or queued at once (more are refused, to be retried later), and
 credentials that passed are remembered in a bounded LRU keyed by a keyed digest of (user, password,
 stored hash): wrong guesses are never remembered, so they cannot push a scraper's entry out.
@@ -10,22 +11,33 @@ stored hash): wrong guesses are never remembered, so they cannot push a scraper'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import hmac
 import os
+import threading
 from collections import Counter, OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 import bcrypt
 
-DEFAULT_WORKERS = 2
+# One thread: bcrypt releases the GIL, so two checks at once would take both cores of a small host
+# away from the event loop that serves scrapes and webhooks.
+DEFAULT_WORKERS = 1
+# The checking thread runs at a lower priority than the rest of the process (Linux: per thread).
+WORKER_NICENESS = 10
 DEFAULT_MAX_WAITING = 8
 DEFAULT_CACHE_SIZE = 1024
 
 
 class ChecksBusy(Exception):
     """`max_waiting` checks are already running or queued."""
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
 
 
 @functools.cache
@@ -65,7 +77,9 @@ class PasswordChecker:
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         self._key = os.urandom(32)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="bcrypt", initializer=_lower_priority
+        )
         self.max_waiting = max_waiting
         self.waiting = 0
         self.refused: Counter[str] = Counter()  # rate_limited, busy: counted by the auth middleware

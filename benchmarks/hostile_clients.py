@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import resource
 import secrets
+import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import httpx
 
 ATTACKER_ADDRESS = "127.0.0.2"
+T = TypeVar("T")
 
 
 def open_files_limit(limit: int) -> Callable[[], None]:
@@ -145,3 +150,33 @@ async def flood_wrong_passwords(
                 await asyncio.wait_for(stop.wait(), max(0.0, next_at - loop.time()))
         await asyncio.gather(*in_flight, return_exceptions=True)
     return stats
+
+
+async def _attack_for(seconds: float, attack: Callable[[asyncio.Event], Coroutine[Any, Any, T]]) -> T:
+    stop = asyncio.Event()
+    task: asyncio.Task[T] = asyncio.create_task(attack(stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    return await task
+
+
+def main(argv: list[str] | None = None) -> None:
+    """One attack in a process of its own, so that it does not slow the measuring process down:
+    `python -m benchmarks.hostile_clients flood URL USER RATE SECONDS` or `slow PORT COUNT SECONDS`;
+    prints what the attack got back as one JSON line."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[0] == "flood":
+        url, user, rate, seconds = args[1], args[2], float(args[3]), float(args[4])
+        flood = asyncio.run(_attack_for(seconds, lambda stop: flood_wrong_passwords(url, user, rate, stop)))
+        print(json.dumps({"sent": flood.sent, "answers": {str(k): v for k, v in flood.statuses.items()}}))
+    else:
+        port, count, seconds = int(args[1]), int(args[2]), float(args[3])
+        raise_own_open_files_limit(count + 200)
+        slow = asyncio.run(
+            _attack_for(seconds, lambda stop: hold_slow_headers("127.0.0.1", port, count, stop))
+        )
+        print(json.dumps(dataclasses.asdict(slow)))
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,7 @@ from exporter.config import ConfigError, load_config
 from exporter.listen import split_listen_address
 from exporter.logs import setup_logging
 from exporter.web.config import WebConfigError
-from exporter.web.flags import add_server_flags
+from exporter.web.flags import WebOptions, add_server_flags
 from exporter.web.layer import WebLayer, check_telemetry_path
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hyperliquid-exporter: {exc}", file=sys.stderr)
         return 1
     try:
-        web = WebLayer(args.web_config_file, "hyperliquid_exporter")
+        web = WebLayer(args.web_config_file, "hyperliquid_exporter", WebOptions.from_args(args))
     except WebConfigError as exc:
         print(f"hyperliquid-exporter: --web.config.file: {exc}", file=sys.stderr)
         return 1

@@ -3,7 +3,9 @@
 The models live in exporter.config; this module only knows how to turn a file into validated
 models and how to explain what is wrong with it. A key written twice in one mapping and a
 non-finite number (`.inf`, `.nan`) are errors too. Messages never show a secret: the values of
-keys that hold one (tokens, webhooks, passwords) are left out and URL credentials are redacted.
+keys that hold one (tokens, webhooks, passwords), values filled from the environment (`${VAR}`: a
+swapped variable puts a token where a chat id belongs) and values shaped like a secret (a bot token, a
+webhook URL with its token, a long generated token) are left out, and URL credentials are redacted.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from exporter.env_placeholders import fill_placeholders
-from exporter.redaction import is_secret_key, redact_url
+from exporter.env_placeholders import PLACEHOLDER, fill_placeholders
+from exporter.redaction import REDACTED, is_secret_key, redact_secret_shapes
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -59,8 +61,31 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
-def _expand_env(value: Any, loc: tuple[int | str, ...], environ: dict[str, str]) -> Any:
+# Values shorter than this are not scrubbed from messages by value (they would match ordinary words).
+_MIN_SCRUBBED_LENGTH = 6
+
+
+class _Expanded:
+    """Where `${VAR}` placeholders were filled, and with what, so messages can leave those values out."""
+
+    def __init__(self) -> None:
+        self.locations: set[tuple[int | str, ...]] = set()
+        self.values: set[str] = set()
+
+    def covers(self, loc: tuple[int | str, ...]) -> bool:
+        return any(loc[:length] in self.locations for length in range(len(loc) + 1))
+
+    def scrub(self, text: str) -> str:
+        for value in sorted(self.values, key=len, reverse=True):
+            if len(value) >= _MIN_SCRUBBED_LENGTH:
+                text = text.replace(value, REDACTED)
+        return redact_secret_shapes(text)
+
+
+def _expand_env(value: Any, loc: tuple[int | str, ...], environ: dict[str, str], expanded: _Expanded) -> Any:
     if isinstance(value, str):
+        if PLACEHOLDER.search(value) is None:
+            return value
 
         def required(name: str, found: str | None) -> str:
             if found is not None:
@@ -70,11 +95,14 @@ def _expand_env(value: Any, loc: tuple[int | str, ...], environ: dict[str, str])
                 f"(write ${{{name}:-default}} to give a default)"
             )
 
-        return fill_placeholders(value, environ, required)
+        filled = fill_placeholders(value, environ, required)
+        expanded.locations.add(loc)
+        expanded.values.add(filled)
+        return filled
     if isinstance(value, dict):
-        return {key: _expand_env(item, (*loc, key), environ) for key, item in value.items()}
+        return {key: _expand_env(item, (*loc, key), environ, expanded) for key, item in value.items()}
     if isinstance(value, list):
-        return [_expand_env(item, (*loc, index), environ) for index, item in enumerate(value)]
+        return [_expand_env(item, (*loc, index), environ, expanded) for index, item in enumerate(value)]
     return value
 
 
@@ -82,25 +110,27 @@ def _holds_secret(loc: tuple[int | str, ...]) -> bool:
     return any(isinstance(part, str) and is_secret_key(part) for part in loc)
 
 
-def _shown_value(value: Any, loc: tuple[int | str, ...]) -> str:
+def _shown_value(value: Any, loc: tuple[int | str, ...], expanded: _Expanded) -> str:
     """How an offending value appears in a message: never a secret's value, never URL credentials."""
     if _holds_secret(loc):
         return "the value is not shown: it is a secret"
-    return f"got {redact_url(repr(value))}"
+    if expanded.covers(loc):
+        return "the value is not shown: it comes from the environment"
+    return f"got {redact_secret_shapes(repr(value))}"
 
 
-def _describe(error: Any) -> str:
+def _describe(error: Any, expanded: _Expanded) -> str:
     kind = error["type"]
     loc = tuple(error["loc"])
     if kind == "extra_forbidden":
         return "unknown key (check the spelling; see config.yaml for the accepted keys)"
     if kind == "missing":
         return "required key is missing"
-    message = redact_url(str(error["msg"]).removeprefix("Value error, "))
+    message = expanded.scrub(str(error["msg"]).removeprefix("Value error, "))
     if kind == "finite_number":
         message = "must be a finite number, not infinity or NaN"
     if "input" in error and not isinstance(error["input"], dict | list):
-        return f"{message} ({_shown_value(error['input'], loc)})"
+        return f"{message} ({_shown_value(error['input'], loc, expanded)})"
     return message
 
 
@@ -158,8 +188,9 @@ def load_model(path: Path, model: type[ModelT], environ: dict[str, str] | None =
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(data).__name__}")
+    filled = _Expanded()
     try:
-        expanded = _expand_env(data, (), dict(os.environ) if environ is None else environ)
+        expanded = _expand_env(data, (), dict(os.environ) if environ is None else environ, filled)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     try:
@@ -170,5 +201,5 @@ def load_model(path: Path, model: type[ModelT], environ: dict[str, str] | None =
             loc = tuple(error["loc"])
             line = _line_of(root_node, loc)
             where = f"{path}:{line}" if line is not None else str(path)
-            lines.append(f"{where}: {_key_path(loc)}: {_describe(error)}")
+            lines.append(f"{where}: {_key_path(loc)}: {_describe(error, filled)}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from exc

@@ -32,3 +32,20 @@ def redact_url(text: str) -> str:
     text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
     text = _SECRET_PATH.sub(lambda m: f"{m['keep'] or m['hook']}{REDACTED}", text)
     return _SECRET_QUERY.sub(lambda m: f"{m['name']}={REDACTED}", text)
+
+
+# Shapes of secrets found outside the keys meant for them (swapped environment variables, say).
+_BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
+_OPAQUE_TOKEN = re.compile(r"[A-Za-z0-9_+=-]{32,}")
+
+
+def _looks_opaque(candidate: str) -> bool:
+    """Long and mixing digits with both cases throughout: generated, rather than a name or a word."""
+    kinds = (str.isdigit, str.islower, str.isupper)
+    return all(sum(1 for c in candidate if kind(c)) >= 4 for kind in kinds)
+
+
+def redact_secret_shapes(text: str) -> str:
+    """`text` with URL credentials, bot-token shapes and long generated-looking tokens replaced."""
+    text = _BOT_TOKEN.sub(REDACTED, redact_url(text))
+    return _OPAQUE_TOKEN.sub(lambda m: REDACTED if _looks_opaque(m[0]) else m[0], text)

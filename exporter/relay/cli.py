@@ -18,7 +18,7 @@ from exporter.relay.config import RelayConfig
 from exporter.relay.redact import install_redaction
 from exporter.relay.service import RelayService
 from exporter.web.config import WebConfigError
-from exporter.web.flags import add_server_flags
+from exporter.web.flags import WebOptions, add_server_flags
 from exporter.web.layer import WebLayer, check_telemetry_path
 from exporter.web.reload import ReloadError, ReloadStep
 
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_relay_config(args.config_file)
         split_listen_address(args.listen_address)
         check_telemetry_path(args.telemetry_path)
-        web = WebLayer(args.web_config_file, "hyperliquid_relay")
+        web = WebLayer(args.web_config_file, "hyperliquid_relay", WebOptions.from_args(args))
     except (ConfigError, ValueError, WebConfigError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1

@@ -74,10 +74,16 @@ def ordered_alerts(payload: WebhookPayload) -> list[Alert]:
     )
 
 
+def is_firing(payload: WebhookPayload) -> bool:
+    """A group is "firing" while any of its alerts fires, but one notification can carry only resolved
+    alerts (some truncated, or the firing ones sent to another receiver): that one reads as resolved."""
+    return payload.status == "firing" and any(alert.status == "firing" for alert in payload.alerts)
+
+
 def headline(payload: WebhookPayload) -> str:
     """`[FIRING:3] HyperliquidOracleDeviation coin=BTC`, in the spirit of Alertmanager's own subject."""
     firing = sum(1 for alert in payload.alerts if alert.status == "firing")
-    status = f"FIRING:{firing}" if payload.status == "firing" else "RESOLVED"
+    status = f"FIRING:{firing}" if is_firing(payload) else "RESOLVED"
     names = payload.groupLabels.get("alertname") or payload.commonLabels.get("alertname") or "alerts"
     others = " ".join(
         f"{key}={value}" for key, value in sorted(payload.groupLabels.items()) if key != "alertname"
@@ -103,7 +109,18 @@ def status_line(alert: Alert) -> str:
     severity = alert.labels.get("severity", "unknown")
     if alert.status == "resolved":
         return f"resolved after {_duration(alert.startsAt, alert.endsAt)}"
-    return f"{severity}, since {alert.startsAt.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')}"
+    started = in_utc(alert.startsAt)
+    if started is None:  # shown as sent, offset included
+        return f"{severity}, since {alert.startsAt.isoformat()}"
+    return f"{severity}, since {started.strftime('%Y-%m-%d %H:%M:%S UTC')}"
+
+
+def in_utc(moment: datetime) -> datetime | None:
+    """`moment` in UTC, or None when UTC cannot hold it (`0001-01-01T00:00:00+14:00` is in year 0)."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def _duration(start: datetime, end: datetime) -> str:

@@ -6,7 +6,8 @@ message that is due goes first, so one message waiting for a retry never holds u
 notification of a group supersedes the group's messages that are still waiting. Delivered, rejected and
 superseded rows are kept for a while (for dedup and inspection), then pruned.
 
-One process owns a queue file: an exclusive lock on `<queue>.lock` is taken on open.
+One process owns a queue file: an exclusive lock on the file itself (whatever name reaches it) is taken on
+open.
 """
 
 from __future__ import annotations
@@ -284,25 +285,53 @@ def _message(row: tuple[Any, ...]) -> QueuedMessage:
     )
 
 
-def _claim(path: Path) -> Any:
-    """Exclusive, non-blocking lock on `<path>.lock`, released when the file is closed or the process dies.
+class _Claim:
+    """The queue's two locks; closed after the database connection (see _claim)."""
 
-    A separate file: opening and closing the database file itself would drop SQLite's own POSIX locks.
+    def __init__(self, database_fd: int, pid_file: Any) -> None:
+        self._database_fd = database_fd
+        self._pid_file = pid_file
+
+    def close(self) -> None:
+        self._pid_file.close()
+        os.close(self._database_fd)
+
+
+def _claim(path: Path) -> _Claim:
+    """Exclusive, non-blocking locks, released when closed or when the process dies.
+
+    The lock that counts is a flock on the database file itself: it belongs to the file (its inode),
+    so a relay reaching the same file by another name (a symlink, a hard link, a bind mount) is refused
+    too. Its descriptor stays open until after SQLite has closed, because closing a descriptor of the
+    file drops the process' POSIX locks, which SQLite uses. `<real path>.lock` holds the owner's pid for
+    the message, and its own flock refuses a relay of an earlier version that locks only that file.
     """
-    lock_path = path.with_name(path.name + ".lock")
-    handle = lock_path.open("a+")
+    real = Path(os.path.realpath(path))
+    lock_path = real.with_name(real.name + ".lock")
+    database_fd = os.open(real, os.O_RDWR | os.O_CREAT, 0o644)
+    handle = None
     try:
+        fcntl.flock(database_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        handle = lock_path.open("a+")
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown"
-        handle.close()
+        holder = "unknown"
+        if lock_path.exists():
+            holder = lock_path.read_text(encoding="utf-8", errors="replace").strip() or holder
+        if handle is not None:
+            handle.close()
+        os.close(database_fd)
         raise QueueInUseError(
-            f"queue {path} is in use by another relay process (pid {holder}, lock {lock_path}); "
+            f"queue {path} is in use by another relay process (pid {holder}, lock on {real}); "
             "run exactly one relay per queue file (docs/operations.md: Scaling and high availability)"
         ) from None
+    except BaseException:
+        if handle is not None:
+            handle.close()
+        os.close(database_fd)
+        raise
     handle.seek(0)
     handle.truncate()
     handle.write(f"{os.getpid()}\n")
     handle.flush()
-    return handle
+    return _Claim(database_fd, handle)

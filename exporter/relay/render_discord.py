@@ -11,6 +11,7 @@ from exporter.relay.presentation import (
     alert_title,
     extra_labels,
     headline,
+    in_utc,
     ordered_alerts,
     pack,
     status_line,
@@ -100,8 +101,10 @@ def _embed(alert: Alert, payload: WebhookPayload, grafana_base_url: str | None) 
         if resolved
         else SEVERITY_COLOURS.get(alert.labels.get("severity", ""), UNKNOWN_COLOUR),
         "fields": fields,
-        "timestamp": (alert.endsAt if resolved else alert.startsAt).isoformat(),
     }
+    moment = in_utc(alert.endsAt if resolved else alert.startsAt)
+    if moment is not None:  # Discord refuses a whole message over a timestamp it cannot read
+        embed["timestamp"] = moment.isoformat()
     if links:
         embed["url"] = links[0].url
     return embed

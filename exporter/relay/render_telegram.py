@@ -15,6 +15,7 @@ from exporter.relay.presentation import (
     alert_title,
     extra_labels,
     headline,
+    is_firing,
     ordered_alerts,
     pack,
     status_line,
@@ -64,7 +65,7 @@ def render_telegram(
     parts = pack(blocks, _block_size, _ALERT_BUDGET)
     shown_parts = parts[:max_messages]
     omitted = sum(len(part) for part in parts[max_messages:]) + payload.truncatedAlerts
-    icon = "🔥" if payload.status == "firing" else RESOLVED_ICON
+    icon = "🔥" if is_firing(payload) else RESOLVED_ICON
     title = escape_clipped(headline(payload), _HEADER_RESERVE - 40)
     messages = []
     for index, part in enumerate(shown_parts, start=1):

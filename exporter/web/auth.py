@@ -1,57 +1,23 @@
 """HTTP basic auth against the web config's bcrypt hashes, as exporter-toolkit does it.
 
-bcrypt is slow by design (tens of milliseconds per check at cost 10), and Prometheus sends the same
-credentials every scrape, so successful and failed checks are remembered by a keyed digest of
-(user, password, stored hash): a changed hash after a reload is checked afresh. Unknown users are checked
-against a dummy hash, so a response's timing does not tell whether a user exists.
+Prometheus sends the same credentials every scrape, so verified ones are remembered (password_checks);
+only a request whose credentials were not verified before costs a bcrypt check, and such checks are
+bounded per client (failure_limit: 429) and in total (password_checks: 503), both with `Retry-After`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import functools
-import hashlib
-import hmac
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
-import bcrypt
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from exporter.web.config import WebConfig
+from exporter.web.failure_limit import FailureLimiter, retry_after
+from exporter.web.password_checks import ChecksBusy, PasswordChecker
 
-_CACHE_LIMIT = 1024
-
-
-@functools.cache
-def _dummy_hash() -> bytes:
-    """Made on first use: a cost-10 hash takes tens of milliseconds, too long for every import."""
-    return bcrypt.hashpw(b"dummy password", bcrypt.gensalt(rounds=10))
-
-
-class CredentialChecker:
-    def __init__(self) -> None:
-        self._key = os.urandom(32)
-        self._verdicts: dict[bytes, bool] = {}
-
-    def _digest(self, user: str, password: str, hashed: bytes) -> bytes:
-        message = b"\0".join((user.encode(), password.encode(), hashed))
-        return hmac.new(self._key, message, hashlib.sha256).digest()
-
-    async def check(self, users: Mapping[str, bytes], user: str, password: str) -> bool:
-        hashed = users.get(user)
-        known = hashed is not None
-        stored = hashed if hashed is not None else await asyncio.to_thread(_dummy_hash)
-        digest = self._digest(user, password, stored)
-        verdict = self._verdicts.get(digest)
-        if verdict is None:
-            verdict = bool(await asyncio.to_thread(bcrypt.checkpw, password.encode(), stored))
-            if len(self._verdicts) >= _CACHE_LIMIT:
-                self._verdicts.clear()
-            self._verdicts[digest] = verdict
-        return known and verdict
+_BUSY_RETRY_SECONDS = 1.0
 
 
 def parse_basic(header: str) -> tuple[str, str] | None:
@@ -70,12 +36,18 @@ class BasicAuthMiddleware:
     """Requires valid credentials on every path except exempt_prefixes, when the config lists users."""
 
     def __init__(
-        self, app: ASGIApp, current: Callable[[], WebConfig], exempt_prefixes: tuple[str, ...] = ()
+        self,
+        app: ASGIApp,
+        current: Callable[[], WebConfig],
+        exempt_prefixes: tuple[str, ...] = (),
+        checker: PasswordChecker | None = None,
+        limiter: FailureLimiter | None = None,
     ) -> None:
         self.app = app
         self.current = current
         self.exempt_prefixes = exempt_prefixes
-        self.checker = CredentialChecker()
+        self.checker = checker or PasswordChecker()
+        self.limiter = limiter or FailureLimiter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         users = self.current().basic_auth_users
@@ -84,17 +56,41 @@ class BasicAuthMiddleware:
             return
         header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         credentials = parse_basic(header)
-        if credentials is not None and await self.checker.check(users, *credentials):
+        if credentials is None:
+            await _refuse(send, 401, "Unauthorized\n")
+            return
+        user, password = credentials
+        hashed = users.get(user)
+        if self.checker.cached(hashed, user, password):
             await self.app(scope, receive, send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"www-authenticate", b'Basic realm="Prometheus exporter"'),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"Unauthorized\n"})
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        wait = self.limiter.take(client)
+        if wait:
+            self.checker.refused["rate_limited"] += 1
+            await _refuse(send, 429, "Too many failed logins; retry later\n", retry_after(wait))
+            return
+        try:
+            passed = await self.checker.check(hashed, user, password)
+        except ChecksBusy:
+            self.limiter.give_back(client)
+            self.checker.refused["busy"] += 1
+            await _refuse(
+                send, 503, "Too many logins being checked; retry later\n", retry_after(_BUSY_RETRY_SECONDS)
+            )
+            return
+        if passed:
+            self.limiter.give_back(client)
+            await self.app(scope, receive, send)
+            return
+        await _refuse(send, 401, "Unauthorized\n")
+
+
+async def _refuse(send: Send, status: int, text: str, retry: str | None = None) -> None:
+    headers = [(b"content-type", b"text/plain; charset=utf-8")]
+    if status == 401:
+        headers.append((b"www-authenticate", b'Basic realm="Prometheus exporter"'))
+    if retry is not None:
+        headers.append((b"retry-after", retry.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": text.encode()})

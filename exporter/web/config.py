@@ -5,7 +5,7 @@
       key_file: server.key
       client_auth_type: RequireAndVerifyClientCert   # optional, with client_ca_file
       client_ca_file: ca.crt
-      min_version: TLS12             # TLS10 .. TLS13
+      min_version: TLS12             # TLS12 or TLS13 (TLS10/TLS11 are refused: OpenSSL would refuse them)
     http_server_config:
       headers: {X-Frame-Options: deny}
     basic_auth_users:
@@ -17,6 +17,7 @@ a message instead of being ignored silently.
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,15 @@ from typing import Any
 import bcrypt
 import yaml
 
+from exporter.redaction import redact_secret_shapes
+
+# A check at cost 14 takes about a second of CPU (doubling per step); 31 would take years and hang the
+# reload that verifies it. exporter-toolkit's documentation suggests cost 10.
+MAX_BCRYPT_COST = 14
+_BCRYPT_HASH = re.compile(r"\$2[abxy]?\$(?P<cost>\d\d)\$[./A-Za-z0-9]{53}")
+# OpenSSL's default security level refuses TLS 1.0 and 1.1 handshakes: accepting them in the file would
+# only move the error to every client's first handshake.
+REFUSED_TLS_VERSIONS = frozenset({"TLS10", "TLS11"})
 TLS_VERSIONS = {
     "TLS10": ssl.TLSVersion.TLSv1,
     "TLS11": ssl.TLSVersion.TLSv1_1,
@@ -105,7 +115,7 @@ def load_web_config(path: str | Path | None) -> WebConfig:
     try:
         return _parse(document, path.parent)
     except WebConfigError as exc:
-        raise WebConfigError(f"{path}: {exc}") from None
+        raise WebConfigError(f"{path}: {redact_secret_shapes(str(exc))}") from None
 
 
 def _free_mapping(value: Any, where: str) -> dict[Any, Any]:
@@ -151,14 +161,25 @@ def _parse(document: Any, base: Path) -> WebConfig:
 
 
 def _bcrypt_hash(value: str, where: str) -> bytes:
+    """The hash, checked by its shape and cost only: a check at the stated cost could take years."""
     hashed = value.encode()
-    try:
-        bcrypt.checkpw(b"", hashed)
-    except ValueError:
+    match = _BCRYPT_HASH.fullmatch(value)
+    if match is None:
         raise WebConfigError(
             f"{where}: not a bcrypt hash (expected $2a$/$2b$/$2y$...; make one with "
             '`htpasswd -nBC 10 "" | tr -d \':\\n\'` or python -c "import bcrypt; ...")'
-        ) from None
+        )
+    cost = int(match["cost"])
+    if not 4 <= cost <= MAX_BCRYPT_COST:
+        raise WebConfigError(
+            f"{where}: bcrypt cost {cost} is outside 4..{MAX_BCRYPT_COST} (each step doubles the work of "
+            f"every login check; cost 10 is usual): hash the password again with a cost of at most "
+            f"{MAX_BCRYPT_COST}"
+        )
+    try:
+        bcrypt.checkpw(b"", hashed)  # cheap now that the cost is bounded; catches a malformed salt
+    except ValueError:
+        raise WebConfigError(f"{where}: not a valid bcrypt hash (malformed salt or digest)") from None
     return hashed
 
 
@@ -181,7 +202,18 @@ def _parse_tls(value: Any, base: Path) -> TLSConfig:
             raise WebConfigError(
                 f"tls_server_config.{key}: {tls[key]!r} is not one of {', '.join(TLS_VERSIONS)}"
             )
+        if tls.get(key) in REFUSED_TLS_VERSIONS:
+            raise WebConfigError(
+                f"tls_server_config.{key}: {tls[key]} is refused by OpenSSL's security level on this "
+                "system (no handshake would succeed); use TLS12 or TLS13"
+            )
         versions[key] = tls.get(key)
+    lowest, highest = versions["min_version"] or "TLS12", versions["max_version"]
+    if highest is not None and TLS_VERSIONS[lowest] > TLS_VERSIONS[highest]:
+        raise WebConfigError(
+            f"tls_server_config: min_version {lowest} is above max_version {highest} "
+            "(no handshake would succeed)"
+        )
     config = TLSConfig(
         cert_file=base / _string(tls["cert_file"], "tls_server_config.cert_file"),
         key_file=base / _string(tls["key_file"], "tls_server_config.key_file"),

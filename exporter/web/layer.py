@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
+import socket
 from collections.abc import Callable
 from typing import Literal
 
 import uvicorn
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from exporter.gzip_stream import GZIP_LEVEL
 from exporter.listen import bind_listen_sockets
+from exporter.web.accept_errors import AcceptErrorLog
 from exporter.web.auth import BasicAuthMiddleware
 from exporter.web.coalescing import CoalescingH11Protocol
 from exporter.web.config import WebConfig, WebConfigError, load_web_config
+from exporter.web.connections import (
+    ACCEPT_BACKLOG,
+    LISTEN_QUEUE,
+    ConnectionGuard,
+    connection_budget,
+    guarded,
+)
+from exporter.web.flags import WebOptions
+from exporter.web.password_checks import PasswordChecker
 from exporter.web.reload import Reloader, ReloadError, ReloadStep
-from exporter.web.telemetry import ProcessTelemetry
+from exporter.web.telemetry import ProcessTelemetry, WebCollector
+
+log = logging.getLogger(__name__)
 
 RELOAD_PATH = "/-/reload"
 RESERVED_PATHS = ("/", "/-/healthy", "/-/ready", RELOAD_PATH)
@@ -42,12 +57,23 @@ class WebLayer:
     with the file's problem instead of serving without the protection it asked for.
     """
 
-    def __init__(self, config_file: str | None, metric_prefix: str) -> None:
+    def __init__(
+        self, config_file: str | None, metric_prefix: str, options: WebOptions | None = None
+    ) -> None:
         self.config_file = config_file
+        self.options = options or WebOptions()
         self.config: WebConfig = load_web_config(config_file)
         self.ssl_context = self.config.tls.context() if self.config.tls else None
         self.reloader = Reloader([self.reload_web_config])
+        self.guard = ConnectionGuard(
+            connection_budget(self.options.max_connections), self.options.read_header_timeout
+        )
+        self.accept_errors = AcceptErrorLog()
+        self.password_checker = PasswordChecker()
         self.telemetry = ProcessTelemetry(metric_prefix, self.reloader)
+        self.telemetry.registry.register(
+            WebCollector(metric_prefix, self.guard, self.accept_errors, self.password_checker)
+        )
 
     def add_reload_step(self, step: ReloadStep) -> None:
         self.reloader.steps.append(step)
@@ -67,8 +93,10 @@ class WebLayer:
     def wrap(self, app: ASGIApp, auth_exempt_prefixes: tuple[str, ...] = ()) -> ASGIApp:
         """gzip inside, then the reload endpoint, basic auth, and configured headers outermost."""
         wrapped: ASGIApp = GZipMiddleware(app, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
-        wrapped = _ReloadEndpoint(wrapped, self.reloader)
-        wrapped = BasicAuthMiddleware(wrapped, lambda: self.config, auth_exempt_prefixes)
+        wrapped = _ReloadEndpoint(wrapped, self.reloader, self.options.enable_lifecycle)
+        wrapped = BasicAuthMiddleware(
+            wrapped, lambda: self.config, auth_exempt_prefixes, checker=self.password_checker
+        )
         return _HeadersMiddleware(wrapped, lambda: self.config)
 
     async def serve(
@@ -88,12 +116,26 @@ class WebLayer:
         Returns whether the server started (False when the application's start-up failed).
         """
         sockets = bind_listen_sockets(listen_address)
-        protocol = CoalescingH11Protocol if one_send_per_response else "h11"
-        config = uvicorn.Config(app, http=protocol, log_config=None, access_log=False, lifespan=lifespan)
+        if self.guard.max_connections < self.options.max_connections:
+            log.warning(
+                "--web.max-connections=%d lowered to %d to fit the open-files limit (ulimit -n)",
+                self.options.max_connections,
+                self.guard.max_connections,
+            )
+        base = CoalescingH11Protocol if one_send_per_response else H11Protocol
+        config = uvicorn.Config(
+            app,
+            http=guarded(base, self.guard),
+            log_config=None,
+            access_log=False,
+            lifespan=lifespan,
+            backlog=ACCEPT_BACKLOG,
+        )
         config.load()
         config.ssl = self.ssl_context
-        server = uvicorn.Server(config)
+        server = _Server(config)
         loop = asyncio.get_running_loop()
+        self.accept_errors.install(loop)
         pending: set[asyncio.Task[None]] = set()
 
         def on_sighup() -> None:
@@ -112,14 +154,26 @@ class WebLayer:
         return server.started
 
 
+class _Server(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        for sock in sockets or ():  # a longer kernel queue than the accept batch (connections.py)
+            with contextlib.suppress(OSError):
+                sock.listen(LISTEN_QUEUE)
+
+
 class _ReloadEndpoint:
-    def __init__(self, app: ASGIApp, reloader: Reloader) -> None:
+    def __init__(self, app: ASGIApp, reloader: Reloader, enabled: bool) -> None:
         self.app = app
         self.reloader = reloader
+        self.enabled = enabled
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != RELOAD_PATH:
             await self.app(scope, receive, send)
+            return
+        if not self.enabled:  # Prometheus' answer without --web.enable-lifecycle
+            await _plain(send, 403, "Lifecycle API is not enabled.\n")
             return
         if scope["method"] not in ("POST", "PUT"):
             await _plain(send, 405, "Only POST or PUT requests allowed.\n", [(b"allow", b"POST, PUT")])

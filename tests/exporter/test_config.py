@@ -126,3 +126,31 @@ def test_config_errors_never_show_a_secret(name: str, secret: str) -> None:
 def test_a_huge_retry_after_is_capped_by_default() -> None:
     config = load_config(REPO_ROOT / "config.yaml", environ={})
     assert config.hyperliquid.retry_after_max_seconds == 10
+
+
+BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+def test_swapped_environment_variables_never_show_the_token() -> None:
+    """A bot token placed in chat_id (the two variables swapped) is not printed with chat_id's error."""
+    swapped = {"HL_TELEGRAM_BOT_TOKEN": "-1001234", "HL_TELEGRAM_CHAT_ID": BOT_TOKEN}
+    with pytest.raises(ConfigError) as caught:
+        load_config(REPO_ROOT / "config.yaml", environ=swapped)
+    message = str(caught.value)
+    assert "relay.telegram.chat_id: must be a numeric chat id" in message
+    assert "comes from the environment" in message
+    assert BOT_TOKEN not in message
+    assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in message
+
+
+def test_a_secret_shaped_value_written_in_the_file_is_not_shown(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "relay:\n  bearer_token: t\n  telegram:\n"
+        f"    bot_token: '12345:{'x' * 30}'\n    chat_id: '{BOT_TOKEN}'\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert "relay.telegram.chat_id: must be a numeric chat id" in str(caught.value)
+    assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in str(caught.value)
+    assert "<redacted>" in str(caught.value)

@@ -195,3 +195,13 @@ def test_log_redaction_replaces_every_secret(tmp_path: Path) -> None:
         "url http://x/bot<secret> and <secret>",
         "Bearer <secret>",
     ]
+
+
+async def test_a_start_time_out_of_utc_range_is_queued_not_refused(fake: FakeChatAPI, tmp_path: Path) -> None:
+    body = fixture_body("am025_webhook_firing")
+    body["alerts"][0]["startsAt"] = "0001-01-01T00:00:00+14:00"
+    async with running_relay(relay_config(fake.url, str(tmp_path / "q.db"))) as (_service, client):
+        for channel in ("telegram", "discord"):
+            response = await client.post(f"/webhook/{channel}", json=body, headers=AUTH)
+            assert response.status_code == 200, response.text
+            assert response.json()["status"] == "queued"

@@ -198,3 +198,31 @@ def test_the_late_notice_fits_the_largest_telegram_message() -> None:
         assert telegram_length(late["text"]) <= 4096
     for message in render_discord(big_group(60, "d" * 1500), GRAFANA, 3):
         assert check_discord_message(mark_late("discord", message, 4000.0)) is None
+
+
+OUT_OF_UTC = "0001-01-01T00:00:00+14:00"  # schema-valid, but in year 0 once in UTC
+
+
+def test_a_start_time_utc_cannot_hold_is_shown_as_sent() -> None:
+    body = fixture_body("am025_webhook_firing")
+    body["alerts"][0]["startsAt"] = OUT_OF_UTC
+    payload = payload_of(body)
+    [message] = render_telegram(payload, None, 3)
+    assert f"since {OUT_OF_UTC}" in message["text"]
+    assert check_telegram_html(message["text"]) is None
+    [discord] = render_discord(payload, GRAFANA, 3)
+    assert f"since {OUT_OF_UTC}" in json.dumps(discord)
+    assert all("timestamp" not in embed for embed in discord["embeds"])
+    assert check_discord_message(discord) is None
+
+
+def test_a_firing_group_carrying_only_resolved_alerts_is_not_firing_0() -> None:
+    body = group_payload("g", ["a" * 16, "b" * 16], status="resolved")
+    body["status"] = "firing"  # the group still fires; this notification holds only its resolved alerts
+    payload = payload_of(body)
+    [message] = render_telegram(payload, None, 3)
+    [discord] = render_discord(payload, GRAFANA, 3)
+    assert "FIRING:0" not in message["text"]
+    assert "FIRING:0" not in json.dumps(discord)
+    assert message["text"].startswith("✅ <b>[RESOLVED]")
+    assert discord["content"].startswith("**\\[RESOLVED\\]")

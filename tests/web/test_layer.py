@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from exporter.exposition import Exposition
 from exporter.server import build_app
 from exporter.store import SnapshotStore
+from exporter.web.flags import WebOptions
 from exporter.web.layer import WebLayer, check_telemetry_path
 from exporter.web.reload import ReloadError
 from tests.web.tls import self_signed, write_web_config
@@ -84,7 +86,7 @@ def test_bad_telemetry_paths(path: str) -> None:
 
 async def test_reload_swaps_users_and_keeps_them_on_a_broken_file(tmp_path: Path) -> None:
     path = write_web_config(tmp_path / "web.yml", users={"alice": "one"})
-    layer = WebLayer(str(path), "test")
+    layer = WebLayer(str(path), "test", WebOptions(enable_lifecycle=True))
     async with client_for(layer) as client:
         assert (await client.get("/-/reload", auth=("alice", "one"))).status_code == 405
         write_web_config(path, users={"bob": "two"})
@@ -115,3 +117,41 @@ async def test_configured_headers_are_added(tmp_path: Path) -> None:
     path.write_text("http_server_config:\n  headers:\n    X-Frame-Options: deny\n")
     async with client_for(WebLayer(str(path), "test")) as client:
         assert (await client.get("/-/healthy")).headers["x-frame-options"] == "deny"
+
+
+async def test_reload_endpoint_is_off_without_the_lifecycle_flag(tmp_path: Path) -> None:
+    path = write_web_config(tmp_path / "web.yml")
+    layer = WebLayer(str(path), "test")
+    async with client_for(layer) as client:
+        for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+            refused = await client.post("/-/reload", headers={"content-type": content_type}, content=b"x")
+            assert refused.status_code == 403
+            assert refused.text == "Lifecycle API is not enabled.\n"
+    path.write_text("basic_auth_users: {bob: not-a-hash}\n")  # a reload would fail: none ran
+    assert layer.reloader.last_successful
+
+
+async def test_a_hanging_reload_fails_and_releases_the_lock(tmp_path: Path) -> None:
+    layer = WebLayer(str(write_web_config(tmp_path / "web.yml")), "test")
+    layer.reloader.timeout = 0.2
+    hang = asyncio.Event()
+
+    async def hanging_step() -> None:
+        await hang.wait()
+
+    layer.add_reload_step(hanging_step)
+    with pytest.raises(ReloadError, match=r"did not finish within 0\.2s"):
+        await layer.reloader.reload()
+    assert not layer.reloader.last_successful
+    layer.reloader.steps.remove(hanging_step)
+    await layer.reloader.reload()  # the lock was released
+    assert layer.reloader.last_successful
+
+
+async def test_a_cost_31_hash_fails_the_reload_at_once(tmp_path: Path) -> None:
+    path = write_web_config(tmp_path / "web.yml")
+    layer = WebLayer(str(path), "test")
+    path.write_text("basic_auth_users: {alice: '$2b$31$" + "a" * 53 + "'}\n")
+    with pytest.raises(ReloadError, match="bcrypt cost 31 is outside"):
+        await asyncio.wait_for(layer.reloader.reload(), timeout=5)
+    assert not layer.reloader.last_successful

@@ -166,7 +166,7 @@ def test_exporter_reloads_its_config_on_sighup_and_post(tmp_path: Path) -> None:
     port = free_port()
     argv = [
         sys.executable, "-m", "exporter.cli", f"--config.file={config_path}",
-        f"--web.listen-address=127.0.0.1:{port}",
+        f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle",
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}/metrics"
     budget = "hyperliquid_exporter_api_weight_budget_per_minute"
@@ -214,6 +214,7 @@ def test_relay_reloads_its_web_config_and_flags_relay_changes_needing_a_restart(
     argv = [
         sys.executable, "-m", "exporter.relay.cli", f"--config.file={relay_config}",
         f"--web.listen-address=127.0.0.1:{port}", f"--web.config.file={web_config}",
+        "--web.enable-lifecycle",
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     reloaded_ok = "hyperliquid_relay_config_last_reload_successful"

@@ -50,6 +50,22 @@ def test_paths_are_relative_to_the_file(tmp_path: Path) -> None:
         ("tls_server_config: {cert_file: missing.crt, key_file: missing.key}", "cannot load certificate"),
         ("tls_server_config: [cert_file]", "tls_server_config: expected a mapping"),
         ("basic_auth_users: [", "not valid YAML"),
+        (
+            "basic_auth_users: {alice: '$2b$31$" + "a" * 53 + "'}",
+            "basic_auth_users.alice: bcrypt cost 31 is outside 4..14",
+        ),
+        (
+            "tls_server_config: {cert_file: a.crt, key_file: a.key, min_version: TLS13, max_version: TLS12}",
+            "min_version TLS13 is above max_version TLS12",
+        ),
+        (
+            "tls_server_config: {cert_file: a.crt, key_file: a.key, min_version: TLS10}",
+            "min_version: TLS10 is refused by OpenSSL",
+        ),
+        (
+            "tls_server_config: {cert_file: a.crt, key_file: a.key, max_version: TLS11}",
+            "max_version: TLS11 is refused by OpenSSL",
+        ),
     ],
 )
 def test_refused_with_the_key_named(tmp_path: Path, text: str, message: str) -> None:

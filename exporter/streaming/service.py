@@ -41,6 +41,7 @@ from exporter.streaming.plan import (
 )
 from exporter.streaming.publisher import SnapshotPublisher
 from exporter.streaming.stats import StreamStats
+from exporter.streaming.supervise import supervised
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +180,10 @@ class StreamingService:
     def _account_changed(self, group: AccountGroup) -> None:
         feed = self.accounts
         if feed is not None:
-            self.publisher.mark(group.poller, lambda: feed.families(group))
+            # Rendered later: by then a reconnect may have cleared the states.
+            self.publisher.mark(
+                group.poller, lambda: feed.families(group) if feed.group_live(group) else None
+            )
 
     # -- connections ------------------------------------------------------------------------
     def _connection(self, name: str, prepare: Any) -> StreamConnection:
@@ -194,7 +198,7 @@ class StreamingService:
                 self.section.reconnect_max_backoff_seconds,
                 random.Random(),
             ),
-            ping_after_silence=self.section.ping_after_silence_seconds,
+            ping_interval=self.section.ping_interval_seconds,
             pong_timeout=self.section.pong_timeout_seconds,
             connect_timeout=self.section.connect_timeout_seconds,
         )
@@ -276,10 +280,14 @@ class StreamingService:
             )
             or "no feeds",
         )
+        restarts = self.stats.task_restarts
         async with asyncio.TaskGroup() as group:
-            group.create_task(self.publisher.run(), name="stream-publisher")
+            group.create_task(
+                supervised("stream-publisher", self.publisher.run, restarts), name="stream-publisher"
+            )
             for connection in self.connections:
-                group.create_task(connection.run(), name=f"stream-{connection.name}")
+                name = f"stream-{connection.name}"
+                group.create_task(supervised(name, connection.run, restarts), name=name)
 
     def render(self) -> dict[str, RenderedFamily]:
         accounts = list(self.plan.users) if self.fills is not None else []

@@ -26,7 +26,7 @@ LIQUIDATORS = (
     "0x2ed5c4484ea3ff8b57d5f2fb152a40d9f2b68308",
 )
 FAST_STREAMS = {
-    "ping_after_silence_seconds": 1.0,
+    "ping_interval_seconds": 1.0,
     "pong_timeout_seconds": 1.0,
     "connect_timeout_seconds": 5.0,
     "reconnect_initial_backoff_seconds": 0.1,

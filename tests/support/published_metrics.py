@@ -97,6 +97,10 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_stream_backfill_gaps_total",
         "hyperliquid_stream_quota",
         "hyperliquid_stream_quota_planned",
+        "hyperliquid_stream_pings_total",
+        "hyperliquid_stream_acknowledged_by_data_total",
+        "hyperliquid_stream_failures_total",
+        "hyperliquid_stream_task_restarts_total",
     }
 )
 

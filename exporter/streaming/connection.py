@@ -131,6 +131,7 @@ class StreamConnection:
         self._socket: ClientConnection | None = None
         self._next_ping = 0.0
         self._ping_sent: float | None = None
+        self._renewing: str | None = None
 
     async def send(self, message: dict[str, Any]) -> bool:
         """Send on the open connection (a subscription made at run time); False when there is none."""
@@ -159,11 +160,20 @@ class StreamConnection:
             exc_info=exc,
         )
 
+    async def renew(self, why: str) -> None:
+        """End the open connection so that the next one subscribes what is planned now."""
+        socket = self._socket
+        if socket is None:
+            return
+        self._renewing = why
+        await socket.close()
+
     async def run(self) -> None:
         """Connect, serve, reconnect, for ever (until cancelled)."""
         while True:
             await self._rate.acquire()
             reason = "closed by the server"
+            self._renewing = None
             try:
                 # Prepared before connecting: the market feed reads its REST starting point here.
                 planned = list(await self._subscriptions())
@@ -199,6 +209,8 @@ class StreamConnection:
             finally:
                 self._socket = None
                 self.stats.connected = False
+            if self._renewing is not None:
+                reason = f"renewed: {self._renewing}"
             delay = self._backoff.next_delay()
             log.warning("stream %s down (%s); reconnecting in %.1f s", self.name, reason, delay)
             await asyncio.sleep(delay)

@@ -67,6 +67,7 @@ def exporter_config(api_url: str, streaming: dict[str, Any] | None = None, **col
         "vaults": {"enabled": False},
         "accounts": {"interval_seconds": 5.0, "liquidator_interval_seconds": 2.0},
         "fills": {"interval_seconds": 2.0},
+        "liveness": {"evm_rpc_url": f"{api_url}/evm"},
     }
     for name, values in collectors.items():
         sections[name] = {**sections.get(name, {}), **values}

@@ -83,3 +83,26 @@ def test_acks_are_rewritten_the_way_the_live_server_is_reported_to() -> None:
     }
     assert rewritten_ack({"type": "assetCtxs", "dex": ""}) == {"type": "assetCtxs"}
     assert rewritten_ack({"type": "assetCtxs", "dex": "xyz"}) == {"dex": "xyz", "type": "assetCtxs"}
+
+
+def test_the_api_outage_scenario_fails_the_api_for_37_minutes_while_the_chain_lives() -> None:
+    replay = Replay("api-outage-2025-07-29").at(200)
+    hype = float(replay.ctx("HYPE")[1]["markPx"])
+    assert all(replay.client.post("/info", json={"type": "meta"}).status_code == 200 for _ in range(20))
+    replay.at(1000)  # 14:21: 90 % fail
+    statuses = [replay.client.post("/info", json={"type": "exchangeStatus"}).status_code for _ in range(200)]
+    assert 160 <= sum(1 for status in statuses if status in (502, 503)) <= 195
+    assert int(_evm_block(replay)["number"], 16) == EVM_FIRST_BLOCK + 1000
+    replay.at(2600)  # 14:48: recovered, HYPE 4.5 % lower
+    assert all(replay.client.post("/info", json={"type": "meta"}).status_code == 200 for _ in range(20))
+    assert float(replay.ctx("HYPE")[1]["markPx"]) / hype < 0.97
+
+
+def test_the_chain_freeze_scenario_stops_the_chain_from_120_to_720_s() -> None:
+    replay = Replay("chain-freeze").at(100)
+    assert _status_time(replay) == int((WALL_START + 100) * 1000)
+    replay.at(500)
+    assert _status_time(replay) == int((WALL_START + 120) * 1000)
+    assert int(_evm_block(replay)["number"], 16) == EVM_FIRST_BLOCK + 120
+    replay.at(800)
+    assert _status_time(replay) == int((WALL_START + 800) * 1000)

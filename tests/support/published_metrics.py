@@ -128,6 +128,7 @@ RELAY_METRICS = frozenset(
     }
 )
 RELAY_HISTOGRAMS = frozenset({"hyperliquid_relay_delivery_latency_seconds"})
+EXPORTER_HISTOGRAMS = frozenset({"hyperliquid_exporter_api_request_duration_seconds"})
 
 # Alertmanager's own series that rules/hyperliquid-alerting.rules.yml reads (job alertmanager).
 ALERTMANAGER_METRICS = frozenset(
@@ -140,7 +141,9 @@ PROMETHEUS_SERIES = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE"})
 
 def published_metric_names() -> frozenset[str]:
     histogram_series = {
-        f"{name}{suffix}" for name in RELAY_HISTOGRAMS for suffix in ("_bucket", "_sum", "_count")
+        f"{name}{suffix}"
+        for name in RELAY_HISTOGRAMS | EXPORTER_HISTOGRAMS
+        for suffix in ("_bucket", "_sum", "_count")
     }
     return (
         EXPORTER_METRICS

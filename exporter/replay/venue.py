@@ -9,7 +9,8 @@
   the rest `slow_ratio` wait `slow_seconds` first. The chain, the HyperEVM and the streams live on.
 
 Set by the scenario (`kind: venue` events) or by POST /_replay/venue
-`{"fault": "chain-freeze" | "api-errors" | "none"}` (the admin's fault holds until `none`).
+`{"fault": "chain-freeze" | "api-errors" | "none"}`: the admin's fault holds until `none`, which also
+ends the scenario's venue faults active at that moment (tests use it to see alerts resolve).
 The HyperEVM's block number is the scenario time in seconds (one block a second, as HyperEVM's
 small blocks), from `EVM_FIRST_BLOCK` at scenario time 0.
 """
@@ -39,6 +40,7 @@ class Venue:
     seed: int = 0
     admin_fault: VenueFaultName | None = None
     admin_since: float = 0.0
+    cleared_at: float | None = None  # scenario events that started before this are over
     _rng: random.Random = field(init=False)
     _alternate: int = field(init=False, default=0)
 
@@ -51,6 +53,8 @@ class Venue:
             out.append((self.admin_fault, self.admin_since, None))
         for event in self.scheduled:
             end = event.at + event.duration if event.duration is not None else float("inf")
+            if self.cleared_at is not None and event.at <= self.cleared_at:
+                continue
             if event.at <= now < end:
                 out.append((event.fault, event.at, event))
         return out
@@ -98,6 +102,8 @@ class Venue:
         fault = body["fault"]
         self.admin_fault = None if fault == "none" else fault
         self.admin_since = self.clock.now()
+        if fault == "none":
+            self.cleared_at = self.admin_since
 
     def status(self) -> dict[str, Any]:
         now = self.clock.now()

@@ -106,3 +106,11 @@ def test_the_chain_freeze_scenario_stops_the_chain_from_120_to_720_s() -> None:
     assert int(_evm_block(replay)["number"], 16) == EVM_FIRST_BLOCK + 120
     replay.at(800)
     assert _status_time(replay) == int((WALL_START + 800) * 1000)
+
+
+def test_none_also_ends_the_scenarios_venue_fault_in_force() -> None:
+    replay = Replay("chain-freeze").at(300)
+    assert _status_time(replay) == int((WALL_START + 120) * 1000)
+    assert replay.client.post("/_replay/venue", json={"fault": "none"}).status_code == 200
+    assert _status_time(replay) == int((WALL_START + 300) * 1000)
+    assert replay.client.get("/_replay/venue").json()["faults"] == []

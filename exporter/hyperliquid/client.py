@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import Counter
 from typing import Any
 
@@ -153,9 +152,9 @@ class InfoClient:
         max_surcharge = items_surcharge(request_type, max_items)
         await self.budget.acquire(weight, collector, priority, max_surcharge)
         surcharge = 0  # what the answer's items cost; the reserve for them is settled either way
-        started = time.monotonic()
         try:
             self.stats.requests[request_type] += 1
+            started = asyncio.get_running_loop().time()
             try:
                 async with asyncio.timeout(self._timeout):
                     response = await self._http.post(self.url, json=body)
@@ -189,7 +188,7 @@ class InfoClient:
             surcharge = item_surcharge(request_type, decoded)
             return decoded
         finally:
-            self.stats.observe(request_type, time.monotonic() - started)
+            self.stats.observe(request_type, asyncio.get_running_loop().time() - started)
             self.budget.settle(max_surcharge, surcharge, collector)
 
     def _unreachable(self, request_type: str, exc: Exception) -> UpstreamError:

@@ -30,7 +30,7 @@ class _Client:
     def __init__(self) -> None:
         self.starts: list[int] = []
 
-    async def info(self, body: dict[str, Any], collector: str) -> Any:
+    async def info(self, body: dict[str, Any], collector: str, *priority: object, **options: object) -> Any:
         self.starts.append(body["startTime"])
         return []
 

@@ -171,12 +171,25 @@ class DexesCollectorConfig(CollectorConfig):
         return dex not in self.deny and (not self.allow or dex in self.allow)
 
 
+class LivenessCollectorConfig(CollectorConfig):
+    """Is the chain's clock running? exchangeStatus (weight 2) and HyperEVM's latest block."""
+
+    # HyperEVM's latest block (no info-API weight).
+    interval_seconds: Seconds = 5.0
+    # exchangeStatus (weight 2: 8 weight/min at 15 s).
+    exchange_status_interval_seconds: Seconds = 15.0
+    # HyperEVM JSON-RPC (eth_getBlockByNumber "latest"; no request weight on the info API). A node run
+    # with --serve-eth-rpc serves it on http://localhost:3001/evm; null switches this probe off.
+    evm_rpc_url: BaseUrl | None = "https://rpc.hyperliquid.xyz/evm"
+
+
 class CollectorsConfig(StrictModel):
     market: MarketCollectorConfig = Field(default_factory=MarketCollectorConfig)
     dexes: DexesCollectorConfig = Field(default_factory=DexesCollectorConfig)
     vaults: VaultsCollectorConfig = Field(default_factory=VaultsCollectorConfig)
     accounts: AccountsCollectorConfig = Field(default_factory=AccountsCollectorConfig)
     fills: FillsCollectorConfig = Field(default_factory=FillsCollectorConfig)
+    liveness: LivenessCollectorConfig = Field(default_factory=LivenessCollectorConfig)
 
 
 class PriceSourceConfig(StrictModel):

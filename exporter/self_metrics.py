@@ -8,13 +8,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 
 from exporter import __version__
 from exporter.build import revision
 from exporter.exposition import RenderedFamily, render_families
 from exporter.hyperliquid.budget import WeightBudget
-from exporter.hyperliquid.client import RequestStats
+from exporter.hyperliquid.client import DURATION_BUCKETS, RequestStats
 from exporter.store import PollerHealth, SnapshotStore
 
 MARKET_COLLECTOR = "market"
@@ -91,6 +96,18 @@ def self_families(store: SnapshotStore, stats: RequestStats, budget: WeightBudge
     )
     for (request, reason), count in sorted(stats.errors.items()):
         errors.add_metric([request, reason], float(count))
+    durations = HistogramMetricFamily(
+        "hyperliquid_exporter_api_request_duration_seconds",
+        "Duration of each attempt of a Hyperliquid info request, by request type, whatever its outcome "
+        "(an error answer, a timeout at the configured request timeout).",
+        labels=["request"],
+    )
+    for request, counts in sorted(stats.duration_buckets.items()):
+        cumulative, running = [], 0
+        for bound, count in zip((*map(str, DURATION_BUCKETS), "+Inf"), counts, strict=True):
+            running += count
+            cumulative.append((bound, float(running)))
+        durations.add_metric([request], cumulative, stats.duration_sum[request])
     budget_gauge = GaugeMetricFamily(
         "hyperliquid_exporter_api_weight_budget_per_minute",
         "The share of Hyperliquid's per-IP weight limit this exporter allows itself per minute.",
@@ -102,7 +119,20 @@ def self_families(store: SnapshotStore, stats: RequestStats, budget: WeightBudge
         labels=["version", "revision"],
     )
     build.add_metric([__version__, revision()], 1.0)
-    return [up, success, last_success, expiry, duration, planned, used, requests, errors, budget_gauge, build]
+    return [
+        up,
+        success,
+        last_success,
+        expiry,
+        duration,
+        planned,
+        used,
+        requests,
+        errors,
+        durations,
+        budget_gauge,
+        build,
+    ]
 
 
 def render_self_metrics(

@@ -38,7 +38,12 @@ class Priority(IntEnum):
 
 
 # Where a caller does not say, the collector's usual priority.
-COLLECTOR_PRIORITY = {"market": Priority.CRITICAL, "vaults": Priority.HIGH, "accounts": Priority.HIGH}
+COLLECTOR_PRIORITY = {
+    "market": Priority.CRITICAL,
+    "liveness": Priority.CRITICAL,  # weight 2: never queued behind fill paging
+    "vaults": Priority.HIGH,
+    "accounts": Priority.HIGH,
+}
 DEFAULT_PRIORITY = Priority.NORMAL
 DEFAULT_MAX_PAUSE_SECONDS = 10.0
 

@@ -59,12 +59,28 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, UpstreamError) and exc.reason in ("timeout", "connection", "http_5xx", "http_429")
 
 
+# Upper bounds of the request-duration histogram, in seconds (a healthy info request takes 50-300 ms).
+DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
 class RequestStats:
     """Counts of requests and failures by request type, read by the exporter's self-metrics."""
 
     def __init__(self) -> None:
         self.requests: Counter[str] = Counter()
         self.errors: Counter[tuple[str, str]] = Counter()
+        # Per request type: counts per bucket of DURATION_BUCKETS (then +Inf), and the sum of seconds.
+        self.duration_buckets: dict[str, list[int]] = {}
+        self.duration_sum: dict[str, float] = {}
+
+    def observe(self, request_type: str, seconds: float) -> None:
+        """One attempt's duration, whatever its outcome (an error answer, a timeout)."""
+        buckets = self.duration_buckets.setdefault(request_type, [0] * (len(DURATION_BUCKETS) + 1))
+        index = next(
+            (i for i, bound in enumerate(DURATION_BUCKETS) if seconds <= bound), len(DURATION_BUCKETS)
+        )
+        buckets[index] += 1
+        self.duration_sum[request_type] = self.duration_sum.get(request_type, 0.0) + seconds
 
 
 class InfoClient:
@@ -150,6 +166,7 @@ class InfoClient:
         surcharge = 0  # what the answer's items cost; the reserve for them is settled either way
         try:
             self.stats.requests[request_type] += 1
+            started = asyncio.get_running_loop().time()
             try:
                 async with asyncio.timeout(self._timeout):
                     response = await self._http.post(self.url, json=body)
@@ -183,6 +200,7 @@ class InfoClient:
             surcharge = item_surcharge(request_type, decoded)
             return decoded
         finally:
+            self.stats.observe(request_type, asyncio.get_running_loop().time() - started)
             self.budget.settle(max_surcharge, surcharge, collector)
 
     def _unreachable(self, request_type: str, exc: Exception) -> UpstreamError:

@@ -22,6 +22,7 @@ from exporter.replay.info_responses import InfoRequestError, InfoResponder
 from exporter.replay.rate_limit import WeightLimiter
 from exporter.replay.scenario import Exchange
 from exporter.replay.timeline import Timeline
+from exporter.replay.venue import SLOW, Venue, VenueFaultError
 from exporter.replay.ws import WsFaultError, WsHub, ws_endpoint
 
 _FAULT_LIST = TypeAdapter(list[Fault])
@@ -40,6 +41,7 @@ _KNOWN_INFO_TYPES = {
     "portfolio",
     "userFills",
     "userFillsByTime",
+    "exchangeStatus",
 }
 
 
@@ -51,6 +53,7 @@ class ReplayState:
     faults: FaultSet = field(default_factory=FaultSet)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # injectable so tests need not wait
     ws: WsHub = field(default_factory=WsHub)  # the /ws side: user quota, faults
+    venue: Venue | None = None  # chain-freeze and api-errors; built from the timeline when absent
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -104,8 +107,26 @@ async def _apply_faults(state: ReplayState, target: str, body: Response) -> Resp
     return body
 
 
+def _json_rpc(payload: Any, venue: Venue) -> Any:
+    """The HyperEVM JSON-RPC methods a liveness probe uses: eth_getBlockByNumber, eth_blockNumber."""
+    if not isinstance(payload, dict):
+        return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "invalid request"}}
+    ident = payload.get("id")
+    method = payload.get("method")
+    block = venue.evm_block()
+    if method == "eth_getBlockByNumber":
+        return {"jsonrpc": "2.0", "id": ident, "result": block}
+    if method == "eth_blockNumber":
+        return {"jsonrpc": "2.0", "id": ident, "result": block["number"]}
+    return {"jsonrpc": "2.0", "id": ident, "error": {"code": -32601, "message": "method not found"}}
+
+
 def create_app(state: ReplayState) -> Starlette:
-    info = InfoResponder(state.timeline, state.clock)
+    if state.venue is None:
+        state.venue = Venue(state.clock, list(state.timeline.venue_events), state.timeline.scenario.seed)
+    venue = state.venue
+    state.ws.frozen = venue.frozen
+    info = InfoResponder(state.timeline, state.clock, now=venue.chain_time)
     exchanges = ExchangeResponder(state.timeline.market, state.clock, state.timeline.scenario.seed)
 
     async def post_info(request: Request) -> Response:
@@ -119,6 +140,13 @@ def create_app(state: ReplayState) -> Starlette:
         client = request.client.host if request.client is not None else "unknown"
         if state.limiter is not None and not state.limiter.try_spend(client, base_weight(kind)):
             return _json(None, status=429)
+        outcome = venue.api_outcome()
+        if isinstance(outcome, int):
+            return PlainTextResponse("Bad Gateway" if outcome == 502 else "Service Unavailable", outcome)
+        if outcome == SLOW:
+            await state.sleep(venue.slow_seconds())
+        if kind == "exchangeStatus":
+            return await _apply_faults(state, f"info:{kind}", _json(venue.exchange_status()))
         try:
             answer = info.answer(payload)
         except InfoRequestError:
@@ -202,6 +230,25 @@ def create_app(state: ReplayState) -> Starlette:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(state.ws.status())
 
+    async def evm(request: Request) -> Response:
+        try:
+            payload = json.loads(await request.body())
+        except ValueError:
+            return _json({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}})
+        if isinstance(payload, list):
+            return _json([_json_rpc(item, venue) for item in payload])
+        return _json(_json_rpc(payload, venue))
+
+    async def venue_status(_: Request) -> Response:
+        return JSONResponse(venue.status())
+
+    async def venue_fault(request: Request) -> Response:
+        try:
+            venue.apply(json.loads(await request.body()))
+        except (ValueError, VenueFaultError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(venue.status())
+
     async def healthy(_: Request) -> Response:
         return PlainTextResponse("Healthy.\n")
 
@@ -218,6 +265,9 @@ def create_app(state: ReplayState) -> Starlette:
         WebSocketRoute("/ws", ws_endpoint(state.ws, state.timeline, state.clock)),
         Route("/_replay/ws", ws_status, methods=["GET"]),
         Route("/_replay/ws", ws_fault, methods=["POST"]),
+        Route("/evm", evm, methods=["POST"]),
+        Route("/_replay/venue", venue_status, methods=["GET"]),
+        Route("/_replay/venue", venue_fault, methods=["POST"]),
         Route("/-/healthy", healthy, methods=["GET"]),
         Route("/-/ready", healthy, methods=["GET"]),
     ]

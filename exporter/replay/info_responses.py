@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +28,12 @@ class InfoAnswer:
 
 
 class InfoResponder:
-    def __init__(self, timeline: Timeline, clock: ScenarioClock) -> None:
+    def __init__(
+        self, timeline: Timeline, clock: ScenarioClock, now: Callable[[], float] | None = None
+    ) -> None:
         self._clock = clock
+        # The chain's time (stopped while the chain is frozen); the scenario clock's by default.
+        self._now = now or clock.now
         self._timeline = timeline
         self._market = MarketBodies(timeline.market, clock)
         self._accounts = AccountBodies(timeline, clock)
@@ -36,7 +41,7 @@ class InfoResponder:
 
     def answer(self, request: dict[str, Any]) -> InfoAnswer:
         kind = request.get("type")
-        now = self._clock.now()
+        now = self._now()
         if kind == "meta":
             return InfoAnswer(self._market.meta(now, self._dex(request)), 0)
         if kind == "metaAndAssetCtxs":

@@ -328,6 +328,22 @@ class FaultEvent(EventBase):
     duration: Annotated[float, Field(gt=0)] | None = None  # forever when absent
 
 
+VenueFaultName = Literal["chain-freeze", "api-errors"]
+
+
+class VenueEvent(EventBase):
+    """A venue-wide fault (exporter.replay.venue) from `at` for `duration` seconds: `chain-freeze`
+    (the chain's clock stops) or `api-errors` (most info requests fail or are slow, the chain lives)."""
+
+    kind: Literal["venue"]
+    fault: VenueFaultName
+    duration: Annotated[float, Field(gt=0)] | None = None  # forever when absent
+    # api-errors: share of info requests answered 502 or 503; of the rest, `slow_ratio` wait `slow_seconds`.
+    error_ratio: Annotated[float, Field(ge=0, le=1)] = 0.8
+    slow_ratio: Annotated[float, Field(ge=0, le=1)] = 0.5
+    slow_seconds: Annotated[float, Field(ge=0, le=60)] = 4.0
+
+
 Event = Annotated[
     RampEvent
     | PositionEvent
@@ -341,7 +357,8 @@ Event = Annotated[
     | OutageEvent
     | StablecoinEvent
     | PegEvent
-    | FaultEvent,
+    | FaultEvent
+    | VenueEvent,
     Field(discriminator="kind"),
 ]
 

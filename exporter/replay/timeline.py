@@ -27,6 +27,7 @@ from exporter.replay.scenario import (
     StablecoinEvent,
     TransferEvent,
     VaultChildSpec,
+    VenueEvent,
 )
 
 
@@ -57,6 +58,7 @@ class Timeline:
             for event in scenario.events
             if isinstance(event, FaultEvent)
         ]
+        self.venue_events = [event for event in scenario.events if isinstance(event, VenueEvent)]
         self._compile_events(scenario)
         self.event_times = sorted(event.at for event in scenario.events)
 

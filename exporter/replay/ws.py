@@ -10,7 +10,12 @@ error message (the wording is the simulator's).
 Faults, set with POST /_replay/ws (see `apply_fault`): `drop` closes the open connections (at once,
 or after N more fill updates, e.g. in the middle of a burst), `stall` makes the open connections
 silent (no data, no pong: only a client-side heartbeat notices), `malformed` sends one frame that
-is not JSON on each open connection.
+is not JSON on each open connection, `ws-hostile-frame` sends each open connection one frame of
+`[` nested 100,000 deep (valid-looking JSON that overflows a recursive parser), `ack-rewrite` echoes
+every later acknowledgement the way the live server is reported to (`userFills` gaining
+`"aggregateByTime": false`, an empty `"dex"` dropped, keys reordered) until `{"fault": "none"}`.
+While the chain is frozen (`chain-freeze`, exporter.replay.venue) the connections stay open and
+answer pings but push nothing: a halted chain makes no blocks.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import contextlib
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +38,19 @@ from exporter.replay.ws_feeds import Bodies, Pushes, SubscriptionError, pushes_f
 ESTABLISHED = "Websocket connection established."
 PUSH_PERIOD = 0.1  # wall seconds between push rounds
 MALFORMED_FRAME = '{"channel":"userFills","data":{"user":'
+HOSTILE_FRAME = "[" * 100_000
+WS_FAULTS = ("drop", "stall", "malformed", "ws-hostile-frame", "ack-rewrite", "none")
+
+
+def rewritten_ack(subscription: Any) -> Any:
+    """A subscription as the live server is reported to echo it: `userFills` gains
+    `"aggregateByTime": false`, an empty `dex` is dropped, keys come back in another order."""
+    if not isinstance(subscription, dict):
+        return subscription
+    out = {key: value for key, value in subscription.items() if not (key == "dex" and value == "")}
+    if out.get("type") == "userFills":
+        out.setdefault("aggregateByTime", False)
+    return dict(reversed(list(out.items())))
 
 
 @dataclass(eq=False)
@@ -41,6 +60,7 @@ class WsConnection:
     users: Counter[str] = field(default_factory=Counter)
     stalled: bool = False
     malformed_next: bool = False
+    hostile_next: bool = False
     drop: bool = False
 
 
@@ -61,6 +81,8 @@ class WsHub:
     fill_updates: int = 0
     drop_after_fill_updates: int | None = None
     drop_user: str | None = None  # count only this user's fill updates towards the drop
+    rewrite_acks: bool = False
+    frozen: Callable[[], bool] | None = None  # the chain is frozen now (no pushes); set by the app
 
     def admit(self, connection: WsConnection, user: str) -> bool:
         tracked = self.users.setdefault(connection.client, Counter())
@@ -98,10 +120,11 @@ class WsHub:
         return True
 
     def apply_fault(self, body: Any) -> None:
-        """`{"fault": "drop"|"stall"|"malformed"}`; drop optionally with `"after_fill_updates": N` (and
-        `"user": "0x..."` to count only that user's updates), to drop in the middle of a burst."""
+        """`{"fault": "drop"|"stall"|"malformed"|"ws-hostile-frame"|"ack-rewrite"|"none"}`; drop
+        optionally with `"after_fill_updates": N` (and `"user": "0x..."` to count only that user's
+        updates), to drop in the middle of a burst. `none` ends ack-rewrite."""
         if not isinstance(body, dict) or not isinstance(body.get("fault"), str):
-            raise WsFaultError('expected {"fault": "drop" | "stall" | "malformed"}')
+            raise WsFaultError(f'expected {{"fault": one of {", ".join(WS_FAULTS)}}}')
         kind = body["fault"]
         extra = set(body) - {"fault", "after_fill_updates", "user"}
         if extra:
@@ -115,13 +138,16 @@ class WsHub:
         if kind == "drop" and after is not None:
             self.drop_after_fill_updates = after
             self.drop_user = user.lower() if user is not None else None
-        elif kind in ("drop", "stall", "malformed"):
+        elif kind in ("drop", "stall", "malformed", "ws-hostile-frame"):
             for connection in self.connections:
                 connection.drop |= kind == "drop"
                 connection.stalled |= kind == "stall"
                 connection.malformed_next |= kind == "malformed"
+                connection.hostile_next |= kind == "ws-hostile-frame"
+        elif kind in ("ack-rewrite", "none"):
+            self.rewrite_acks = kind == "ack-rewrite"
         else:
-            raise WsFaultError(f"unknown fault {kind[:40]!r}: drop, stall or malformed")
+            raise WsFaultError(f"unknown fault {kind[:40]!r}: {', '.join(WS_FAULTS)}")
 
     def status(self) -> dict[str, Any]:
         return {
@@ -134,7 +160,16 @@ class WsHub:
             "fill_updates": self.fill_updates,
             "subscriptions": sum(len(c.subscriptions) for c in self.connections),
             "stalled": sum(1 for c in self.connections if c.stalled),
+            "rewrite_acks": self.rewrite_acks,
         }
+
+    def is_frozen(self) -> bool:
+        return self.frozen is not None and self.frozen()
+
+    def ack(self, request: dict[str, Any]) -> dict[str, Any]:
+        if not self.rewrite_acks:
+            return request
+        return {**request, "subscription": rewritten_ack(request.get("subscription"))}
 
 
 def _key(subscription: Any) -> str:
@@ -192,7 +227,7 @@ class WsSession:
             pushes = self.connection.subscriptions.pop(key, None)
             if pushes is not None and pushes.user is not None:
                 self._hub.release(self.connection, pushes.user)
-            await self._send({"channel": "subscriptionResponse", "data": request})
+            await self._send({"channel": "subscriptionResponse", "data": self._hub.ack(request)})
             return True
         if key in self.connection.subscriptions:
             await self._error(f"Already subscribed: {key[:200]}")
@@ -206,7 +241,9 @@ class WsSession:
             await self._error(f"Cannot track more than {self._hub.max_users} total users.")
             return True
         self.connection.subscriptions[key] = pushes
-        await self._send({"channel": "subscriptionResponse", "data": request})
+        await self._send({"channel": "subscriptionResponse", "data": self._hub.ack(request)})
+        if self._hub.is_frozen():
+            return True
         return await self._push(pushes)
 
     async def _read(self) -> None:
@@ -225,6 +262,11 @@ class WsSession:
             if connection.malformed_next:
                 connection.malformed_next = False
                 await self._send(MALFORMED_FRAME)
+            if connection.hostile_next:
+                connection.hostile_next = False
+                await self._send(HOSTILE_FRAME)
+            if self._hub.is_frozen():
+                continue
             for pushes in list(connection.subscriptions.values()):
                 if not await self._push(pushes):
                     return

@@ -8,12 +8,17 @@ those figures; lower them when other processes share the IP.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 MarketContextsChannel = Literal["assetCtxs", "activeAssetCtx", "off"]
-AccountStateChannel = Literal["clearinghouseState", "webData2"]
+AccountStateChannel = Literal["clearinghouseState"]
+RETIRED_KEYS = {
+    "ping_after_silence_seconds": "replaced by ping_interval_seconds: pings now go out on a fixed "
+    "interval, as the official SDK's do (every 50 s), whatever the traffic",
+}
 
 
 def _ws_url(value: str) -> str:
@@ -50,13 +55,14 @@ class StreamingConfig(_Strict):
     dex_contexts: bool = True
     # userFills of the liquidators (and of watched accounts while the user quota lasts).
     fills: bool = True
-    # Account state pushes of the same users: clearinghouseState, or the heavier webData2.
+    # Account state pushes of the same users (clearinghouseState; webData2 is refused by the live
+    # server since mid-2026 and no longer offered).
     account_state: bool = True
     account_state_channel: AccountStateChannel = "clearinghouseState"
     # Give the user quota left after the liquidators to watched accounts, in config order.
     watched_accounts: bool = True
-    # Hyperliquid drops a connection silent for 60 s: ping after this much silence.
-    ping_after_silence_seconds: Annotated[float, Field(gt=0, lt=60)] = 20.0
+    # Hyperliquid drops a connection silent for 60 s: a ping goes out this often, whatever the traffic.
+    ping_interval_seconds: Annotated[float, Field(gt=0, lt=60)] = 50.0
     # No frame at all this long after a ping: the connection is stalled and replaced.
     pong_timeout_seconds: Positive = 10.0
     connect_timeout_seconds: Positive = 10.0
@@ -72,6 +78,20 @@ class StreamingConfig(_Strict):
     max_new_connections_per_minute: Annotated[int, Field(gt=0, le=30)] = 30
     reconciliation: ReconciliationConfig = Field(default_factory=ReconciliationConfig)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _retired(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, why in RETIRED_KEYS.items():
+                if key in data:
+                    raise ValueError(f"{key} is no longer a setting: {why}")
+            if data.get("account_state_channel") == "webData2":
+                raise ValueError(
+                    "account_state_channel: webData2 is no longer offered (the live server has refused "
+                    "it since mid-2026); use clearinghouseState, or set account_state: false"
+                )
+        return data
+
     @model_validator(mode="after")
     def _backoff_order(self) -> Self:
         if self.reconnect_max_backoff_seconds < self.reconnect_initial_backoff_seconds:
@@ -83,6 +103,7 @@ class StreamingConfig(_Strict):
     def url(self, api_url: str) -> str:
         if self.ws_url is not None:
             return self.ws_url
-        scheme, rest = api_url.split("://", 1)
-        host = rest.split("/", 1)[0]
-        return f"{'wss' if scheme == 'https' else 'ws'}://{host}/ws"
+        parts = urlsplit(api_url)
+        # netloc without any user:password@: credentials for the info API are not the WebSocket host's.
+        host = parts.netloc.rpartition("@")[2]
+        return f"{'wss' if parts.scheme == 'https' else 'ws'}://{host}/ws"

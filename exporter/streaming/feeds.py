@@ -69,6 +69,9 @@ class FillsFeed:
         self._max_pages = max_pages
         self._collector = collector
         self.last_event_ms = dict.fromkeys(self.users, counters.counting_start_ms)
+        # Where each backfill starts: taken when the connection starts, before the isSnapshot push
+        # (which arrives with the acknowledgement) moves last_event_ms past the gap.
+        self._backfill_from = dict(self.last_event_ms)
         self.live = False
 
     def _take(self, user: str, fills: ParsedFills, backfill: bool) -> int:
@@ -94,9 +97,10 @@ class FillsFeed:
     def session_started(self) -> None:
         self.live = False
         self.stats.live = False
+        self._backfill_from = dict(self.last_event_ms)
 
     async def _backfill(self, user: str) -> None:
-        cursor = FillCursor(self.last_event_ms[user])
+        cursor = FillCursor(self._backfill_from[user])
 
         async def fetch_page(start_ms: int) -> ParsedFills:
             body = {"type": USER_FILLS_BY_TIME, "user": user, "startTime": start_ms, "aggregateByTime": False}
@@ -126,7 +130,8 @@ class FillsFeed:
         self.stats.live = True
 
     def session_ended(self) -> None:
-        self.session_started()
+        self.live = False
+        self.stats.live = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +143,10 @@ class AccountGroup:
 
 
 class AccountStateFeed:
-    """`clearinghouseState` (or `webData2`) pushes: the latest state of each planned user."""
+    """`clearinghouseState` pushes: the latest state of each planned user."""
 
     name = FEED_ACCOUNTS
-    channels = frozenset({"clearinghouseState", "webData2"})
+    channels = frozenset({"clearinghouseState"})
 
     def __init__(
         self,

@@ -44,7 +44,26 @@ def stream_families(stats: StreamStats, now: float, accounts: Sequence[str]) -> 
         "Error messages from the server (a refused subscription, an unparsable request).",
         ["connection"],
     )
+    pings = counter(
+        "hyperliquid_stream_pings", "Heartbeat pings sent (one every ping interval).", ["connection"]
+    )
+    by_data = counter(
+        "hyperliquid_stream_acknowledged_by_data",
+        "Subscriptions taken as acknowledged by their first data message: the server's echo did not "
+        "match the subscription's identifying fields.",
+        ["connection"],
+    )
+    failures = counter(
+        "hyperliquid_stream_failures",
+        "Connections replaced because handling a frame or starting a feed raised an exception no feed "
+        "expects (kind: the exception's type, e.g. RecursionError for a deeply nested frame).",
+        ["connection", "kind"],
+    )
     for name, conn in sorted(stats.connections.items()):
+        pings.add_metric([name], float(conn.pings))
+        by_data.add_metric([name], float(conn.acknowledged_by_data))
+        for kind, count in sorted(conn.failures.items()):
+            failures.add_metric([name, kind], float(count))
         connected.add_metric([name], 1.0 if conn.connected else 0.0)
         connects.add_metric([name], float(conn.connects))
         reconnects.add_metric([name], float(conn.reconnects))
@@ -113,6 +132,14 @@ def stream_families(stats: StreamStats, now: float, accounts: Sequence[str]) -> 
         backfilled.add_metric([account], float(stats.backfilled_fills.get(account, 0)))
         gaps.add_metric([account], float(stats.backfill_gaps.get(account, 0)))
 
+    restarts = counter(
+        "hyperliquid_stream_task_restarts",
+        "Long-running stream tasks (a connection, the publisher) that ended or failed and were restarted.",
+        ["task"],
+    )
+    for task, count in sorted(stats.task_restarts.items()):
+        restarts.add_metric([task], float(count))
+
     quota = gauge(
         "hyperliquid_stream_quota",
         "Per-IP WebSocket limit the exporter plans within (users, subscriptions, connections).",
@@ -134,6 +161,10 @@ def stream_families(stats: StreamStats, now: float, accounts: Sequence[str]) -> 
         stalls,
         malformed_frames,
         errors,
+        pings,
+        by_data,
+        failures,
+        restarts,
         up,
         planned,
         acknowledged,

@@ -4,11 +4,13 @@ The 10-user quota is spent in priority order: the HLP liquidators first (a backs
 auto-deleveraging show in their state and fills first), then watched accounts in config order.
 Accounts left out are polled over REST at their collector's interval. Connections: one for the
 market contexts, one for the user feeds, one for the builder dexes' contexts (subscribed as dexes
-are discovered, so planned at run time: `exporter.streaming.dex_feed`).
+are discovered, so planned at run time: `exporter.streaming.dex_feed`). The user plan is made again
+when HLP child discovery changes the liquidators (`StreamingService.follow_liquidators`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,7 @@ class StreamPlan:
     liquidators: tuple[str, ...] = ()
     watched: tuple[str, ...] = ()
     polled_only: tuple[str, ...] = ()  # accounts over the user quota: REST only
+    known_liquidators: tuple[str, ...] = ()  # every liquidator the plan was made for, streamed or not
     max_users: int = 10
     max_subscriptions: int = 1000
     max_connections: int = 10
@@ -75,7 +78,9 @@ class StreamPlan:
         return sum(1 for f, _ in self.user_subscriptions() if f == feed)
 
 
-def build_plan(config: Config) -> StreamPlan:
+def build_plan(config: Config, liquidators: Sequence[str] | None = None) -> StreamPlan:
+    """`liquidators`: the liquidators known now (configured and discovered); the configured ones
+    when not given. The service plans again whenever discovery changes them."""
     section = config.streaming
     accounts = config.collectors.accounts
     fills_on = section.fills and config.collectors.fills.enabled
@@ -92,11 +97,13 @@ def build_plan(config: Config) -> StreamPlan:
         max_subscriptions=section.max_subscriptions,
         max_connections=section.max_connections,
     )
+    known = list(dict.fromkeys(accounts.liquidators if liquidators is None else liquidators))
+    plan.known_liquidators = tuple(known)
     if not (fills_on or state_on):
         return plan
     per_user = int(fills_on) + int(state_on)
     user_room = min(section.max_users, section.max_subscriptions // per_user)
-    liquidators = list(dict.fromkeys(accounts.liquidators))
+    liquidators = known
     plan.liquidators = tuple(liquidators[:user_room])
     left_out = liquidators[user_room:]
     if section.watched_accounts:

@@ -18,7 +18,8 @@ from exporter.store import Snapshot, SnapshotStore
 
 log = logging.getLogger(__name__)
 
-FamiliesSource = Callable[[], Sequence[Metric]]
+# None: nothing to publish after all (the feed stopped being live since it marked the snapshot).
+FamiliesSource = Callable[[], Sequence[Metric] | None]
 
 
 class SnapshotPublisher:
@@ -40,6 +41,8 @@ class SnapshotPublisher:
         for poller, source in dirty.items():
             try:
                 families = source()
+                if families is None:
+                    continue
                 rendered = await asyncio.to_thread(render_families, families)
             except asyncio.CancelledError:
                 raise

@@ -41,12 +41,14 @@ from exporter.streaming.plan import (
 )
 from exporter.streaming.publisher import SnapshotPublisher
 from exporter.streaming.stats import StreamStats
+from exporter.streaming.supervise import supervised
 
 log = logging.getLogger(__name__)
 
 MARKET_POLLER = "market"
 FILLS_POLLER = "fills"
 LIQUIDATORS_POLLER = "accounts_liquidators"
+LIQUIDATOR_CHECK_SECONDS = 5.0
 WATCHED_POLLER = "accounts_watched"
 
 Planned = list[tuple[Feed, dict[str, Any]]]
@@ -58,7 +60,7 @@ class StreamingService:
         self.section = config.streaming
         self.context = context
         self.store = store
-        self.plan: StreamPlan = build_plan(config)
+        self.plan: StreamPlan = build_plan(config, self._known_liquidators())
         self.stats = StreamStats(
             users_planned=len(self.plan.users),
             users_limit=self.section.max_users,
@@ -75,6 +77,9 @@ class StreamingService:
         self._dexes_poller: DexesPoller | None = None
         self.backed: dict[str, StreamBackedPoller] = {}
         self.connections: list[StreamConnection] = []
+        self.groups: dict[str, AccountGroup] = {}  # poller -> the accounts its stream covers now
+        self._users_connection: StreamConnection | None = None
+        self.replans = 0
         for note in self.plan.notes:
             log.info("streaming: %s", note)
 
@@ -135,22 +140,32 @@ class StreamingService:
             if group is None:
                 return None
             feed_state = self._account_feed()
+            name = poller.name
+            self.groups[name] = group
             feed_state.groups = (*feed_state.groups, group)
+            # The group is looked up at each call: re-planning replaces it.
             return self._backed(
                 poller,
-                lambda: feed_state.group_live(group),
-                lambda: feed_state.families(group),
+                lambda: feed_state.group_live(self.groups[name]),
+                lambda: feed_state.families(self.groups[name]),
                 reconcile.accounts_interval_seconds,
             )
         return None
+
+    def _known_liquidators(self) -> tuple[str, ...]:
+        """Configured liquidators, then those discovery found since."""
+        configured = tuple(self.config.collectors.accounts.liquidators)
+        return tuple(dict.fromkeys((*configured, *self.context.liquidators.addresses())))
 
     def _account_group(self, poller: str) -> AccountGroup | None:
         """The poller's accounts, if the user quota covers every one of them."""
         accounts = self.config.collectors.accounts
         if poller == LIQUIDATORS_POLLER:
             members = [
-                MonitoredAccount(a, hlp_name(a), ROLE_LIQUIDATOR, accounts.hlp_vault)
-                for a in dict.fromkeys(accounts.liquidators)
+                MonitoredAccount(
+                    a, self.context.liquidators.name_of(a) or hlp_name(a), ROLE_LIQUIDATOR, accounts.hlp_vault
+                )
+                for a in self._known_liquidators()
             ]
             covered = set(self.plan.liquidators)
         else:
@@ -179,7 +194,10 @@ class StreamingService:
     def _account_changed(self, group: AccountGroup) -> None:
         feed = self.accounts
         if feed is not None:
-            self.publisher.mark(group.poller, lambda: feed.families(group))
+            # Rendered later: by then a reconnect may have cleared the states.
+            self.publisher.mark(
+                group.poller, lambda: feed.families(group) if feed.group_live(group) else None
+            )
 
     # -- connections ------------------------------------------------------------------------
     def _connection(self, name: str, prepare: Any) -> StreamConnection:
@@ -194,7 +212,7 @@ class StreamingService:
                 self.section.reconnect_max_backoff_seconds,
                 random.Random(),
             ),
-            ping_after_silence=self.section.ping_after_silence_seconds,
+            ping_interval=self.section.ping_interval_seconds,
             pong_timeout=self.section.pong_timeout_seconds,
             connect_timeout=self.section.connect_timeout_seconds,
         )
@@ -211,6 +229,17 @@ class StreamingService:
 
             self.stats.feed(FEED_MARKET).planned_subscriptions = self.plan.planned_subscriptions(FEED_MARKET)
             self.connections.append(self._connection(CONNECTION_MARKET, market_subscriptions))
+        user_plan = self._user_plan()
+        if user_plan:
+
+            async def user_subscriptions() -> Planned:
+                return self._user_plan()  # what is planned now: re-planning renews the connection
+
+            self._users_connection = self._connection(CONNECTION_USERS, user_subscriptions)
+            self.connections.append(self._users_connection)
+        self._build_dex_connection(len(user_plan))
+
+    def _user_plan(self) -> Planned:
         by_feed: dict[str, Feed] = {}
         if self.fills is not None:
             by_feed[FEED_FILLS] = self.fills
@@ -223,13 +252,47 @@ class StreamingService:
         ]
         for name in by_feed:
             self.stats.feed(name).planned_subscriptions = sum(1 for f, _ in user_plan if f.name == name)
-        if user_plan:
+        return user_plan
 
-            async def user_subscriptions() -> Planned:
-                return user_plan
+    # -- re-planning when discovery changes the liquidators ----------------------------------
+    async def follow_liquidators(self, interval: float = LIQUIDATOR_CHECK_SECONDS) -> None:
+        """Plan the user streams again whenever HLP child discovery finds or loses a liquidator."""
+        while True:
+            await asyncio.sleep(interval)
+            await self.replan_if_changed()
 
-            self.connections.append(self._connection(CONNECTION_USERS, user_subscriptions))
-        self._build_dex_connection(len(user_plan))
+    async def replan_if_changed(self) -> bool:
+        known = self._known_liquidators()
+        if known == self._planned_liquidators():
+            return False
+        plan = build_plan(self.config, known)
+        added = [user for user in plan.users if user not in self.plan.users]
+        self.plan = plan
+        self.stats.users_planned = len(plan.users)
+        self.replans += 1
+        fills = self.fills
+        if fills is not None:
+            fills.users = plan.users
+            for user in added:
+                fills.last_event_ms.setdefault(user, fills.counters.counting_start_ms)
+        feed = self.accounts
+        if feed is not None and LIQUIDATORS_POLLER in self.groups:
+            group = self._account_group(LIQUIDATORS_POLLER)
+            if group is not None:
+                self.groups[LIQUIDATORS_POLLER] = group
+                feed.groups = tuple(self.groups.values())
+        log.info(
+            "streaming: liquidators now %s; user streams planned again (%d user(s))",
+            ", ".join(known),
+            len(plan.users),
+        )
+        connection = self._users_connection
+        if connection is not None:
+            await connection.renew("the liquidators changed")
+        return True
+
+    def _planned_liquidators(self) -> tuple[str, ...]:
+        return self.plan.known_liquidators
 
     def weight_streams_save(self) -> float:
         """Weight per minute the live streams save now: each backed poller's REST rate less its
@@ -276,10 +339,18 @@ class StreamingService:
             )
             or "no feeds",
         )
+        restarts = self.stats.task_restarts
         async with asyncio.TaskGroup() as group:
-            group.create_task(self.publisher.run(), name="stream-publisher")
+            group.create_task(
+                supervised("stream-publisher", self.publisher.run, restarts), name="stream-publisher"
+            )
             for connection in self.connections:
-                group.create_task(connection.run(), name=f"stream-{connection.name}")
+                name = f"stream-{connection.name}"
+                group.create_task(supervised(name, connection.run, restarts), name=name)
+            if self._users_connection is not None:
+                group.create_task(
+                    supervised("stream-replan", self.follow_liquidators, restarts), name="stream-replan"
+                )
 
     def render(self) -> dict[str, RenderedFamily]:
         accounts = list(self.plan.users) if self.fills is not None else []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 
@@ -24,6 +24,9 @@ class ConnectionStats:
     stalls: int = 0
     malformed: int = 0  # frames that are not JSON objects with a channel
     errors: int = 0  # error frames: a refused subscription, a request the server could not parse
+    pings: int = 0
+    acknowledged_by_data: int = 0  # subscriptions whose echo never matched: live on their first data
+    failures: Counter[str] = field(default_factory=Counter)  # by exception kind: connection replaced
 
 
 @dataclass
@@ -33,6 +36,7 @@ class StreamStats:
     backfilled_fills: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
     backfill_gaps: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
     rest_fallback: dict[str, bool] = field(default_factory=dict)  # poller name -> fast REST now
+    task_restarts: Counter[str] = field(default_factory=Counter)  # long-running task -> restarts
     users_planned: int = 0
     users_limit: int = 0
     connections_limit: int = 0

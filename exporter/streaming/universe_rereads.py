@@ -64,15 +64,18 @@ class UniverseRereads:
         return True
 
     async def _run(self, key: str, reread: Callable[[], Awaitable[object]], then: Callable[[], None]) -> None:
+        where = f"dex {key}" if key else "the first dex"
         try:
             await reread()
         except (UpstreamError, ParseError) as exc:
-            where = f"dex {key}" if key else "the first dex"
             log.warning(
                 "re-reading the perp universe of %s after an open interest fell to zero failed: %s",
                 where,
                 exc,
             )
+            return
+        except Exception:  # a one-off task: nothing else would ever see what it raised
+            log.exception("re-reading the perp universe of %s failed", where)
             return
         self.done += 1
         then()

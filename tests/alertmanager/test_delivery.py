@@ -292,3 +292,59 @@ def _settle(sink: RecordingSink) -> None:
     """Give Alertmanager time to send anything it should not; the assertions that follow look for it."""
     with pytest.raises(TimeoutError):
         sink.wait_until(lambda: False, timeout=SETTLE_SECONDS)
+
+
+def _delivered(stack: Stack) -> set[str]:
+    return {
+        item["labels"]["alertname"]
+        for path in ALL_PATHS
+        for alerts in stack.alerts_at(path)
+        for item in alerts
+    }
+
+
+def test_a_halted_chain_pages_once_and_mutes_what_it_explains(stack: Stack) -> None:
+    stack.post(
+        alert("HyperliquidChainHalted", "critical", "liveness", instance="exporter:9762"),
+        alert("HyperliquidAPIDegraded", "critical", "liveness", instance="exporter:9762"),
+        alert("HyperliquidStreamSilent", "warning", "exporter", feed="market_contexts"),
+        alert("HyperliquidOracleDeviation", "critical", "prices", coin="BTC"),
+        alert("HyperliquidDataStale", "warning", "market"),
+        alert("HyperliquidAlertDeliveryFailing", "critical", "relay", channel="telegram"),
+    )
+    stack.sink.wait_until(
+        lambda: (
+            bool(stack.alerts_at(TELEGRAM_PATH, "HyperliquidChainHalted"))
+            and bool(stack.alerts_at(SLACK_PATH, "HyperliquidAlertDeliveryFailing"))
+        ),
+        what="the halt and the relay's own failure",
+    )
+    _settle(stack.sink)
+    assert _delivered(stack) == {"HyperliquidChainHalted", "HyperliquidAlertDeliveryFailing"}
+    (halted,) = stack.alert_states("HyperliquidChainHalted")
+    (silent,) = stack.alert_states("HyperliquidStreamSilent")
+    assert silent["status"]["inhibitedBy"] == [halted["fingerprint"]]
+
+
+def test_a_failing_api_pages_once_and_keeps_the_data_alerts(stack: Stack) -> None:
+    stack.post(
+        alert("HyperliquidAPIDegraded", "critical", "liveness", instance="exporter:9762"),
+        alert("HyperliquidAPIUnreachable", "critical", "market"),
+        alert("HyperliquidDataStale", "warning", "market"),
+        alert("HyperliquidStreamDown", "warning", "exporter", feed="user_fills"),
+        alert("HyperliquidAutoDeleveraging", "critical", "fills", coin="ETH"),
+    )
+    stack.sink.wait_until(
+        lambda: (
+            bool(stack.alerts_at(TELEGRAM_PATH, "HyperliquidAPIDegraded"))
+            and bool(stack.alerts_at(TELEGRAM_PATH, "HyperliquidAutoDeleveraging"))
+        ),
+        what="the API alert and the auto-deleveraging",
+    )
+    _settle(stack.sink)
+    # What arrives from the live venue is still news; the API's own symptoms are not.
+    assert _delivered(stack) == {"HyperliquidAPIDegraded", "HyperliquidAutoDeleveraging"}
+    (degraded,) = stack.alert_states("HyperliquidAPIDegraded")
+    for name in ("HyperliquidAPIUnreachable", "HyperliquidDataStale", "HyperliquidStreamDown"):
+        (state,) = stack.alert_states(name)
+        assert degraded["fingerprint"] in state["status"]["inhibitedBy"], name

@@ -17,6 +17,7 @@ def test_exporter_without_upstream_keeps_serving(tmp_path: Path) -> None:
     port = free_port()
     env = {
         "HL_API_URL": CLOSED,
+        "HL_EVM_RPC_URL": CLOSED,
         "HL_BINANCE_URL": CLOSED,
         "HL_OKX_URL": CLOSED,
         "HL_BYBIT_URL": CLOSED,

@@ -37,6 +37,7 @@ VOLATILE = frozenset(
         "hyperliquid_exporter_api_weight_used_total",
         "hyperliquid_exporter_api_requests_total",
         "hyperliquid_exporter_api_request_errors_total",
+        "hyperliquid_exporter_api_request_duration_seconds",
         "hyperliquid_exporter_build_info",
     }
 )

@@ -10,9 +10,11 @@ from exporter.replay.scenario import SCENARIOS_DIR, load_scenario, scenario_name
 from tests.replay.support import HLP, HLP_LIQUIDATOR, LIQUIDATORS, Replay
 
 SHIPPED = [
+    "api-outage-2025-07-29",
     "calm",
     "cascade-2025-10-10",
     "cascade-heavy",
+    "chain-freeze",
     "delisting-precursors",
     "eth-whale-2025-03-12",
     "hip3-oracle-walk",

@@ -93,6 +93,7 @@ def exporter_for(url: str) -> Exporter:
                     "child_discovery_interval_seconds": 600,
                 },
                 "fills": every,
+                "liveness": {"enabled": False},  # tests/replay/test_liveness_collector.py
             },
             "reference_prices": {"enabled": False},
             # REST faults are the subject here: no stream stands in for the faulty requests.

@@ -26,7 +26,7 @@ LIQUIDATORS = (
     "0x2ed5c4484ea3ff8b57d5f2fb152a40d9f2b68308",
 )
 FAST_STREAMS = {
-    "ping_after_silence_seconds": 1.0,
+    "ping_interval_seconds": 1.0,
     "pong_timeout_seconds": 1.0,
     "connect_timeout_seconds": 5.0,
     "reconnect_initial_backoff_seconds": 0.1,
@@ -67,6 +67,7 @@ def exporter_config(api_url: str, streaming: dict[str, Any] | None = None, **col
         "vaults": {"enabled": False},
         "accounts": {"interval_seconds": 5.0, "liquidator_interval_seconds": 2.0},
         "fills": {"interval_seconds": 2.0},
+        "liveness": {"evm_rpc_url": f"{api_url}/evm"},
     }
     for name, values in collectors.items():
         sections[name] = {**sections.get(name, {}), **values}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from exporter.hyperliquid.fills import Fill, Liquidation
+from exporter.streaming.config import StreamingConfig
 from exporter.streaming.connection import subscription_key
 from exporter.streaming.dedup import DeduplicatedCounters
 from exporter.streaming.pacing import Backoff, ConnectionRate
@@ -41,12 +42,31 @@ async def test_connection_rate_waits_for_the_oldest_connection_to_leave_the_minu
     assert rate.opened_last_minute() == 3
 
 
-def test_acknowledgement_matches_the_subscription_whatever_the_address_case() -> None:
+def test_acknowledgement_matches_the_subscription_on_its_identifying_fields() -> None:
     sent = {"type": "userFills", "user": "0xABC", "aggregateByTime": False}
     acked = {"type": "userFills", "user": "0xabc"}
     assert subscription_key(sent) == subscription_key(acked)
-    assert subscription_key({"type": "assetCtxs", "dex": ""}) != subscription_key({"type": "assetCtxs"})
+    # The live server is reported to add fields to its echo and to drop an empty dex.
+    assert subscription_key({"type": "userFills", "user": "0xabc"}) == subscription_key(
+        {"aggregateByTime": False, "user": "0xAbC", "type": "userFills"}
+    )
+    assert subscription_key({"type": "assetCtxs", "dex": ""}) == subscription_key({"type": "assetCtxs"})
+    assert subscription_key({"type": "assetCtxs", "dex": "xyz"}) != subscription_key({"type": "assetCtxs"})
     assert subscription_key({"type": "clearinghouseState", "user": "0xabc"}) != subscription_key(acked)
+    assert subscription_key({"type": "userFills", "user": "0xdef"}) != subscription_key(acked)
+    assert subscription_key({"type": "activeAssetCtx", "coin": "BTC"}) != subscription_key(
+        {"type": "activeAssetCtx", "coin": "ETH"}
+    )
+
+
+def test_a_data_message_identifies_its_subscription_by_channel_and_fields() -> None:
+    sent = {"type": "userFills", "user": "0xABC", "aggregateByTime": False}
+    data = {"isSnapshot": True, "user": "0xabc", "fills": []}
+    assert subscription_key(data, "userFills") == subscription_key(sent)
+    assert subscription_key({"dex": "", "ctxs": []}, "assetCtxs") == subscription_key(
+        {"type": "assetCtxs", "dex": ""}
+    )
+    assert subscription_key({"user": "0xabc", "fills": []}, "clearinghouseState") != subscription_key(sent)
 
 
 ADL_ACCOUNT = "0xe92d2041199b18f611b137457f3acee8bedb22d3"
@@ -121,3 +141,10 @@ def test_gate_memory_is_bounded() -> None:
         counters.offer(ADL_ACCOUNT, adl_fill(tid, 10))
     assert counters.auto_deleverages.get("AVAX").count == 100
     assert len(counters._seen) == 10
+
+
+def test_the_derived_websocket_url_carries_no_credentials_of_the_api_url() -> None:
+    section = StreamingConfig()
+    assert section.url("https://alice:hunter2@api.example:8443/proxy/") == "wss://api.example:8443/ws"
+    assert section.url("http://user@127.0.0.1:9764") == "ws://127.0.0.1:9764/ws"
+    assert section.url("https://api.hyperliquid.xyz") == "wss://api.hyperliquid.xyz/ws"

@@ -104,6 +104,15 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_stream_backfill_gaps_total",
         "hyperliquid_stream_quota",
         "hyperliquid_stream_quota_planned",
+        "hyperliquid_chain_time_seconds",
+        "hyperliquid_chain_time_lag_seconds",
+        "hyperliquid_evm_block_number",
+        "hyperliquid_liveness_probe_failures_total",
+        "hyperliquid_exporter_api_request_duration_seconds",
+        "hyperliquid_stream_pings_total",
+        "hyperliquid_stream_acknowledged_by_data_total",
+        "hyperliquid_stream_failures_total",
+        "hyperliquid_stream_task_restarts_total",
     }
 )
 
@@ -126,6 +135,7 @@ RELAY_METRICS = frozenset(
     }
 )
 RELAY_HISTOGRAMS = frozenset({"hyperliquid_relay_delivery_latency_seconds"})
+EXPORTER_HISTOGRAMS = frozenset({"hyperliquid_exporter_api_request_duration_seconds"})
 
 # Alertmanager's own series that rules/hyperliquid-alerting.rules.yml reads (job alertmanager).
 ALERTMANAGER_METRICS = frozenset(
@@ -138,7 +148,9 @@ PROMETHEUS_SERIES = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE"})
 
 def published_metric_names() -> frozenset[str]:
     histogram_series = {
-        f"{name}{suffix}" for name in RELAY_HISTOGRAMS for suffix in ("_bucket", "_sum", "_count")
+        f"{name}{suffix}"
+        for name in RELAY_HISTOGRAMS | EXPORTER_HISTOGRAMS
+        for suffix in ("_bucket", "_sum", "_count")
     }
     return (
         EXPORTER_METRICS

@@ -1,0 +1,87 @@
+"""Is the venue halted or is its API failing? The whole stack in real time (streams on, shipped timers),
+on the simulator's venue faults: each situation reaches chat as one critical alert within its deadline,
+nothing it explains pages beside it, and it resolves once the venue recovers.
+
+- `chain-freeze` (the chain's clock stops at 120 s): `HyperliquidChainHalted` within 60 s.
+- `api-outage-2025-07-29` (the info API fails from 300 s while the chain runs): `HyperliquidAPIDegraded`
+  within 90 s, never `HyperliquidChainHalted`.
+The recovery is forced with POST /_replay/venue {"fault": "none"} once the alert has been delivered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.test_scenarios import CHAT_ALERT_NAME
+from tests.support.stack import WEBHOOK_PATH, Stack, StackOptions, running_stack, wait_until
+
+
+@dataclass(frozen=True)
+class Case:
+    scenario: str
+    alert: str
+    onset: float  # scenario second the venue fails
+    within: float  # scenario seconds within which the alert must reach the chats
+    start_offset: float
+    never: str  # the other diagnosis, which must not fire at all
+
+
+CASES = {
+    "chain-freeze": Case(
+        "chain-freeze", "HyperliquidChainHalted", 120.0, 60.0, 80.0, "HyperliquidAPIDegraded"
+    ),
+    "api-outage-2025-07-29": Case(
+        "api-outage-2025-07-29", "HyperliquidAPIDegraded", 300.0, 90.0, 250.0, "HyperliquidChainHalted"
+    ),
+}
+
+
+def _chat_names(stack: Stack) -> set[str]:
+    texts = stack.telegram_texts() + stack.discord_texts() + stack.slack_texts()
+    return {name for text in texts for name in CHAT_ALERT_NAME.findall(text)}
+
+
+def _webhook_statuses(stack: Stack, alertname: str) -> set[str]:
+    return {
+        alert["status"]
+        for body in stack.sink_bodies(WEBHOOK_PATH)
+        for alert in body.get("alerts", [])
+        if alert["labels"]["alertname"] == alertname
+    }
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_venue_failure_pages_once_within_its_deadline_and_resolves(name: str, tmp_path: Path) -> None:
+    case = CASES[name]
+    options = StackOptions(scenario=case.scenario, start_offset=case.start_offset, rate_limit=False)
+    with running_stack(options, tmp_path / name) as stack:
+        assert stack.scenario_time() < case.onset, "the stack must be up before the venue fails"
+
+        def in_every_chat() -> bool:
+            telegram = {n for t in stack.telegram_texts() for n in CHAT_ALERT_NAME.findall(t)}
+            discord = {n for t in stack.discord_texts() for n in CHAT_ALERT_NAME.findall(t)}
+            return case.alert in telegram and case.alert in discord
+
+        wait_until(in_every_chat, timeout=case.onset - case.start_offset + case.within + 60, what=case.alert)
+        delivered_at = stack.scenario_time()
+        firing = {alert["labels"]["alertname"] for alert in stack.firing_alerts()}
+        chats = _chat_names(stack)
+        httpx.post(f"{stack.replay_url}/_replay/venue", json={"fault": "none"}, timeout=5).raise_for_status()
+        wait_until(
+            lambda: "resolved" in _webhook_statuses(stack, case.alert),
+            timeout=180,
+            what=f"{case.alert} resolved",
+        )
+        firing_after = {alert["labels"]["alertname"] for alert in stack.firing_alerts()}
+        chats_after = _chat_names(stack)
+    explain = f"firing {sorted(firing)}, chats {sorted(chats_after)}, logs {tmp_path / name}"
+    assert delivered_at - case.onset <= case.within, f"delivered at t={delivered_at:.0f}s; {explain}"
+    # One situation, one page: what it explains is inhibited; the other diagnosis never even fires.
+    assert chats == {case.alert}, explain
+    assert chats_after == {case.alert}, explain
+    assert case.never not in firing | firing_after, explain
+    assert case.alert not in firing_after, explain

@@ -1,0 +1,67 @@
+"""After a reconnect the backfill starts where the previous session left off, not after the fills
+that the new subscription's snapshot pushes: a gap larger than the snapshot is read, or counted."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from exporter.collectors.context import CollectorContext
+from exporter.streaming.dedup import DeduplicatedCounters
+from exporter.streaming.feeds import FillsFeed
+from exporter.streaming.stats import StreamStats
+
+USER = "0x2e3d94f0562703b25c83308a05046ddaf9a8dd14"
+
+
+def _fill(tid: int, time_ms: int) -> dict[str, Any]:
+    return {
+        "coin": "ETH",
+        "px": "3000",
+        "sz": "1",
+        "time": time_ms,
+        "dir": "Open Long",
+        "hash": "0x0",
+        "oid": 1,
+        "tid": tid,
+    }
+
+
+class _Client:
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+
+    async def info(self, body: dict[str, Any], collector: str, *priority: object, **options: object) -> Any:
+        self.starts.append(body["startTime"])
+        return []
+
+
+class _Context:
+    def __init__(self) -> None:
+        self.client = _Client()
+
+    def count_malformed(self, request_type: str) -> None:
+        raise AssertionError(request_type)
+
+
+async def test_the_backfill_starts_before_the_snapshot_of_the_new_session() -> None:
+    context = _Context()
+    feed = FillsFeed(
+        DeduplicatedCounters(1_000),
+        [USER],
+        cast(CollectorContext, context),
+        StreamStats(),
+        lambda: None,
+        page_limit=500,
+        max_pages=5,
+    )
+    # First session: one fill at 2 000 ms.
+    feed.session_started()
+    feed.handle("userFills", {"isSnapshot": True, "user": USER, "fills": [_fill(1, 2_000)]})
+    await feed.session_subscribed()
+    feed.session_ended()
+    # Reconnected: the snapshot pushed with the acknowledgement already holds fills up to 9 000 ms.
+    feed.session_started()
+    feed.handle("userFills", {"isSnapshot": True, "user": USER, "fills": [_fill(5, 8_000), _fill(6, 9_000)]})
+    await feed.session_subscribed()
+    assert context.client.starts == [1_000, 2_000]  # from the last fill before the disconnect
+    assert feed.live

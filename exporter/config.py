@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from exporter.config_loader import ConfigError, load_model
 from exporter.hyperliquid.weights import IP_LIMIT_PER_MINUTE
+from exporter.node.config import NodeConfig
 from exporter.relay.config import RelayConfig
 from exporter.streaming.config import StreamingConfig
 
@@ -236,6 +237,7 @@ class ReferencePricesConfig(StrictModel):
 class Config(StrictModel):
     hyperliquid: HyperliquidConfig = Field(default_factory=HyperliquidConfig)
     collectors: CollectorsConfig = Field(default_factory=CollectorsConfig)
+    node: NodeConfig = Field(default_factory=NodeConfig)
     reference_prices: ReferencePricesConfig = Field(default_factory=ReferencePricesConfig)
     streaming: StreamingConfig = Field(default_factory=StreamingConfig)
     # Only the relay needs this section; when present every command validates it.

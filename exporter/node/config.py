@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class NodeStream(StrEnum):
@@ -37,6 +37,12 @@ class NodeConfig(BaseModel):
     # The largest liquidated accounts of the last window get their own series; the rest are summed.
     top_accounts: Annotated[int, Field(ge=0, le=100)] = 10
     top_accounts_window_seconds: Annotated[float, Field(gt=0, le=86_400)] = 3600.0
+
+    @field_validator("data_dir", "state_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `${HL_NODE_DATA_DIR:-}` with the variable unset: node mode stays off.
+        return None if value == "" else value
 
     @property
     def enabled(self) -> bool:

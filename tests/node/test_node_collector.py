@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from exporter.config import load_config
 from exporter.exposition import render_families
 from exporter.node.config import NodeStream
 from exporter.replay.node_files import NodeFileWriter, block_line
@@ -268,3 +269,12 @@ async def test_a_poll_runs_off_the_event_loop_and_renders_counters(tmp_path: Pat
     family = rendered["hyperliquid_venue_auto_deleverages_total"]
     assert b"# TYPE hyperliquid_venue_auto_deleverages_total counter" in family.header
     assert b'hyperliquid_venue_auto_deleverages_total{coin="AVAX"} 1.0' in family.samples
+
+
+def test_node_mode_is_off_unless_a_data_directory_is_configured(tmp_path: Path) -> None:
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text("node:\n  data_dir: ${HL_NODE_DATA_DIR:-}\n")
+    assert not load_config(config_file, environ={}).node.enabled
+    node = load_config(config_file, environ={"HL_NODE_DATA_DIR": str(tmp_path)}).node
+    assert node.enabled
+    assert node.data_dir == tmp_path

@@ -73,8 +73,11 @@ class HourlyFollower:
         max_line_bytes: int,
         start: Position | None = None,
         chunk_bytes: int = CHUNK_BYTES,
+        from_first_file: bool = False,
     ) -> None:
-        """From `start` (a persisted position), or else from the end of the newest file ("now")."""
+        """From `start` (a persisted position), from the start of the oldest file (`from_first_file`: a
+        directory that appeared after the reader started holds only what was written since), or else
+        from the end of the newest file ("now")."""
         self.root = root
         self.max_line_bytes = max_line_bytes
         self.chunk_bytes = chunk_bytes
@@ -87,7 +90,9 @@ class HourlyFollower:
         self._skipping = False  # inside a line that is not to be yielded (oversized, or begun before us)
         self._after: HourKey | None = None  # the next file to read is the first one after this
         self._eof_size: int | None = None  # the size at which the current file was last seen ended
-        if start is None or not self._resume(start):
+        if from_first_file:
+            self._after = ("", -1)
+        elif start is None or not self._resume(start):
             self._start_now()
 
     @property

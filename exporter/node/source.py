@@ -41,8 +41,10 @@ class NodeSource:
         self.block_time_s: float | None = None
         self.lines = 0
         self.events: Counter[str] = Counter()  # malformed_line, duplicate_block (and the follower's)
-        # Positioned at once: "now" is when the collector starts, not its first poll.
-        self._follower()
+        # Positioned at once: "now" is when the collector starts, not its first poll. A stream directory
+        # that appears later holds only what was written since: it is read from its first file.
+        self._appeared_later = False
+        self._appeared_later = self._follower() is None
 
     def _choose_stream(self) -> NodeStream | None:
         if self.stream is not None:
@@ -65,6 +67,7 @@ class NodeSource:
                 stream_root(self.data_dir, self.stream),
                 self.config.max_line_bytes,
                 start=saved.position if saved else None,
+                from_first_file=saved is None and self._appeared_later,
             )
         return self.follower
 

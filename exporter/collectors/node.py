@@ -16,6 +16,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Sequence
 
+import orjson
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from exporter.collectors.base import Poller
@@ -23,6 +24,7 @@ from exporter.collectors.context import CollectorContext
 from exporter.collectors.venue_events import OTHER_ACCOUNTS, VenueCounters
 from exporter.config import Config
 from exporter.node.config import NodeConfig
+from exporter.node.lines import Loads
 from exporter.node.source import NodeSource
 
 COLLECTOR = "node"
@@ -42,13 +44,19 @@ class NodePoller:
     collector = COLLECTOR
     planned_weight_per_minute = 0.0
 
-    def __init__(self, node: NodeConfig, context: CollectorContext, liquidators: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        node: NodeConfig,
+        context: CollectorContext,
+        liquidators: Sequence[str] = (),
+        loads: Loads = orjson.loads,
+    ) -> None:
         self._config = node
         self._context = context
         self.interval = node.interval_seconds
         self.max_age = node.max_age()
         context.liquidators.configure(liquidators)
-        self.source = NodeSource(node)
+        self.source = NodeSource(node, loads)
         self.counters = VenueCounters(context.liquidators.__contains__, node.top_accounts_window_seconds)
         self._lock = threading.Lock()
 

@@ -17,17 +17,19 @@ block written to its counts on /metrics, and the exporter's RSS while it follows
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 import orjson
@@ -179,7 +181,9 @@ def _rss_peak_mb(pid: int) -> tuple[float, float]:
     return float(values["VmRSS"]) / 1024, float(values["VmHWM"]) / 1024
 
 
-def exporter_figures(block_fills: int, repeats: int, hour_mb: int, workdir: Path) -> None:
+@contextlib.contextmanager
+def _exporter(workdir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, BinaryIO]]:
+    """A node-mode-only exporter on a free port of 127.0.0.1, and the node's hour file to append to."""
     data_dir = workdir / "data"
     hour = data_dir / "node_fills_by_block" / "hourly" / "20251010" / "21"
     hour.parent.mkdir(parents=True)
@@ -187,7 +191,6 @@ def exporter_figures(block_fills: int, repeats: int, hour_mb: int, workdir: Path
     config = workdir / "config.yaml"
     config.write_text(_config(data_dir))
     port = free_port()
-    metrics = f"http://127.0.0.1:{port}/metrics"
     argv = [
         sys.executable,
         "-m",
@@ -196,13 +199,19 @@ def exporter_figures(block_fills: int, repeats: int, hour_mb: int, workdir: Path
         f"--web.listen-address=127.0.0.1:{port}",
         "--log.level=warn",
     ]
-    fills = Fills(seed=7)
     ready = f"http://127.0.0.1:{port}/-/ready"
     with running(argv, ready, workdir / "exporter.log") as process, hour.open("ab") as node:
+        yield process, f"http://127.0.0.1:{port}/metrics", node
+
+
+def delay_figures(block_fills: int, repeats: int, workdir: Path) -> None:
+    fills = Fills(seed=7)
+    with _exporter(workdir) as (process, metrics, node):
         # The coin's series goes out at 0 first (zero-first counters): a small block before timing.
         node.write(adl_block(fills, 1, 1, HOUR_START))
         node.flush()
         _wait_for(metrics, ADL_COUNTER, 1, timeout=30)
+        idle = _rss_peak_mb(process.pid)[0]
         counted, delays = 1.0, []
         for k in range(repeats):
             line = adl_block(fills, 2 + k, block_fills, HOUR_START + 1 + k)
@@ -211,16 +220,22 @@ def exporter_figures(block_fills: int, repeats: int, hour_mb: int, workdir: Path
             node.flush()
             counted += block_fills
             delays.append(_wait_for(metrics, ADL_COUNTER, counted, timeout=60) - written)
-        print(
-            f"delay from a {block_fills:,}-fill block written to its counts on /metrics "
-            f"({len(line) / 1e6:.1f} MB line, {repeats} blocks): "
-            f"median {statistics.median(delays):.3f} s, worst {max(delays):.3f} s"
-        )
-        before = _counter(FILLS_COUNTER, httpx.get(metrics).content)
+        hwm = _rss_peak_mb(process.pid)[1]
+    print(
+        f"delay from a {block_fills:,}-fill ADL block written to its counts on /metrics "
+        f"({len(line) / 1e6:.1f} MB line, {repeats} blocks): "
+        f"median {statistics.median(delays):.3f} s, worst {max(delays):.3f} s "
+        f"(RSS idle {idle:.0f} MB, peak {hwm:.0f} MB)"
+    )
+
+
+def memory_figures(hour_mb: int, workdir: Path) -> None:
+    fills = Fills(seed=8)
+    with _exporter(workdir) as (process, metrics, node):
+        idle = _rss_peak_mb(process.pid)[0]
         target = hour_mb * 1024 * 1024
         written_bytes = written_fills = 0
         started = time.monotonic()
-        peak_rss = 0.0
         burst: list[bytes] = []
         for line in mixed_blocks(fills, 10**9, per_block=200, liquidation_share=0.02):
             burst.append(line)
@@ -231,17 +246,20 @@ def exporter_figures(block_fills: int, repeats: int, hour_mb: int, workdir: Path
                 node.flush()
                 written_bytes += len(data)
                 burst = []
-                peak_rss = max(peak_rss, _rss_peak_mb(process.pid)[0])
                 if written_bytes >= target:
                     break
-        _wait_for(metrics, FILLS_COUNTER, before + written_fills, timeout=600)
+        _wait_for(metrics, FILLS_COUNTER, written_fills, timeout=600)
         elapsed = time.monotonic() - started
         rss, hwm = _rss_peak_mb(process.pid)
-        print(
-            f"following a generated hour of {written_bytes / 1e6:.0f} MB ({written_fills:,} fills, "
-            f"written in 4 MB bursts, all counted after {elapsed:.1f} s): "
-            f"RSS {rss:.0f} MB now, peak (VmHWM) {hwm:.0f} MB"
-        )
+    print(
+        f"following a generated hour of {written_bytes / 1e6:.0f} MB ({written_fills:,} fills in 200-fill "
+        f"blocks, 4 MB bursts, all counted after {elapsed:.1f} s): "
+        f"RSS idle {idle:.0f} MB, at the end {rss:.0f} MB, peak (VmHWM) {hwm:.0f} MB"
+    )
+
+
+def _load() -> str:
+    return f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
 
 
 def main() -> None:
@@ -263,6 +281,7 @@ def main() -> None:
         for k in range(max(1, args.fills // args.block_fills))
     ]
     adl_fills = len(adl) * args.block_fills
+    print(f"load average at the start: {_load()}")
     print(f"throughput on one core (cpu {args.cpu}), read + parse + classify + count:")
     for name, lines, count in (
         ("2% liquidations, 200-fill blocks", mixed, args.fills),
@@ -277,7 +296,11 @@ def main() -> None:
     del mixed, adl
     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
     with tempfile.TemporaryDirectory() as workdir:
-        exporter_figures(args.block_fills, args.repeats, args.hour_mb, Path(workdir))
+        memory_figures(args.hour_mb, Path(workdir) / "memory")
+        delay_figures(args.block_fills, args.repeats, Path(workdir) / "delay")
+    print(
+        f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":

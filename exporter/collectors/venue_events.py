@@ -30,6 +30,7 @@ from exporter.hyperliquid.fills import (
 )
 
 MAX_REMEMBERED_LIQUIDATIONS = 50_000
+TYPED_BATCH = 512  # fills typed per parse_fills call
 OTHER_ACCOUNTS = "other"
 BUCKET_MS = 60_000
 
@@ -104,13 +105,30 @@ class VenueCounters:
         return tuple(dict.fromkeys((*LIQUIDATION_METHODS, *(m for _, m in self.liquidations.series()))))
 
     def add_events(self, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        users: list[str] = []
+        raws: list[dict[str, Any]] = []
         for user, raw in events:
             self.fills += 1
-            if not may_be_an_event(raw):
-                continue
-            parsed = parse_fills([raw], USER_FILLS)
-            self.malformed_fills += parsed.malformed
-            for fill in parsed.fills:
+            if may_be_an_event(raw):
+                users.append(user)
+                raws.append(raw)
+                if len(raws) >= TYPED_BATCH:
+                    self._typed(users, raws)
+                    users, raws = [], []
+        if raws:
+            self._typed(users, raws)
+
+    def _typed(self, users: list[str], raws: list[dict[str, Any]]) -> None:
+        parsed = parse_fills(raws, USER_FILLS)
+        if not parsed.malformed:
+            for user, fill in zip(users, parsed.fills, strict=True):
+                self.add(user, fill)
+            return
+        # A malformed fill among them: each typed alone, so every fill keeps its account.
+        for user, raw in zip(users, raws, strict=True):
+            alone = parse_fills([raw], USER_FILLS)
+            self.malformed_fills += alone.malformed
+            for fill in alone.fills:
                 self.add(user, fill)
 
     def add(self, user: str, fill: Fill) -> None:

@@ -9,12 +9,18 @@
   ingester's test writing "the legacy line exactly as the bucket holds it: [address, fill]"). A fill object
   carrying its own `user` field is accepted too. Such a line has no block number; its time is the fill's.
 
-Fills stay raw dicts here: only those that can be a liquidation or an ADL are typed (see venue.py).
+Fills stay raw dicts here: only those that can be a liquidation or an ADL are typed (venue_events.py).
+
+A block line of `stream_from` bytes or more (an ADL burst: 25,000 fills are 12 MB) is parsed one event at a
+time, so memory holds the line and one fill rather than every fill of the block as objects (about 3x the
+line). The node writes compact JSON with `events` last and no arrays inside a fill, so events are cut at
+`],["`; a piece that does not parse counts as one malformed event, never as a wrong fill (an event that
+does not begin with `["` stays joined to the one before it: both count as one malformed event).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,18 +28,22 @@ from typing import Any
 import orjson
 
 Loads = Callable[[bytes], Any]
+Event = tuple[str, dict[str, Any]]
+STREAM_FROM_BYTES = 1 << 20
+_EVENTS = b'"events":['
+_BETWEEN_EVENTS = b'],["'
 
 
 class MalformedLine(ValueError):
     """A line that is not JSON, or not in either layout."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NodeLine:
     block_number: int | None
     block_time_s: float | None
-    events: list[tuple[str, dict[str, Any]]]
-    malformed_events: int = 0
+    events: Iterable[Event]  # read once; a large block's are parsed as they are read
+    malformed_events: int = 0  # complete once `events` has been read
 
 
 def parse_block_time(text: str) -> float:
@@ -52,7 +62,11 @@ def _event(item: Any) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def parse_line(line: bytes, loads: Loads = orjson.loads) -> NodeLine:
+def parse_line(line: bytes, loads: Loads = orjson.loads, stream_from: int = STREAM_FROM_BYTES) -> NodeLine:
+    if len(line) >= stream_from:
+        streamed = _streamed_block(line, loads)
+        if streamed is not None:
+            return streamed
     try:
         data = loads(line)
     except ValueError as exc:
@@ -88,3 +102,38 @@ def _block(data: dict[str, Any]) -> NodeLine:
         else:
             events.append(event)
     return NodeLine(number, time_s, events, malformed)
+
+
+def _streamed_block(line: bytes, loads: Loads) -> NodeLine | None:
+    """The block with its events parsed as they are read; None if the line is not laid out for it."""
+    body = line.rstrip()
+    start = body.find(_EVENTS)
+    if start < 0 or not body.endswith(b"]}"):
+        return None
+    try:
+        header = loads(body[:start] + b'"events":[]}')
+    except ValueError:
+        return None
+    if not isinstance(header, dict):
+        return None
+    shell = _block(header)
+    streamed = NodeLine(shell.block_number, shell.block_time_s, ())
+    streamed.events = _events_of(body, start + len(_EVENTS), len(body) - 2, loads, streamed)
+    return streamed
+
+
+def _events_of(body: bytes, begin: int, end: int, loads: Loads, owner: NodeLine) -> Iterator[Event]:
+    position = begin
+    while position < end:
+        cut = body.find(_BETWEEN_EVENTS, position, end)
+        stop = end if cut < 0 else cut + 1
+        piece = body[position:stop]
+        position = stop + 1  # past the comma
+        try:
+            event = _event(loads(piece))
+        except ValueError:
+            event = None
+        if event is None:
+            owner.malformed_events += 1
+        else:
+            yield event

@@ -23,7 +23,8 @@ def _events(k: int = 5) -> list[tuple[str, dict[str, object]]]:
 def test_a_block_line_gives_its_number_time_and_events(stream_from: int) -> None:
     line = block_line(42, BLOCK_TIME, _events()).rstrip(b"\n")
     parsed = parse_line(line, stream_from=stream_from)
-    assert (parsed.block_number, parsed.block_time_s) == (42, pytest.approx(BLOCK_TIME))
+    assert parsed.block_number == 42
+    assert parsed.block_time_s == pytest.approx(BLOCK_TIME)
     assert list(parsed.events) == [(user, body) for user, body in _events()]
     assert parsed.malformed_events == 0
 

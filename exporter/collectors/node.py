@@ -36,6 +36,7 @@ FILE_EVENTS = (
     "partial_line_dropped",
     "truncated",
     "replaced",
+    "position_not_saved",
 )
 
 
@@ -183,7 +184,7 @@ class NodePoller:
             "What the node reader met besides good lines: malformed_line, malformed_fill, duplicate_block "
             "(a block already counted, skipped), oversized_line (skipped), partial_line_dropped (a last "
             "line never finished before the next hour's file), truncated and replaced (a file read again "
-            "from its start).",
+            "from its start), position_not_saved (node.state_file could not be written).",
             labels=["event"],
         )
         counted = source.file_events()

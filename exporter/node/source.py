@@ -107,8 +107,15 @@ class NodeSource:
         if self.positions is None or self.follower is None or self.stream is None:
             return
         position = self.follower.position
-        if position is not None:
+        if position is None:
+            return
+        try:
             self.positions.save(SavedPosition(self.stream.value, position, self.block_number))
+        except OSError as exc:
+            # Counting goes on; only a restart would start "now" instead of where it stood.
+            if not self.events["position_not_saved"]:
+                log.warning("node position not saved to %s: %s", self.positions.path, exc)
+            self.events["position_not_saved"] += 1
 
     def close(self) -> None:
         if self.follower is not None:

@@ -183,6 +183,15 @@ def test_a_restart_with_a_saved_position_counts_what_was_written_meanwhile_once(
     assert value(found, "hyperliquid_node_block_height") == 3
 
 
+def test_a_position_that_cannot_be_saved_is_counted_and_reading_goes_on(tmp_path: Path) -> None:
+    writer = _start(tmp_path)
+    node = poller(tmp_path, state_file=tmp_path / "no-such-directory" / "position.json")
+    writer.write_block(1, BLOCK_TIME, [fixture_event()])
+    found = samples(node)
+    assert value(found, "hyperliquid_venue_auto_deleverages_total", coin="AVAX") == 1
+    assert value(found, "hyperliquid_node_file_events_total", event="position_not_saved") >= 1
+
+
 def test_a_file_rewritten_from_its_start_never_counts_a_block_twice(tmp_path: Path) -> None:
     writer = _start(tmp_path)
     node = poller(tmp_path)

@@ -143,16 +143,16 @@ class HourlyFollower:
             handle = open(self._path(key), "rb")  # noqa: SIM115 - kept open across reads
         except FileNotFoundError:
             return False
-        offset = 0
+        offset, mid_line = 0, False
         if at_end:
             offset = os.fstat(handle.fileno()).st_size
             if offset > 0:
                 handle.seek(offset - 1)
                 # Mid-line: the rest of that line is not ours to read.
-                self._skipping = handle.read(1) != b"\n"
+                mid_line = handle.read(1) != b"\n"
         self.close()
         self._key, self._handle, self._offset = key, handle, offset
-        self._parts, self._part_bytes, self._eof_size = [], 0, None
+        self._parts, self._part_bytes, self._eof_size, self._skipping = [], 0, None, mid_line
         return True
 
     def _open_next(self) -> bool:

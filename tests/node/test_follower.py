@@ -104,6 +104,18 @@ def test_a_file_replaced_under_its_name_is_finished_then_read_from_its_start(tmp
     assert follower.events["replaced"] == 1
 
 
+def test_a_file_replaced_while_an_oversized_line_is_skipped_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "20251010" / "21"
+    _append(path, b"")
+    follower = HourlyFollower(tmp_path, max_line_bytes=100, chunk_bytes=64)
+    _append(path, b"x" * 500)  # an oversized line, never finished
+    assert _read(follower) == []
+    replacement = tmp_path / "replacement"
+    replacement.write_bytes(b"first\nsecond\n")
+    os.replace(replacement, path)
+    assert _read(follower) == [b"first", b"second"]
+
+
 def test_a_file_removed_while_read_is_finished_then_the_next_hour_is_read(tmp_path: Path) -> None:
     path = tmp_path / "20251010" / "21"
     _append(path, b"")

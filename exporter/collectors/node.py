@@ -30,6 +30,7 @@ from exporter.node.source import NodeSource
 COLLECTOR = "node"
 FILE_EVENTS = (
     "malformed_line",
+    "malformed_event",
     "malformed_fill",
     "duplicate_block",
     "oversized_line",
@@ -69,7 +70,7 @@ class NodePoller:
         with self._lock:
             for line in self.source.read():
                 self.counters.add_events(line.events)
-                self.source.events["malformed_line"] += line.malformed_events
+                self.source.events["malformed_event"] += line.malformed_events
             self.source.commit()
             return self._families(self._context.clock)
 
@@ -181,7 +182,8 @@ class NodePoller:
         )
         events = CounterMetricFamily(
             "hyperliquid_node_file_events",
-            "What the node reader met besides good lines: malformed_line, malformed_fill, duplicate_block "
+            "What the node reader met besides good lines: malformed_line, malformed_event (not a [user, "
+            "fill] pair), malformed_fill, duplicate_block "
             "(a block already counted, skipped), oversized_line (skipped), partial_line_dropped (a last "
             "line never finished before the next hour's file), truncated and replaced (a file read again "
             "from its start), position_not_saved (node.state_file could not be written).",

@@ -245,7 +245,8 @@ def test_malformed_lines_and_fills_are_counted_and_skipped(tmp_path: Path) -> No
     writer.write_block(1, BLOCK_TIME, [(user, broken), (user, {**adl, "tid": 6})])
     writer.write_raw(BLOCK_TIME, b'{"block_number":2,"block_time":"2025-10-10T21:16:05.0","events":[7]}\n')
     found = samples(node)
-    assert value(found, "hyperliquid_node_file_events_total", event="malformed_line") == 2
+    assert value(found, "hyperliquid_node_file_events_total", event="malformed_line") == 1
+    assert value(found, "hyperliquid_node_file_events_total", event="malformed_event") == 1
     assert value(found, "hyperliquid_node_file_events_total", event="malformed_fill") == 1
     assert value(found, "hyperliquid_venue_auto_deleverages_total", coin="AVAX") == 1
 

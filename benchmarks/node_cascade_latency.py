@@ -23,10 +23,16 @@ from pathlib import Path
 
 import httpx
 
+from exporter.replay.scenario import FillsEvent, load_scenario
 from tests.support.stack import WEBHOOK_PATH, Stack, StackOptions, running_stack, wait_until
 
 SCENARIO = "cascade-2025-10-10"
-FIRST_ADL = 94.0  # scenario seconds: 2,400 ADL fills in one millisecond
+# Scenario seconds of the first ADL burst (thousands of fills in one millisecond).
+FIRST_ADL = min(
+    event.at
+    for event in load_scenario(SCENARIO).events
+    if isinstance(event, FillsEvent) and event.method == "adl"
+)
 
 
 def _delivered_at(stack: Stack) -> float | None:

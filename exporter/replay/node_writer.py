@@ -11,11 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from exporter.node.config import NodeStream
 from exporter.replay.clock import ScenarioClock
+from exporter.replay.fills import Fill
 from exporter.replay.info_accounts import AccountBodies
 from exporter.replay.node_files import Event, NodeFileWriter, counterpart
 from exporter.replay.timeline import Timeline
@@ -23,11 +23,14 @@ from exporter.replay.timeline import Timeline
 FIRST_BLOCK = 800_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    time: float  # scenario seconds
-    user: str
-    index: int  # into the account's fills
+def venue_fills(timeline: Timeline) -> list[tuple[str, Fill]]:
+    """Every fill the scenario holds, by account: the listed accounts' and, where the simulator models
+    them (ADL counterparties it does not list), the others', oldest first."""
+    listed = [
+        (track.address, fill) for track in timeline.accounts.by_address.values() for fill in track.fills
+    ]
+    unlisted: list[tuple[str, Fill]] = list(getattr(timeline.accounts, "unlisted_fills", []))
+    return sorted([*listed, *unlisted], key=lambda item: (item[1].time, item[0], item[1].tid))
 
 
 class ScenarioNodeWriter:
@@ -40,30 +43,24 @@ class ScenarioNodeWriter:
         heartbeat_seconds: float = 1.0,
         wall: Callable[[], float] = time.time,
     ) -> None:
-        self._timeline = timeline
         self._clock = clock
         self._bodies = AccountBodies(timeline, clock)
         self._writer = NodeFileWriter(data_dir, stream)
         self._heartbeat = heartbeat_seconds
         self._wall = wall
-        tracks = timeline.accounts.by_address.values()
-        pending = [
-            _Pending(fill.time, track.address, k) for track in tracks for k, fill in enumerate(track.fills)
-        ]
-        self._pending = sorted(pending, key=lambda item: (item.time, item.user, item.index))
-        self._sides = {(track.address, fill.tid) for track in tracks for fill in track.fills}
+        self._pending = venue_fills(timeline)
+        self._sides = {(user, fill.tid) for user, fill in self._pending}
         self._next = 0
         self._block = FIRST_BLOCK
         self._last_written = 0.0
         self.blocks_written = 0
 
-    def _events(self, items: list[_Pending]) -> list[Event]:
+    def _events(self, items: list[tuple[str, Fill]]) -> list[Event]:
         events: list[Event] = []
-        for item in items:
-            track = self._timeline.accounts.by_address[item.user]
-            body = self._bodies._fill_body(track.fills[item.index])
-            events.append((item.user, body))
-            other = counterpart(item.user, body)
+        for user, fill in items:
+            body = self._bodies._fill_body(fill)
+            events.append((user, body))
+            other = counterpart(user, body)
             if other is not None and (other[0], body["tid"]) not in self._sides:
                 events.append(other)
         return events
@@ -77,10 +74,10 @@ class ScenarioNodeWriter:
     def write_due(self) -> None:
         """Every block whose scenario time has come; a heartbeat block when none came for a while."""
         now = self._clock.now()
-        while self._next < len(self._pending) and self._pending[self._next].time <= now:
-            at = self._pending[self._next].time
+        while self._next < len(self._pending) and self._pending[self._next][1].time <= now:
+            at = self._pending[self._next][1].time
             items = []
-            while self._next < len(self._pending) and self._pending[self._next].time == at:
+            while self._next < len(self._pending) and self._pending[self._next][1].time == at:
                 items.append(self._pending[self._next])
                 self._next += 1
             self._write(self._clock.wall_ms(at) / 1000, self._events(items))

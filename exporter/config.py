@@ -6,6 +6,7 @@ caught by `hyperliquid-exporter --config.check` too.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Annotated, Self
@@ -14,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from exporter.config_loader import ConfigError, load_model
 from exporter.hyperliquid.weights import IP_LIMIT_PER_MINUTE
+from exporter.node.config import NodeConfig
 from exporter.relay.config import RelayConfig
 from exporter.streaming.config import StreamingConfig
 
@@ -99,6 +101,20 @@ class WatchedAccount(StrictModel):
     name: str = Field(min_length=1, max_length=64)
 
 
+def shard_of(address: str, count: int) -> int:
+    """The shard (0 to count-1) that watches `address`: the same on every replica and every restart."""
+    digest = hashlib.sha256(address.strip().lower().encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
+def _watched_address(entry: object) -> str | None:
+    if isinstance(entry, WatchedAccount):
+        return entry.address
+    if isinstance(entry, dict) and isinstance(entry.get("address"), str):
+        return str(entry["address"])
+    return None
+
+
 class AccountsCollectorConfig(CollectorConfig):
     # HLP's non-liquidator children and the parent.
     interval_seconds: Seconds = 15.0
@@ -108,6 +124,36 @@ class AccountsCollectorConfig(CollectorConfig):
     hlp_vault: Address = HLP_VAULT
     liquidators: list[Address] = Field(default_factory=lambda: list(HLP_LIQUIDATORS))
     watched: list[WatchedAccount] = Field(default_factory=list)
+    # Watched accounts shared out across replicas, each on its own egress IP: this one watches those whose
+    # address falls in shard `shard_index` of `shard_count` (shard_of); HLP is polled by every replica.
+    shard_index: Annotated[int, Field(ge=0)] = 0
+    shard_count: Annotated[int, Field(ge=1, le=256)] = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _this_shards_watched(cls, data: object) -> object:
+        if not isinstance(data, dict) or not isinstance(data.get("watched"), list):
+            return data
+        try:
+            # Strings too: `${HL_SHARD_COUNT:-1}` expands to one.
+            count, index = int(data.get("shard_count", 1)), int(data.get("shard_index", 0))
+        except (TypeError, ValueError):
+            return data  # invalid values fail their own field's validation
+        if count <= 1:
+            return data
+        kept = []
+        for entry in data["watched"]:
+            address = _watched_address(entry)
+            # An entry without an address is kept: its own validation names what is wrong.
+            if address is None or shard_of(address, count) == index:
+                kept.append(entry)
+        return {**data, "watched": kept}
+
+    @model_validator(mode="after")
+    def _shard_in_range(self) -> Self:
+        if self.shard_index >= self.shard_count:
+            raise ValueError(f"shard_index {self.shard_index} is not below shard_count {self.shard_count}")
+        return self
 
     @model_validator(mode="after")
     def _unique_watched(self) -> Self:
@@ -249,6 +295,7 @@ class ReferencePricesConfig(StrictModel):
 class Config(StrictModel):
     hyperliquid: HyperliquidConfig = Field(default_factory=HyperliquidConfig)
     collectors: CollectorsConfig = Field(default_factory=CollectorsConfig)
+    node: NodeConfig = Field(default_factory=NodeConfig)
     reference_prices: ReferencePricesConfig = Field(default_factory=ReferencePricesConfig)
     streaming: StreamingConfig = Field(default_factory=StreamingConfig)
     # Only the relay needs this section; when present every command validates it.

@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 import uvicorn
 
 from exporter.listen import parse_listen_address
 from exporter.logs import add_logging_flags, setup_logging
+from exporter.node.config import NodeStream
 from exporter.replay.app import ReplayState, create_app
 from exporter.replay.clock import ScenarioClock
 from exporter.replay.faults import FaultError, FaultSet, parse_fault_flag
+from exporter.replay.node_archive import replay_archive
+from exporter.replay.node_writer import ScenarioNodeWriter, start_in_thread
 from exporter.replay.rate_limit import WeightLimiter
 from exporter.replay.scenario import ScenarioError, load_scenario, scenario_names
 from exporter.replay.timeline import Timeline
@@ -43,6 +47,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="inject a fault, e.g. info:latency=0.5, binance:down=451, info:error=503@0.2, okx:malformed, "
         "info:rate_limit=100000 (429 with that Retry-After), info:drip=1 (a byte a second), info:hang",
     )
+    parser.add_argument(
+        "--node-data-dir",
+        type=Path,
+        help="also write the scenario's fills as a non-validating node's output under this directory "
+        "(node mode's data_dir), in real time; with --node-archive, where the archive hour is replayed",
+    )
+    parser.add_argument(
+        "--node-stream",
+        choices=[NodeStream.FILLS_BY_BLOCK.value, NodeStream.FILLS.value],
+        default=NodeStream.FILLS_BY_BLOCK.value,
+        help="node_fills_by_block (one line per block, default) or node_fills (one line per fill)",
+    )
+    parser.add_argument(
+        "--node-archive",
+        type=Path,
+        metavar="HOUR.lz4",
+        help="replay one hour of the public node-data archive (node_fills_by_block/hourly/YYYYMMDD/H.lz4) "
+        "into --node-data-dir at --speed times its block times, then exit (no scenario, no server)",
+    )
+    parser.add_argument(
+        "--node-archive-fast", action="store_true", help="replay the archive hour without waiting"
+    )
+    parser.add_argument(
+        "--node-archive-retime",
+        action="store_true",
+        help="write each block with the wall time it is written at, so the replayed hour reads as live",
+    )
     parser.add_argument("--scenario.check", dest="check", action="store_true", help="validate and exit")
     parser.add_argument("--list-scenarios", action="store_true", help="print the shipped scenarios and exit")
     add_logging_flags(parser)
@@ -55,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.list_scenarios:
         print("\n".join(scenario_names()))
         return 0
+    if args.node_archive is not None:
+        return _replay_archive(args)
     if not args.scenario:
         print("hyperliquid-replay: --scenario is required", file=sys.stderr)
         return 2
@@ -82,7 +115,37 @@ def main(argv: list[str] | None = None) -> int:
         faults=FaultSet(faults, seed=scenario.seed),
     )
     log.info("replaying %s at speed %g on %s:%d", scenario.name, args.speed, host, port)
-    uvicorn.run(create_app(state), host=host, port=port, log_config=None, access_log=False)
+    node = None
+    if args.node_data_dir is not None:
+        writer = ScenarioNodeWriter(timeline, state.clock, args.node_data_dir, NodeStream(args.node_stream))
+        node = start_in_thread(writer)
+        log.info("writing the scenario's fills as node files under %s", args.node_data_dir)
+    try:
+        uvicorn.run(create_app(state), host=host, port=port, log_config=None, access_log=False)
+    finally:
+        if node is not None:
+            thread, stop = node
+            stop.set()
+            thread.join(timeout=5)
+    return 0
+
+
+def _replay_archive(args: argparse.Namespace) -> int:
+    if args.node_data_dir is None:
+        print("hyperliquid-replay: --node-archive needs --node-data-dir", file=sys.stderr)
+        return 2
+    if args.speed <= 0:
+        print(f"hyperliquid-replay: --speed must be positive, got {args.speed}", file=sys.stderr)
+        return 2
+    speed = None if args.node_archive_fast else args.speed
+    log.info("replaying %s into %s", args.node_archive, args.node_data_dir)
+    try:
+        summary = replay_archive(args.node_archive, args.node_data_dir, speed, args.node_archive_retime)
+    except (OSError, RuntimeError) as exc:
+        print(f"hyperliquid-replay: {args.node_archive}: {exc}", file=sys.stderr)
+        return 1
+    stream = summary.stream.value if summary.stream else "nothing"
+    print(f"replayed {summary.lines} lines ({stream}), skipped {summary.skipped} malformed")
     return 0
 
 

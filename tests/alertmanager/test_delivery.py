@@ -191,6 +191,40 @@ def test_critical_inhibits_the_warning_of_the_same_subject_only(stack: Stack) ->
     assert states[("warning", "ETH")]["state"] == "active"
 
 
+def test_node_mode_alerts_page_once_per_situation(stack: Stack) -> None:
+    stack.post(
+        alert("HyperliquidChainHalted", "critical", "exporter"),
+        alert("HyperliquidNodeChainHalted", "critical", "node"),
+        alert("HyperliquidNodeStalled", "warning", "node"),
+        alert("HyperliquidVenueAutoDeleveraging", "critical", "node", coin="ETH"),
+        alert("HyperliquidAutoDeleveraging", "critical", "fills", coin="ETH"),
+        alert("HyperliquidAutoDeleveraging", "critical", "fills", coin="SOL"),
+    )
+    stack.sink.wait_until(
+        lambda: (
+            bool(stack.alerts_at(TELEGRAM_PATH, "HyperliquidVenueAutoDeleveraging"))
+            and bool(stack.alerts_at(TELEGRAM_PATH, "HyperliquidAutoDeleveraging"))
+        ),
+        what="the venue ADL and the monitored accounts' SOL ADL in Telegram",
+    )
+    _settle(stack.sink)
+
+    def state(alertname: str, coin: str | None = None) -> str:
+        found = [
+            item["status"]["state"]
+            for item in stack.alert_states(alertname)
+            if coin is None or item["labels"].get("coin") == coin
+        ]
+        assert len(found) == 1, (alertname, coin, found)
+        return str(found[0])
+
+    assert state("HyperliquidNodeChainHalted") == "suppressed"  # the API side's halt pages
+    assert state("HyperliquidNodeStalled") == "suppressed"
+    assert state("HyperliquidAutoDeleveraging", "ETH") == "suppressed"  # the venue's ADL of ETH pages
+    assert state("HyperliquidAutoDeleveraging", "SOL") == "active"
+    assert state("HyperliquidVenueAutoDeleveraging", "ETH") == "active"
+
+
 def test_stale_market_data_inhibits_market_alerts_and_nothing_else(stack: Stack) -> None:
     stack.post(
         alert("HyperliquidDataStale", "warning", "market"),

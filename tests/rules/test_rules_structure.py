@@ -60,6 +60,7 @@ COLLECTORS = {
     "fills",
     "dexes",
     "liveness",
+    "node",
     "exporter",
     "relay",
     "alertmanager",

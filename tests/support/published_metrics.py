@@ -113,6 +113,18 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_stream_acknowledged_by_data_total",
         "hyperliquid_stream_failures_total",
         "hyperliquid_stream_task_restarts_total",
+        # node mode (exporter/collectors/node.py)
+        "hyperliquid_venue_liquidations_total",
+        "hyperliquid_venue_liquidated_notional_usd_total",
+        "hyperliquid_venue_auto_deleverages_total",
+        "hyperliquid_venue_auto_deleveraged_notional_usd_total",
+        "hyperliquid_venue_liquidated_account_notional_usd",
+        "hyperliquid_node_block_height",
+        "hyperliquid_node_block_time_seconds",
+        "hyperliquid_node_lag_seconds",
+        "hyperliquid_node_fills_total",
+        "hyperliquid_node_lines_total",
+        "hyperliquid_node_file_events_total",
     }
 )
 

@@ -56,6 +56,9 @@ class StackOptions:
     # {'severity="critical"': "1s"}), applied to the rendered config: lets the latency benchmark try
     # a timer without editing alertmanager.yml.
     alertmanager_group_wait: dict[str, str] = field(default_factory=dict)
+    # Node mode: the simulator writes the scenario's fills as a node's files (--node-data-dir) and the
+    # exporter reads them (node.data_dir).
+    node_mode: bool = False
 
 
 @dataclass
@@ -272,6 +275,9 @@ def running_stack(options: StackOptions, workdir: Path) -> Iterator[Stack]:
         ]
         if not options.rate_limit:
             replay_argv.append("--no-rate-limit")
+        node_data_dir = workdir / "node-data"
+        if options.node_mode:
+            replay_argv.append(f"--node-data-dir={node_data_dir}")
         exits.enter_context(
             running(replay_argv, f"{stack.replay_url}/_replay/status", workdir / "replay.log", cwd=REPO_ROOT)
         )
@@ -281,7 +287,10 @@ def running_stack(options: StackOptions, workdir: Path) -> Iterator[Stack]:
 
         exporter_port = free_port()
         stack.exporter_url = f"http://127.0.0.1:{exporter_port}"
-        exporter_config = _write_yaml(workdir / "config.yaml", _exporter_config(options, stack.replay_url))
+        config = _exporter_config(options, stack.replay_url)
+        if options.node_mode:
+            config = _merged(config, {"node": {"data_dir": str(node_data_dir)}})
+        exporter_config = _write_yaml(workdir / "config.yaml", config)
         exits.enter_context(
             running(
                 [

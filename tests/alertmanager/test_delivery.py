@@ -191,11 +191,37 @@ def test_critical_inhibits_the_warning_of_the_same_subject_only(stack: Stack) ->
     assert states[("warning", "ETH")]["state"] == "active"
 
 
-def test_node_mode_alerts_page_once_per_situation(stack: Stack) -> None:
+def _state(stack: Stack, alertname: str, coin: str | None = None) -> str:
+    found = [
+        item["status"]["state"]
+        for item in stack.alert_states(alertname)
+        if coin is None or item["labels"].get("coin") == coin
+    ]
+    assert len(found) == 1, (alertname, coin, found)
+    return str(found[0])
+
+
+def test_a_chain_halt_pages_once_whichever_vantage_point_sees_it(stack: Stack) -> None:
     stack.post(
         alert("HyperliquidChainHalted", "critical", "exporter"),
         alert("HyperliquidNodeChainHalted", "critical", "node"),
         alert("HyperliquidNodeStalled", "warning", "node"),
+        # Frozen data is a symptom of the halt too, a node's venue counts included.
+        alert("HyperliquidAutoDeleveraging", "critical", "fills", coin="SOL"),
+    )
+    stack.sink.wait_until(
+        lambda: bool(stack.alerts_at(TELEGRAM_PATH, "HyperliquidChainHalted")),
+        what="the chain halt in Telegram",
+    )
+    _settle(stack.sink)
+    assert _state(stack, "HyperliquidChainHalted") == "active"
+    assert _state(stack, "HyperliquidNodeChainHalted") == "suppressed"  # the API side's halt pages
+    assert _state(stack, "HyperliquidNodeStalled") == "suppressed"
+    assert _state(stack, "HyperliquidAutoDeleveraging", "SOL") == "suppressed"
+
+
+def test_node_mode_adl_pages_once_per_coin(stack: Stack) -> None:
+    stack.post(
         alert("HyperliquidVenueAutoDeleveraging", "critical", "node", coin="ETH"),
         alert("HyperliquidAutoDeleveraging", "critical", "fills", coin="ETH"),
         alert("HyperliquidAutoDeleveraging", "critical", "fills", coin="SOL"),
@@ -208,21 +234,9 @@ def test_node_mode_alerts_page_once_per_situation(stack: Stack) -> None:
         what="the venue ADL and the monitored accounts' SOL ADL in Telegram",
     )
     _settle(stack.sink)
-
-    def state(alertname: str, coin: str | None = None) -> str:
-        found = [
-            item["status"]["state"]
-            for item in stack.alert_states(alertname)
-            if coin is None or item["labels"].get("coin") == coin
-        ]
-        assert len(found) == 1, (alertname, coin, found)
-        return str(found[0])
-
-    assert state("HyperliquidNodeChainHalted") == "suppressed"  # the API side's halt pages
-    assert state("HyperliquidNodeStalled") == "suppressed"
-    assert state("HyperliquidAutoDeleveraging", "ETH") == "suppressed"  # the venue's ADL of ETH pages
-    assert state("HyperliquidAutoDeleveraging", "SOL") == "active"
-    assert state("HyperliquidVenueAutoDeleveraging", "ETH") == "active"
+    assert _state(stack, "HyperliquidAutoDeleveraging", "ETH") == "suppressed"  # the venue's ADL of ETH pages
+    assert _state(stack, "HyperliquidAutoDeleveraging", "SOL") == "active"
+    assert _state(stack, "HyperliquidVenueAutoDeleveraging", "ETH") == "active"
 
 
 def test_stale_market_data_inhibits_market_alerts_and_nothing_else(stack: Stack) -> None:

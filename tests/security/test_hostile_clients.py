@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -51,6 +52,7 @@ async def test_a_wrong_password_flood_is_refused_without_starving_scrapes(tmp_pa
     auth = (USER, PASSWORD)
     with command(kind, tmp_path, (f"--web.config.file={web}",), auth=auth) as running:
         stop = asyncio.Event()
+        started = time.monotonic()
         flood = asyncio.create_task(flood_wrong_passwords(f"{running.url}/metrics", USER, 60, stop))
         scrapes: list[int] = []
         webhooks: list[int] = []
@@ -62,6 +64,8 @@ async def test_a_wrong_password_flood_is_refused_without_starving_scrapes(tmp_pa
                 await asyncio.sleep(0.2)
         stop.set()
         stats = await flood
+        # What the client's budget allows (FailureLimiter: a burst of 10, then 1 a second), with slack.
+        allowed = 10 + (time.monotonic() - started) + 5
         refused = f"{PREFIX[kind]}_http_logins_refused_total"
         rate_limited = metric(f"{running.url}/metrics", refused, auth, reason="rate_limited")
     assert set(scrapes) == {200}
@@ -69,8 +73,8 @@ async def test_a_wrong_password_flood_is_refused_without_starving_scrapes(tmp_pa
     assert stats.sent >= 150
     assert set(stats.statuses) <= {401, 429, 503}, stats.statuses
     # Only the client's burst and refill reach bcrypt; every other guess is refused before it.
-    assert stats.statuses[401] <= 30, stats.statuses
-    assert stats.statuses[429] >= stats.sent - 30 - stats.statuses[503]
+    assert stats.statuses[401] <= allowed, stats.statuses
+    assert stats.statuses[429] >= stats.sent - allowed - stats.statuses[503]
     assert rate_limited is not None
     assert rate_limited >= stats.statuses[429]
 

@@ -371,7 +371,14 @@ def test_onset_alerts_reach_the_right_channels(runs: Runs, scenario: str) -> Non
     # Warning: Discord and Slack only.
     assert expected.warning <= discord, explain
     assert expected.warning <= slack, explain
-    assert not (expected.warning - expected.critical) & telegram, explain
+    # A warning never goes to Telegram; the same alert at critical (a longer onset on a busy machine can
+    # reach OpenInterestDropFast's venue-wide critical) does, as the generic webhook shows.
+    critical_sent = {
+        alert["labels"]["alertname"]
+        for alert in run.webhook_alerts
+        if alert["labels"].get("severity") == "critical"
+    }
+    assert not (expected.warning - expected.critical - critical_sent) & telegram, explain
     # Nothing unexplained reached a person.
     known = expected.critical | expected.warning | expected.allowed
     assert (telegram | discord | slack) <= known, explain

@@ -7,7 +7,9 @@ lock: a poll cancelled at its deadline cannot leave a second reader running besi
 It spends no Hyperliquid request weight.
 
 Counters exist at 0 for every coin the market poller lists; a coin first seen in the node's fills is
-published at 0 one poll before its first events count, so `increase()` sees them.
+published at 0 and its first events count once it has been there for `new_series_hold_seconds` (longer
+than a scrape interval: this collector polls faster than Prometheus scrapes), so `increase()` sees them.
+Builder dexes' coins count alike.
 """
 
 from __future__ import annotations
@@ -59,7 +61,11 @@ class NodePoller:
         self.max_age = node.max_age()
         context.liquidators.configure(liquidators)
         self.source = NodeSource(node, loads)
-        self.counters = VenueCounters(context.liquidators.__contains__, node.top_accounts_window_seconds)
+        self.counters = VenueCounters(
+            context.liquidators.__contains__,
+            node.top_accounts_window_seconds,
+            node.new_series_hold_seconds,
+        )
         self._lock = threading.Lock()
 
     async def poll(self) -> Sequence[Metric]:
@@ -83,7 +89,8 @@ class NodePoller:
             f"{self.interval:g} s; counted since the exporter started (or from its saved position)"
         )
         counters = self.counters
-        coins = sorted(set(self._context.universe.coins or ()) | counters.coins)
+        listed = set(self._context.universe.coins or ()) | set(self._context.dex_coins.coins or ())
+        coins = sorted(listed | counters.coins)
         methods = counters.methods
         liquidations = CounterMetricFamily(
             "hyperliquid_venue_liquidations",
@@ -118,8 +125,9 @@ class NodePoller:
             adl = counters.auto_deleverages.get(coin)
             deleverages.add_metric([coin], float(adl.count))
             deleveraged.add_metric([coin], adl.notional_usd)
-        counters.liquidations.published(pairs)
-        counters.auto_deleverages.published(coins)
+        now = clock()
+        counters.liquidations.published(counters.liquidation_ages.settled(pairs, now))
+        counters.auto_deleverages.published(counters.deleverage_ages.settled(coins, now))
         window = self._config.top_accounts_window_seconds
         top = GaugeMetricFamily(
             "hyperliquid_venue_liquidated_account_notional_usd",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from exporter.collectors.fill_events import ZeroFirstTotals
 from exporter.hyperliquid.fills import (
@@ -29,6 +29,7 @@ from exporter.hyperliquid.fills import (
     parse_fills,
 )
 
+K = TypeVar("K", bound=Hashable)
 MAX_REMEMBERED_LIQUIDATIONS = 50_000
 TYPED_BATCH = 512  # fills typed per parse_fills call
 OTHER_ACCOUNTS = "other"
@@ -53,6 +54,25 @@ class _Seen:
         if len(self._keys) > self._limit:
             self._keys.popitem(last=False)
         return True
+
+
+class SeriesAges(Generic[K]):
+    """When each series was first put on /metrics. ZeroFirstTotals applies a new series' increments once
+    it has been published at 0; the node collector polls faster than Prometheus scrapes, so a series
+    counts as published only after `hold_seconds` (more than a scrape interval) at 0."""
+
+    def __init__(self, hold_seconds: float) -> None:
+        self.hold_seconds = hold_seconds
+        self._first_shown: dict[K, float] = {}
+
+    def settled(self, keys: Iterable[K], now: float) -> list[K]:
+        """The keys shown for at least `hold_seconds`; the others are remembered as shown from `now`."""
+        settled = []
+        for key in keys:
+            first = self._first_shown.setdefault(key, now)
+            if now - first >= self.hold_seconds:
+                settled.append(key)
+        return settled
 
 
 class LiquidatedAccounts:
@@ -87,10 +107,14 @@ class LiquidatedAccounts:
 
 
 class VenueCounters:
-    def __init__(self, is_liquidator: Callable[[str], bool], window_seconds: float) -> None:
+    def __init__(
+        self, is_liquidator: Callable[[str], bool], window_seconds: float, hold_seconds: float = 0.0
+    ) -> None:
         self.is_liquidator = is_liquidator
         self.liquidations: ZeroFirstTotals[tuple[str, str]] = ZeroFirstTotals()  # (coin, method)
         self.auto_deleverages: ZeroFirstTotals[str] = ZeroFirstTotals()  # coin
+        self.liquidation_ages: SeriesAges[tuple[str, str]] = SeriesAges(hold_seconds)
+        self.deleverage_ages: SeriesAges[str] = SeriesAges(hold_seconds)
         self.accounts = LiquidatedAccounts(window_seconds)
         self.fills = 0
         self.malformed_fills = 0

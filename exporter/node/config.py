@@ -34,6 +34,12 @@ class NodeConfig(BaseModel):
     max_bytes_per_poll: Annotated[int, Field(ge=65_536)] = 32 * 1024 * 1024
     # A line longer than this is skipped and counted, never held in memory whole.
     max_line_bytes: Annotated[int, Field(ge=65_536)] = 64 * 1024 * 1024
+    # A coin's counters first go out at 0; its events count once the 0 has been on /metrics this long,
+    # so increase() sees the first event: at least twice the scrape interval (the shipped prometheus.yml
+    # scrapes every second; this collector polls faster than Prometheus scrapes). The coins the market and
+    # dexes pollers list are out from their first poll, so this delays only an unlisted coin's first events
+    # and events in the first seconds after a start.
+    new_series_hold_seconds: Annotated[float, Field(ge=0)] = 5.0
     # The largest liquidated accounts of the last window get their own series; the rest are summed.
     top_accounts: Annotated[int, Field(ge=0, le=100)] = 10
     top_accounts_window_seconds: Annotated[float, Field(gt=0, le=86_400)] = 3600.0

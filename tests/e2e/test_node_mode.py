@@ -1,7 +1,8 @@
 """Node mode end to end: the simulator writes the 10 Oct 2025 cascade's fills as a node's files, the
 exporter reads them, and the venue-wide ADL critical reaches chat; the node's clock reaches Prometheus.
 
-Ten times faster than real time, like tests/e2e/test_scenarios.py (rules and timers scaled). The delay
+Five times faster than real time (rules and timers scaled, as in tests/e2e/test_scenarios.py), so the
+stack is up well before the first ADL burst even on a busy machine. The delay
 from the block written to chat is measured by benchmarks/node_cascade_latency.py, not asserted here.
 """
 
@@ -13,7 +14,7 @@ from tests.support.stack import StackOptions, running_stack, wait_until
 
 
 def test_the_cascade_in_node_mode_delivers_the_venue_adl_critical(tmp_path: Path) -> None:
-    options = StackOptions(scenario="cascade-2025-10-10", speed=10.0, rate_limit=False, node_mode=True)
+    options = StackOptions(scenario="cascade-2025-10-10", speed=5.0, rate_limit=False, node_mode=True)
     with running_stack(options, tmp_path) as stack:
 
         def venue_adl_messages() -> list[str]:
@@ -21,7 +22,7 @@ def test_the_cascade_in_node_mode_delivers_the_venue_adl_critical(tmp_path: Path
                 text for text in stack.telegram_texts() if "on the venue" in text and "FIRING" in text.upper()
             ]
 
-        texts = wait_until(venue_adl_messages, timeout=150, what="the venue-wide ADL critical in Telegram")
+        texts = wait_until(venue_adl_messages, timeout=180, what="the venue-wide ADL critical in Telegram")
         assert any("auto-deleveraging" in text for text in texts)
         heights = stack.query("hyperliquid_node_block_height")
         assert heights

@@ -83,7 +83,9 @@ def poller(
     listed: tuple[str, ...] = ("BTC", "AVAX"),
     **settings: Any,
 ) -> NodePoller:
-    """A node poller that has made its start-up poll: series are on /metrics at 0 from then on."""
+    """A node poller that has made its start-up poll: series are on /metrics at 0 from then on (counted
+    as scraped at once unless `new_series_hold_seconds` is given)."""
+    settings.setdefault("new_series_hold_seconds", 0.0)
     config = NodeConfig(data_dir=data_dir, state_file=state_file, **settings)
     started = NodePoller(config, context(clock, listed), liquidators=[HLP_LIQUIDATOR])
     started.poll_now()

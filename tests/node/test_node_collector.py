@@ -71,6 +71,35 @@ def test_a_new_coin_is_published_at_zero_before_its_first_events_count(tmp_path:
     assert value(second, "hyperliquid_venue_auto_deleverages_total", coin="AVAX") == 1
 
 
+def test_a_new_coins_events_wait_until_its_zero_has_been_on_metrics_for_the_hold(tmp_path: Path) -> None:
+    writer = _start(tmp_path)
+    now = [BLOCK_TIME]
+    node = poller(tmp_path, clock=lambda: now[0], listed=("BTC",), new_series_hold_seconds=30.0)
+    writer.write_block(1, BLOCK_TIME, [fixture_event()])
+    # Polled every half second, faster than Prometheus scrapes: the 0 must stay out long enough.
+    for _ in range(10):
+        now[0] += 0.5
+        assert value(samples(node), "hyperliquid_venue_auto_deleverages_total", coin="AVAX") == 0
+    now[0] += 30.0
+    samples(node)  # this render is the last at 0: the held increments apply from the next one
+    now[0] += 0.5
+    assert value(samples(node), "hyperliquid_venue_auto_deleverages_total", coin="AVAX") == 1
+    # A listed coin is on /metrics from the start: once its hold has passed, its events count at once.
+    writer.write_block(
+        2,
+        BLOCK_TIME + 1,
+        [("0x" + "a1" * 20, fill(coin="BTC", direction="Auto-Deleveraging", liquidated_user=HLP_LIQUIDATOR))],
+    )
+    assert value(samples(node), "hyperliquid_venue_auto_deleverages_total", coin="BTC") == 1
+
+
+def test_builder_dex_coins_are_on_metrics_from_the_start(tmp_path: Path) -> None:
+    node = poller(tmp_path)
+    node._context.dex_coins.publish(["xyz:TSLA"])
+    found = samples(node)
+    assert value(found, "hyperliquid_venue_auto_deleverages_total", coin="xyz:TSLA") == 0
+
+
 def test_each_liquidation_counts_once_from_the_liquidated_accounts_own_side(tmp_path: Path) -> None:
     writer = _start(tmp_path)
     node = poller(tmp_path)

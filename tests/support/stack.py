@@ -289,7 +289,8 @@ def running_stack(options: StackOptions, workdir: Path) -> Iterator[Stack]:
         stack.exporter_url = f"http://127.0.0.1:{exporter_port}"
         config = _exporter_config(options, stack.replay_url)
         if options.node_mode:
-            config = _merged(config, {"node": {"data_dir": str(node_data_dir)}})
+            # The stack scrapes every second: two scrapes see a new coin's 0 before its events count.
+            config = _merged(config, {"node": {"data_dir": str(node_data_dir), "new_series_hold_seconds": 2}})
         exporter_config = _write_yaml(workdir / "config.yaml", config)
         exits.enter_context(
             running(

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
+from typing import Any
+
+import pytest
 
 from exporter.hyperliquid.fills import Fill, Liquidation
 from exporter.streaming.config import StreamingConfig
-from exporter.streaming.connection import subscription_key
+from exporter.streaming.connection import OFF_LOOP_BYTES, StreamConnection, subscription_key
 from exporter.streaming.dedup import DeduplicatedCounters
 from exporter.streaming.pacing import Backoff, ConnectionRate
+from exporter.streaming.stats import ConnectionStats
 
 
 def test_backoff_is_jittered_exponential_capped_and_resets() -> None:
@@ -148,3 +154,34 @@ def test_the_derived_websocket_url_carries_no_credentials_of_the_api_url() -> No
     assert section.url("https://alice:hunter2@api.example:8443/proxy/") == "wss://api.example:8443/ws"
     assert section.url("http://user@127.0.0.1:9764") == "ws://127.0.0.1:9764/ws"
     assert section.url("https://api.hyperliquid.xyz") == "wss://api.hyperliquid.xyz/ws"
+
+
+async def test_a_frame_over_a_mebibyte_is_parsed_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def no_subscriptions() -> list[Any]:
+        return []
+
+    connection = StreamConnection(
+        "market",
+        "ws://127.0.0.1:1/ws",
+        no_subscriptions,
+        ConnectionStats(),
+        ConnectionRate(30),
+        Backoff(0.1, 1.0),
+        ping_interval=50.0,
+        pong_timeout=10.0,
+        connect_timeout=1.0,
+    )
+    threaded: list[int] = []
+    to_thread = asyncio.to_thread
+
+    async def recording(function: Any, *args: Any) -> Any:
+        threaded.append(len(args[0]))
+        return await to_thread(function, *args)
+
+    monkeypatch.setattr(asyncio, "to_thread", recording)
+    small = json.dumps({"channel": "pong"})
+    large = json.dumps({"channel": "pong", "padding": "x" * OFF_LOOP_BYTES})
+    assert await connection._decode(small) == {"channel": "pong"}
+    assert threaded == []
+    assert (await connection._decode(large))["channel"] == "pong"
+    assert threaded == [len(large)]

@@ -27,6 +27,8 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from prometheus_client.metrics_core import CounterMetricFamily
+
 from exporter.hyperliquid.fills import LIQUIDATION_METHODS, ZERO_HASH, Fill, FillKey, FillSide
 
 # Events and trades remembered to count each once across several accounts' fills.
@@ -39,6 +41,23 @@ K = TypeVar("K", bound=Hashable)
 class EventTotals:
     count: int = 0
     notional_usd: float = 0.0
+
+
+def totals_families(
+    names: tuple[str, str],
+    helps: tuple[str, str],
+    labels: list[str],
+    series: Iterable[tuple[str, ...]],
+    totals: Callable[[tuple[str, ...]], EventTotals],
+) -> tuple[CounterMetricFamily, CounterMetricFamily]:
+    """An event counter and its USD notional counter, one sample each per series."""
+    count = CounterMetricFamily(names[0], helps[0], labels=labels)
+    notional = CounterMetricFamily(names[1], helps[1], labels=labels)
+    for key in series:
+        found = totals(key)
+        count.add_metric(list(key), float(found.count))
+        notional.add_metric(list(key), found.notional_usd)
+    return count, notional
 
 
 class ZeroFirstTotals(Generic[K]):
@@ -81,7 +100,7 @@ class CoveredLoss:
     time_ms: int
 
 
-class _Remembered:
+class RememberedKeys:
     """Keys seen recently, in bounded memory."""
 
     def __init__(self, limit: int = MAX_REMEMBERED_EVENTS) -> None:
@@ -117,8 +136,8 @@ class EventCounters:
         self.realized_profit: ZeroFirstTotals[str] = ZeroFirstTotals()
         self.realized_loss: ZeroFirstTotals[str] = ZeroFirstTotals()
         self.covered_losses: dict[tuple[str, str], CoveredLoss] = {}  # (account, coin) -> last ADL's
-        self._events = _Remembered()
-        self._trades = _Remembered()
+        self._events = RememberedKeys()
+        self._trades = RememberedKeys()
 
     @property
     def coins(self) -> set[str]:

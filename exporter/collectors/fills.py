@@ -23,7 +23,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from exporter.collectors.base import Poller
 from exporter.collectors.budget_pressure import BudgetPressure
 from exporter.collectors.context import CollectorContext
-from exporter.collectors.fill_events import EventCounters
+from exporter.collectors.fill_events import EventCounters, totals_families
 from exporter.collectors.universe import UniverseUnavailable
 from exporter.config import Config, FillsCollectorConfig
 from exporter.hyperliquid.budget import Priority
@@ -221,42 +221,36 @@ class FillsPoller:
         )
         methods = counters.methods
         families: list[Metric] = []
-        liquidations = CounterMetricFamily(
-            "hyperliquid_liquidations",
-            "Liquidations seen, by coin and method (market, backstop, or another method the API names): "
-            "backstop takeovers and market liquidations on the monitored accounts' fills, and watched "
-            "accounts' own liquidations; one liquidation filled by several monitored accounts counts once; "
-            "an HLP liquidator's own inventory closed is auto-deleveraging, not counted here "
-            f"({help_suffix}).",
-            labels=["coin", "method"],
-        )
-        liquidated = CounterMetricFamily(
-            "hyperliquid_liquidated_notional_usd",
-            "USD notional (price x size) of the liquidation trades counted in "
-            f"hyperliquid_liquidations_total, each trade once, by coin and method ({help_suffix}).",
-            labels=["coin", "method"],
-        )
         pairs = [(coin, method) for coin in coins for method in methods]
-        for pair in pairs:
-            totals = counters.liquidations.get(pair)
-            liquidations.add_metric(list(pair), float(totals.count))
-            liquidated.add_metric(list(pair), totals.notional_usd)
-        deleverages = CounterMetricFamily(
-            "hyperliquid_auto_deleverages",
-            "Venue-level auto-deleveraging trades seen, by coin: an HLP liquidator's own inventory closed "
-            "by ADL (its fill naming itself as liquidatedUser: the backstop is exhausted) or a monitored "
-            f"account's Auto-Deleveraging fill; a trade seen on both sides counts once ({help_suffix}).",
-            labels=["coin"],
+        liquidations, liquidated = totals_families(
+            ("hyperliquid_liquidations", "hyperliquid_liquidated_notional_usd"),
+            (
+                "Liquidations seen, by coin and method (market, backstop, or another method the API names): "
+                "backstop takeovers and market liquidations on the monitored accounts' fills, and watched "
+                "accounts' own liquidations; one liquidation filled by several monitored accounts counts "
+                "once; an HLP liquidator's own inventory closed is auto-deleveraging, not counted here "
+                f"({help_suffix}).",
+                "USD notional (price x size) of the liquidation trades counted in "
+                f"hyperliquid_liquidations_total, each trade once, by coin and method ({help_suffix}).",
+            ),
+            ["coin", "method"],
+            pairs,
+            lambda pair: counters.liquidations.get((pair[0], pair[1])),
         )
-        deleveraged = CounterMetricFamily(
-            "hyperliquid_auto_deleveraged_notional_usd",
-            f"USD notional (price x size) of the auto-deleveraging trades counted by coin ({help_suffix}).",
-            labels=["coin"],
+        deleverages, deleveraged = totals_families(
+            ("hyperliquid_auto_deleverages", "hyperliquid_auto_deleveraged_notional_usd"),
+            (
+                "Venue-level auto-deleveraging trades seen, by coin: an HLP liquidator's own inventory "
+                "closed by ADL (its fill naming itself as liquidatedUser: the backstop is exhausted) or a "
+                "monitored account's Auto-Deleveraging fill; a trade seen on both sides counts once "
+                f"({help_suffix}).",
+                "USD notional (price x size) of the auto-deleveraging trades counted, by coin "
+                f"({help_suffix}).",
+            ),
+            ["coin"],
+            [(coin,) for coin in coins],
+            lambda key: counters.auto_deleverages.get(key[0]),
         )
-        for coin in coins:
-            adl = counters.auto_deleverages.get(coin)
-            deleverages.add_metric([coin], float(adl.count))
-            deleveraged.add_metric([coin], adl.notional_usd)
         families += [liquidations, liquidated, deleverages, deleveraged, *self._account_families(help_suffix)]
         # These series go out with this poll's snapshot: events held back for them count from the next.
         counters.liquidations.published(pairs)

@@ -23,6 +23,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
+from exporter.collectors.fill_events import totals_families
 from exporter.collectors.venue_events import OTHER_ACCOUNTS, VenueCounters
 from exporter.config import Config
 from exporter.node.config import NodeConfig
@@ -92,39 +93,32 @@ class NodePoller:
         listed = set(self._context.universe.coins or ()) | set(self._context.dex_coins.coins or ())
         coins = sorted(listed | counters.coins)
         methods = counters.methods
-        liquidations = CounterMetricFamily(
-            "hyperliquid_venue_liquidations",
-            "Liquidations on the whole venue, by coin and method (market, backstop, or another the node "
-            "names), each counted once from the liquidated account's own fills (one per transaction, "
-            f"account and coin); an HLP liquidator's inventory closed by ADL is not one ({help_suffix}).",
-            labels=["coin", "method"],
-        )
-        liquidated = CounterMetricFamily(
-            "hyperliquid_venue_liquidated_notional_usd",
-            "USD notional (price x size) of the liquidated accounts' own liquidation fills on the whole "
-            f"venue, by coin and method ({help_suffix}).",
-            labels=["coin", "method"],
-        )
         pairs = [(coin, method) for coin in coins for method in methods]
-        for pair in pairs:
-            totals = counters.liquidations.get(pair)
-            liquidations.add_metric(list(pair), float(totals.count))
-            liquidated.add_metric(list(pair), totals.notional_usd)
-        deleverages = CounterMetricFamily(
-            "hyperliquid_venue_auto_deleverages",
-            "Auto-deleveraging trades on the whole venue, by coin, each counted once from the deleveraged "
-            f"account's Auto-Deleveraging fill ({help_suffix}).",
-            labels=["coin"],
+        liquidations, liquidated = totals_families(
+            ("hyperliquid_venue_liquidations", "hyperliquid_venue_liquidated_notional_usd"),
+            (
+                "Liquidations on the whole venue, by coin and method (market, backstop, or another the node "
+                "names), each counted once from the liquidated account's own fills (one per transaction, "
+                f"account and coin); an HLP liquidator's inventory closed by ADL is not one ({help_suffix}).",
+                "USD notional (price x size) of the liquidated accounts' own liquidation fills on the whole "
+                f"venue, by coin and method ({help_suffix}).",
+            ),
+            ["coin", "method"],
+            pairs,
+            lambda pair: counters.liquidations.get((pair[0], pair[1])),
         )
-        deleveraged = CounterMetricFamily(
-            "hyperliquid_venue_auto_deleveraged_notional_usd",
-            f"USD notional (price x size) of the venue's auto-deleveraging trades, by coin ({help_suffix}).",
-            labels=["coin"],
+        deleverages, deleveraged = totals_families(
+            ("hyperliquid_venue_auto_deleverages", "hyperliquid_venue_auto_deleveraged_notional_usd"),
+            (
+                "Auto-deleveraging trades on the whole venue, by coin, each counted once from the "
+                f"deleveraged account's Auto-Deleveraging fill ({help_suffix}).",
+                "USD notional (price x size) of the venue's auto-deleveraging trades, by coin "
+                f"({help_suffix}).",
+            ),
+            ["coin"],
+            [(coin,) for coin in coins],
+            lambda key: counters.auto_deleverages.get(key[0]),
         )
-        for coin in coins:
-            adl = counters.auto_deleverages.get(coin)
-            deleverages.add_metric([coin], float(adl.count))
-            deleveraged.add_metric([coin], adl.notional_usd)
         now = clock()
         counters.liquidations.published(counters.liquidation_ages.settled(pairs, now))
         counters.auto_deleverages.published(counters.deleverage_ages.settled(coins, now))

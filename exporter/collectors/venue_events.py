@@ -14,11 +14,11 @@ the other side of a liquidation already counted.
 
 from __future__ import annotations
 
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Generic, TypeVar
 
-from exporter.collectors.fill_events import ZeroFirstTotals
+from exporter.collectors.fill_events import RememberedKeys, ZeroFirstTotals
 from exporter.hyperliquid.fills import (
     AUTO_DELEVERAGING_DIR,
     LIQUIDATION_METHODS,
@@ -40,20 +40,6 @@ def may_be_an_event(fill: dict[str, Any]) -> bool:
     """False only for a fill `Fill.side_for` can only call ORDINARY (no liquidation marker, not an ADL):
     the venue's ordinary fills are never typed."""
     return "liquidation" in fill or fill.get("dir") == AUTO_DELEVERAGING_DIR
-
-
-class _Seen:
-    def __init__(self, limit: int) -> None:
-        self._keys: OrderedDict[Hashable, None] = OrderedDict()
-        self._limit = limit
-
-    def first_time(self, key: Hashable) -> bool:
-        if key in self._keys:
-            return False
-        self._keys[key] = None
-        if len(self._keys) > self._limit:
-            self._keys.popitem(last=False)
-        return True
 
 
 class SeriesAges(Generic[K]):
@@ -118,7 +104,7 @@ class VenueCounters:
         self.accounts = LiquidatedAccounts(window_seconds)
         self.fills = 0
         self.malformed_fills = 0
-        self._liquidations_seen = _Seen(MAX_REMEMBERED_LIQUIDATIONS)
+        self._liquidations_seen = RememberedKeys(MAX_REMEMBERED_LIQUIDATIONS)
 
     @property
     def coins(self) -> set[str]:

@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PROM_BIN := $(CURDIR)/.cache/prometheus/usr/bin
 CONFIG ?= config.yaml
 LISTEN ?= :9762
+# Test modules run on this many processes (a module stays on one: its shared stacks do too).
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint typecheck pytest install binaries demo clean wheel generate lock
 
@@ -34,7 +36,7 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install binaries
-	PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest --durations=15
+	PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test: lint typecheck pytest
 

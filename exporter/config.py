@@ -74,7 +74,8 @@ class HyperliquidConfig(StrictModel):
 class CollectorConfig(StrictModel):
     enabled: bool = True
     interval_seconds: Seconds
-    # Published data older than this is withdrawn; default 3 poll intervals.
+    # Published data older than this is withdrawn; default 3 poll intervals (the scheduler never withdraws
+    # it sooner than one interval plus the poll's deadline).
     max_age_seconds: Seconds | None = None
 
     def max_age(self, interval: float | None = None) -> float:

@@ -34,6 +34,14 @@ def poll_deadline(poller: Poller, shortest: float = 0.0) -> float:
     return max(DEADLINE_INTERVALS * poller.interval, shortest)
 
 
+def data_max_age(poller: Poller, shortest_deadline: float = 0.0) -> float:
+    """How long a poller's data stays published: its maximum age, but never less than one interval
+    plus the poll's deadline. Below that, data was withdrawn while the poll that would refresh it was
+    still within its deadline: with short intervals (a poll's deadline is at least one request's
+    timeout) one slow answer on a busy host expired the data and paged, although nothing had failed."""
+    return max(poller.max_age, poller.interval + poll_deadline(poller, shortest_deadline))
+
+
 def failure_kind(exc: BaseException) -> tuple[str, str]:
     """(kind used to decide whether to log again, human message with URL credentials redacted)."""
     if isinstance(exc, UpstreamError):
@@ -58,7 +66,7 @@ class Scheduler:
                     name=poller.name,
                     collector=poller.collector,
                     interval=poller.interval,
-                    max_age=poller.max_age,
+                    max_age=data_max_age(poller, shortest_deadline),
                     planned_weight_per_minute=poller.planned_weight_per_minute,
                 )
             )

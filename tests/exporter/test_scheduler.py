@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import RequestStats
 from exporter.hyperliquid.errors import ParseError, UpstreamError
-from exporter.scheduler import Scheduler
+from exporter.scheduler import Scheduler, data_max_age
 from exporter.self_metrics import render_self_metrics
 from exporter.store import SnapshotStore
 from tests.exporter.fakes import ScriptedPoller, gauge
@@ -279,3 +279,23 @@ async def test_a_deadline_is_never_shorter_than_one_request_timeout(caplog: pyte
     with caplog.at_level(logging.WARNING, logger="exporter.scheduler"):
         assert not await Scheduler([poller], store, shortest_deadline=0.3).poll_once(poller)
     assert "deadline of 0.3 s" in caplog.records[0].getMessage()
+
+
+def test_data_outlives_a_poll_still_within_its_deadline() -> None:
+    """Issue 31: with a 1 s interval and a 5 s request timeout the poll's deadline is 5 s, so data kept
+    only 3 intervals (3 s) was withdrawn while a slow but healthy poll was still running."""
+
+    class Fast:
+        name, collector, interval, max_age, planned_weight_per_minute = "fast", "accounts", 1.0, 3.0, 0.0
+
+        async def poll(self) -> Sequence[Metric]:
+            return []
+
+    class Usual(Fast):
+        interval, max_age = 10.0, 30.0
+
+    assert data_max_age(Fast(), shortest_deadline=5.0) == 1.0 + 5.0
+    assert data_max_age(Usual(), shortest_deadline=5.0) == 30.0  # shipped intervals: unchanged
+    store = SnapshotStore()
+    Scheduler([Fast()], store, shortest_deadline=5.0)
+    assert store.health["fast"].max_age == 6.0

@@ -40,6 +40,9 @@ _KNOWN_INFO_TYPES = {
     "portfolio",
     "userFills",
     "userFillsByTime",
+    "validatorL1Votes",
+    "validatorSummaries",
+    "spotClearinghouseState",
 }
 
 

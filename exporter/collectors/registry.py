@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exporter.collectors import accounts, dexes, fills, market, prices, spot_volume, vaults
+from exporter.collectors import accounts, dexes, fills, governance, market, prices, spot_volume, vaults
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.config import Config
@@ -16,6 +16,7 @@ def build_pollers(config: Config, context: CollectorContext) -> list[Poller]:
     pollers += vaults.pollers(config, context)
     pollers += accounts.pollers(config, context)
     pollers += fills.pollers(config, context)
+    pollers += governance.pollers(config, context)
     # Last: builder dexes get what the others leave of the weight budget (up to their own cap).
     pollers += dexes.pollers(config, context, sum(p.planned_weight_per_minute for p in pollers))
     return pollers

@@ -111,7 +111,8 @@ async def test_help_says_values_are_polled(exporter: Exporter) -> None:
         await poll_all(exporter)
     helps = [line for line in exporter.render_metrics().decode().splitlines() if line.startswith("# HELP")]
     market_helps = [h for h in helps if "_exporter_" not in h and "hyperliquid_up " not in h]
-    assert len(market_helps) == 12
+    # 11 market families, 4 margin-tier families from the same response, and the cap flag.
+    assert len(market_helps) == 16
     assert all("polled every 10 s from metaAndAssetCtxs" in h for h in market_helps[:-1])
     assert "polled every 60 s from perpsAtOpenInterestCap" in market_helps[-1]
 

@@ -1,0 +1,203 @@
+"""What validators and the protocol decide (collector `governance`): pending validator votes and the coins
+they concern, the validator set's health, and the Assistance Fund's HYPE.
+
+One poller, every `interval_seconds` (300 s): validatorL1Votes (20), validatorSummaries (20) and the
+Assistance Fund's spotClearinghouseState (2), 8.4 weight/min. These move in hours (a vote stays open
+for days), so a slow poll costs no detection that matters. A vote's stake share is the stake of the
+validators that voted for it (matched by validator or signer address) over the whole set's stake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+from exporter.collectors.base import Poller
+from exporter.collectors.context import CollectorContext
+from exporter.collectors.market import count_skipped
+from exporter.config import Config, GovernanceCollectorConfig
+from exporter.hyperliquid.governance import (
+    SPOT_CLEARINGHOUSE_STATE,
+    VALIDATOR_L1_VOTES,
+    VALIDATOR_SUMMARIES,
+    PendingVote,
+    Validators,
+    parse_spot_balance,
+    parse_validator_l1_votes,
+    parse_validator_summaries,
+)
+from exporter.hyperliquid.weights import weight_per_minute
+
+COLLECTOR = "governance"
+HYPE = "HYPE"
+
+
+class GovernancePoller:
+    name = "governance"
+    collector = COLLECTOR
+
+    def __init__(self, config: GovernanceCollectorConfig, context: CollectorContext) -> None:
+        self._config = config
+        self._context = context
+        self.interval = config.interval_seconds
+        self.max_age = config.max_age()
+
+    @property
+    def planned_weight_per_minute(self) -> float:
+        return sum(
+            weight_per_minute(request, self.interval)
+            for request in (VALIDATOR_L1_VOTES, VALIDATOR_SUMMARIES, SPOT_CLEARINGHOUSE_STATE)
+        )
+
+    async def _info(self, body: dict[str, Any]) -> Any:
+        return await self._context.client.info(body, COLLECTOR)
+
+    async def poll(self) -> Sequence[Metric]:
+        votes_raw, validators_raw, fund_raw = await asyncio.gather(
+            self._info({"type": VALIDATOR_L1_VOTES}),
+            self._info({"type": VALIDATOR_SUMMARIES}),
+            self._info({"type": SPOT_CLEARINGHOUSE_STATE, "user": self._config.assistance_fund}),
+        )
+        votes = parse_validator_l1_votes(votes_raw)
+        validators = parse_validator_summaries(validators_raw)
+        count_skipped(self._context, (*votes.skipped, *validators.skipped))
+        fund_hype = parse_spot_balance(fund_raw, HYPE)
+        return [
+            *vote_families(votes.votes, validators, self.interval),
+            *validator_families(validators, self.interval),
+            self._gauge(
+                "hyperliquid_assistance_fund_hype",
+                "HYPE held by the Assistance Fund, which buys HYPE with trading fees",
+                [],
+                SPOT_CLEARINGHOUSE_STATE,
+                [([], fund_hype)],
+            ),
+        ]
+
+    def _gauge(
+        self,
+        name: str,
+        meaning: str,
+        labels: list[str],
+        request: str,
+        samples: list[tuple[list[str], float]],
+    ) -> GaugeMetricFamily:
+        return _gauge(name, meaning, labels, request, self.interval, samples)
+
+
+def _gauge(
+    name: str,
+    meaning: str,
+    labels: list[str],
+    request: str,
+    interval: float,
+    samples: list[tuple[list[str], float]],
+) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(
+        name, f"{meaning} (polled every {interval:g} s from {request}).", labels=labels
+    )
+    for values, value in samples:
+        family.add_metric(values, value)
+    return family
+
+
+def _stake_share(vote: PendingVote, validators: Validators) -> float:
+    total = sum(v.stake_hype for v in validators.validators)
+    voted = sum(v.stake_hype for v in validators.validators if {v.validator, v.signer} & vote.voters)
+    return voted / total if total > 0 else 0.0
+
+
+def vote_families(votes: Sequence[PendingVote], validators: Validators, interval: float) -> list[Metric]:
+    """Per (action, coin): how many votes are pending, the largest stake share behind one, the soonest
+    expiry. A vote naming no coin is counted under coin ""."""
+    count: dict[tuple[str, str], float] = {}
+    share: dict[tuple[str, str], float] = {}
+    expiry: dict[tuple[str, str], float] = {}
+    for vote in votes:
+        for coin in vote.coins or ("",):
+            key = (vote.action, coin)
+            count[key] = count.get(key, 0.0) + 1
+            share[key] = max(share.get(key, 0.0), _stake_share(vote, validators))
+            expiry[key] = min(expiry.get(key, float("inf")), vote.expires_ms / 1000)
+    labels = ["action", "coin"]
+    return [
+        _gauge(
+            "hyperliquid_governance_votes_pending",
+            "Validator L1 votes pending, by action tag (D, C, ...) and the coin they name",
+            labels,
+            VALIDATOR_L1_VOTES,
+            interval,
+            [(list(key), value) for key, value in count.items()],
+        ),
+        _gauge(
+            "hyperliquid_governance_vote_stake_ratio",
+            "Share of the validators' stake that voted for the pending vote (the largest, if several)",
+            labels,
+            VALIDATOR_L1_VOTES,
+            interval,
+            [(list(key), value) for key, value in share.items()],
+        ),
+        _gauge(
+            "hyperliquid_governance_vote_expiry_timestamp_seconds",
+            "Unix time at which the pending vote lapses (the soonest, if several)",
+            labels,
+            VALIDATOR_L1_VOTES,
+            interval,
+            [(list(key), value) for key, value in expiry.items()],
+        ),
+    ]
+
+
+def validator_families(validators: Validators, interval: float) -> list[Metric]:
+    every = validators.validators
+    total = sum(v.stake_hype for v in every)
+    counted = {
+        "active": sum(1.0 for v in every if v.active and not v.jailed),
+        "jailed": sum(1.0 for v in every if v.jailed),
+        "inactive": sum(1.0 for v in every if not v.active and not v.jailed),
+    }
+    active_stake = sum(v.stake_hype for v in every if v.active and not v.jailed)
+    largest = max((v.stake_hype for v in every), default=0.0)
+    active_share, largest_share = (active_stake / total, largest / total) if total > 0 else (0.0, 0.0)
+    return [
+        _gauge(
+            "hyperliquid_validators",
+            "Validators by state: active (and not jailed), jailed, inactive",
+            ["state"],
+            VALIDATOR_SUMMARIES,
+            interval,
+            [([state], value) for state, value in counted.items()],
+        ),
+        _gauge(
+            "hyperliquid_staked_hype",
+            "HYPE staked with all validators (stake is in 1e-8 HYPE in the answer)",
+            [],
+            VALIDATOR_SUMMARIES,
+            interval,
+            [([], total)],
+        ),
+        _gauge(
+            "hyperliquid_validator_active_stake_ratio",
+            "Share of staked HYPE behind active, unjailed validators",
+            [],
+            VALIDATOR_SUMMARIES,
+            interval,
+            [([], active_share)],
+        ),
+        _gauge(
+            "hyperliquid_validator_largest_stake_ratio",
+            "Share of staked HYPE behind the largest single validator",
+            [],
+            VALIDATOR_SUMMARIES,
+            interval,
+            [([], largest_share)],
+        ),
+    ]
+
+
+def pollers(config: Config, context: CollectorContext) -> list[Poller]:
+    section = config.collectors.governance
+    return [GovernancePoller(section, context)] if section.enabled else []

@@ -52,7 +52,18 @@ DESIGN_ALERTS = {
     "HyperliquidAccountNearLiquidation",
 }
 SEVERITIES = {"critical", "warning", "info"}
-COLLECTORS = {"market", "prices", "vaults", "accounts", "fills", "dexes", "exporter", "relay", "alertmanager"}
+COLLECTORS = {
+    "market",
+    "prices",
+    "vaults",
+    "accounts",
+    "fills",
+    "dexes",
+    "governance",
+    "exporter",
+    "relay",
+    "alertmanager",
+}
 DASHBOARD_UIDS = {"hl-overview", "hl-hlp", "hl-markets", "hl-liquidations", "hl-health", "hl-builder-dexes"}
 RISK_DOMAINS = {"oracle", "market", "liquidation", "vault"}
 # Always firing by design: there is no input under which it may be silent.

@@ -19,6 +19,7 @@ from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.collectors.market import count_skipped
 from exporter.config import Config, GovernanceCollectorConfig
+from exporter.hyperliquid.budget import Priority
 from exporter.hyperliquid.governance import (
     SPOT_CLEARINGHOUSE_STATE,
     VALIDATOR_L1_VOTES,
@@ -53,7 +54,8 @@ class GovernancePoller:
         )
 
     async def _info(self, body: dict[str, Any]) -> Any:
-        return await self._context.client.info(body, COLLECTOR)
+        # Behind everything else in the budget's queue: these change over hours, a wait costs nothing.
+        return await self._context.client.info(body, COLLECTOR, priority=Priority.LOW)
 
     async def poll(self) -> Sequence[Metric]:
         votes_raw, validators_raw, fund_raw = await asyncio.gather(

@@ -14,9 +14,9 @@ WATCHED = [{"address": f"0x{2000 + n:040x}", "name": f"watched-{n}"} for n in ra
     ("watched", "accounts_watched", "fills", "dexes", "total"),
     [
         # No watched account: 4 liquidators stream; everything they back polls every 60-300 s.
-        ([], None, 16.0, 44.0, 178.0),
+        ([], None, 16.0, 35.6, 178.0),
         # 20 watched: 6 fit in the user quota, so the watched group stays on REST every 30 s.
-        (WATCHED, 80.0, 20.0, 4.0, 222.0),
+        (WATCHED, 80.0, 20.0, 4.0, 230.4),
     ],
 )
 async def test_default_streaming_plan(
@@ -37,8 +37,9 @@ async def test_default_streaming_plan(
         "fills": fills,  # userFillsByTime reconciliation every 300 s instead of 30 s
         "prices_hyperliquid_spot": 12.0,  # allMids every 10 s: spot as HYPE's and PURR's reference
         "prices_hyperliquid_spot_volume": 4.0,  # spotMetaAndAssetCtxs every 300 s: the spot pairs' volume
+        "governance": 8.4,  # validatorL1Votes + validatorSummaries (20) + spotClearinghouseState (2), 300 s
         # Builder dexes start with what the others leave of 85% of the budget at their fast (fallback)
-        # rates: 44 without watched accounts, else perpDexs. Once the streams are live they also get what
+        # rates: 35.6 without watched accounts, else perpDexs. Once the streams are live they also get what
         # the streams save (tests/dexes/test_dex_weight_plan.py), and give it back when one drops.
         "dexes": dexes,
     }

@@ -142,6 +142,7 @@ def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
                 "watched": watched,
             },
             "fills": {"interval_seconds": 30 / speed, "watched_interval_seconds": 600 / speed},
+            "governance": {"interval_seconds": 300 / speed},
             "dexes": {
                 "interval_seconds": 15 / speed,
                 "discovery_interval_seconds": 300 / speed,

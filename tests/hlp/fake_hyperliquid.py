@@ -275,7 +275,12 @@ async def serving(fake: FakeHyperliquid) -> AsyncIterator[FakeHyperliquid]:
 
 def config_for(fake: FakeHyperliquid, collectors: dict[str, Any], market: bool = False) -> Config:
     """Collectors against the fake, with a budget that never makes a test wait and no retries."""
-    sections: dict[str, Any] = {"market": {"enabled": market}, "dexes": {"enabled": False}, **collectors}
+    sections: dict[str, Any] = {
+        "market": {"enabled": market},
+        "dexes": {"enabled": False},
+        "governance": {"enabled": False},
+        **collectors,
+    }
     return Config.model_validate(
         {
             "hyperliquid": {

@@ -70,24 +70,15 @@ class GovernancePoller:
         return [
             *vote_families(votes.votes, validators, self.interval),
             *validator_families(validators, self.interval),
-            self._gauge(
+            _gauge(
                 "hyperliquid_assistance_fund_hype",
                 "HYPE held by the Assistance Fund, which buys HYPE with trading fees",
                 [],
                 SPOT_CLEARINGHOUSE_STATE,
+                self.interval,
                 [([], fund_hype)],
             ),
         ]
-
-    def _gauge(
-        self,
-        name: str,
-        meaning: str,
-        labels: list[str],
-        request: str,
-        samples: list[tuple[list[str], float]],
-    ) -> GaugeMetricFamily:
-        return _gauge(name, meaning, labels, request, self.interval, samples)
 
 
 def _gauge(

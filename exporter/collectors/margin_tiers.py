@@ -1,7 +1,9 @@
-"""Margin tiers of the first dex: each margin table's tiers, each coin's table and maintenance margins.
+"""Margin tiers of a perp dex: each margin table's tiers, each coin's table and maintenance margins.
 
-Read from the `meta` half of the market collector's metaAndAssetCtxs (polled or streamed), so they cost no
+Read from the `meta` half of metaAndAssetCtxs (the market collector's for the first dex, the dexes
+collector's for builder dexes, whose deployers insert tables and set each coin's), so they cost no
 request of their own. A tier change moves a position's liquidation price without any price moving.
+A builder dex's series carry `dex`; its table ids are its own.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from exporter.hyperliquid.margin import MetaTerms
 from exporter.hyperliquid.market import META_AND_ASSET_CTXS
 
 
-def _gauge(name: str, meaning: str, labels: list[str], interval: float) -> GaugeMetricFamily:
-    return GaugeMetricFamily(
-        name, f"{meaning} (polled every {interval:g} s from {META_AND_ASSET_CTXS} meta).", labels=labels
-    )
+def margin_families(terms: MetaTerms, interval: float, dex: str = "") -> list[Metric]:
+    tail = [dex] if dex else []
 
+    def _gauge(name: str, meaning: str, labels: list[str], interval: float) -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            name,
+            f"{meaning} (polled every {interval:g} s from {META_AND_ASSET_CTXS} meta).",
+            labels=[*labels, *(["dex"] if dex else [])],
+        )
 
-def margin_families(terms: MetaTerms, interval: float) -> list[Metric]:
     lower = _gauge(
         "hyperliquid_margin_table_tier_lower_bound_usd",
         "Position notional in USD from which the margin table's tier applies",
@@ -46,12 +51,12 @@ def margin_families(terms: MetaTerms, interval: float) -> list[Metric]:
     )
     for margin_table in terms.tables:
         for index, tier in enumerate(margin_table.tiers):
-            labels = [str(margin_table.table_id), str(index)]
+            labels = [str(margin_table.table_id), str(index), *tail]
             lower.add_metric(labels, tier.lower_bound_usd)
             leverage.add_metric(labels, tier.max_leverage)
     for coin in terms.coins:
         if coin.table_id is not None:
-            table.add_metric([coin.coin], float(coin.table_id))
+            table.add_metric([coin.coin, *tail], float(coin.table_id))
         for index, tier in enumerate(coin.tiers):
-            maintenance.add_metric([coin.coin, str(index)], tier.maintenance_margin_ratio)
+            maintenance.add_metric([coin.coin, str(index), *tail], tier.maintenance_margin_ratio)
     return [lower, leverage, table, maintenance]

@@ -127,8 +127,8 @@ def market_families(
         volume,
         leverage,
     ]
-    if not dex and data.terms is not None:
-        families += margin_families(data.terms, interval)
+    if data.terms is not None:
+        families += margin_families(data.terms, interval, dex)
     return families
 
 

@@ -82,7 +82,7 @@ def samples(families: list[Metric], name: str) -> dict[tuple[tuple[str, str], ..
     }
 
 
-def test_only_the_first_dex_publishes_margin_tiers() -> None:
+def test_the_first_dex_publishes_margin_tiers_without_a_dex_label_and_builder_dexes_with_one() -> None:
     ctx = {"markPx": "1", "oraclePx": "1", "funding": "0", "openInterest": "1"}
     data = parse_meta_and_asset_ctxs([META, [ctx, ctx, ctx, {}]])
     first = market_families(data, 10)
@@ -95,7 +95,9 @@ def test_only_the_first_dex_publishes_margin_tiers() -> None:
         == 3e6
     )
     builder = market_families(data, 10, dex="xyz")
-    assert samples(builder, "hyperliquid_market_maintenance_margin_ratio") == {}
+    ratios = samples(builder, "hyperliquid_market_maintenance_margin_ratio")
+    assert ratios[(("coin", "SOL"), ("dex", "xyz"), ("tier", "1"))] == 0.1
+    assert all(dict(labels).get("dex") == "xyz" for labels in ratios)
 
 
 def test_a_margin_tiers_event_moves_the_coin_to_a_new_table() -> None:

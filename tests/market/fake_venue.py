@@ -351,6 +351,7 @@ def exporter_config(base_url: str, **overrides: Any) -> dict[str, Any]:
             "accounts": {"enabled": False},
             "fills": {"enabled": False},
             "dexes": {"enabled": False},  # builder dexes: tests/dexes
+            "governance": {"enabled": False},  # validators and the Assistance Fund: tests/governance
         },
         "reference_prices": {
             "binance": dict(source),

@@ -165,7 +165,9 @@ def test_configured_default_mapping_prices_kpepe_as_1000_pepe() -> None:
 def config(**prices: Any) -> Config:
     return Config.model_validate(
         {
-            "collectors": {name: {"enabled": False} for name in ("vaults", "accounts", "fills", "dexes")},
+            "collectors": {
+                name: {"enabled": False} for name in ("vaults", "accounts", "fills", "dexes", "governance")
+            },
             "reference_prices": {
                 "binance": {"base_url": BINANCE},
                 "okx": {"base_url": OKX},

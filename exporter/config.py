@@ -230,8 +230,21 @@ class LivenessCollectorConfig(CollectorConfig):
     evm_rpc_url: BaseUrl | None = "https://rpc.hyperliquid.xyz/evm"
 
 
+# The Assistance Fund's system address (Hyperliquid docs, trading fees; public HYPE trackers read its
+# balance with spotClearinghouseState).
+ASSISTANCE_FUND = "0xfefefefefefefefefefefefefefefefefefefefe"
+
+
+class GovernanceCollectorConfig(CollectorConfig):
+    """Validator votes and set, the Assistance Fund's HYPE: slow-moving, so polled slowly."""
+
+    interval_seconds: Seconds = 300.0
+    assistance_fund: Address = ASSISTANCE_FUND
+
+
 class CollectorsConfig(StrictModel):
     market: MarketCollectorConfig = Field(default_factory=MarketCollectorConfig)
+    governance: GovernanceCollectorConfig = Field(default_factory=GovernanceCollectorConfig)
     dexes: DexesCollectorConfig = Field(default_factory=DexesCollectorConfig)
     vaults: VaultsCollectorConfig = Field(default_factory=VaultsCollectorConfig)
     accounts: AccountsCollectorConfig = Field(default_factory=AccountsCollectorConfig)

@@ -25,6 +25,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
+from exporter.collectors.dex_deployers import DeployerFamilies
 from exporter.collectors.dex_schedule import DexSchedule, discovery_weight_per_minute, plan_schedule
 from exporter.collectors.market import count_skipped, market_families
 from exporter.config import Config, DexesCollectorConfig, WatchedAccount
@@ -537,9 +538,11 @@ class DexFamilies:
             CLEARINGHOUSE_STATE,
         )
         market: list[list[Metric]] = []
+        deployers = DeployerFamilies()
         for state in states:
             dex = state.dex
             name = dex.name
+            deployers.add_dex(dex)
             info.add_metric([name, dex.full_name, dex.deployer, dex.oracle_updater], 1.0)
             up.add_metric([name], 1.0 if state.up else 0.0)
             last.add_metric([name], state.last_success)
@@ -556,6 +559,7 @@ class DexFamilies:
             data = _fresh(state.market, now, self._config.max_age(basis))
             if data is not None:
                 market.append(market_families(data, schedule.contexts, dex=name))
+                deployers.add_market(name, data)
             for coin, cap in dex.open_interest_caps:
                 cap_usd.add_metric([coin, name], cap)
             status_age = self._config.max_age(schedule.status)
@@ -567,8 +571,10 @@ class DexFamilies:
             if net is not None:
                 deposit.add_metric([name], net)
             limits = _fresh(state.limits, now, self._config.max_age(schedule.limits))
-            if limits is not None and limits.total_open_interest_cap is not None:
-                total_cap.add_metric([name], limits.total_open_interest_cap)
+            if limits is not None:
+                deployers.add_limits(name, limits)
+                if limits.total_open_interest_cap is not None:
+                    total_cap.add_metric([name], limits.total_open_interest_cap)
             for address, observed in state.accounts.items():
                 account = _fresh(observed, now, self._config.max_age(schedule.watched))
                 if account is None:
@@ -593,7 +599,7 @@ class DexFamilies:
             total_cap,
             account_value,
         ]
-        own += [size, notional, pnl, liquidation]
+        own += [size, notional, pnl, liquidation, *deployers.families()]
         return merge_families([own, *market])
 
 

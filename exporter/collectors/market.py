@@ -13,6 +13,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
+from exporter.collectors.margin_tiers import margin_families
 from exporter.config import Config, MarketCollectorConfig
 from exporter.hyperliquid.errors import ParseError
 from exporter.hyperliquid.market import (
@@ -113,7 +114,22 @@ def market_families(
             impact.add_metric([spec.name, "ask", quote, *tail], ctx.impact_ask)
         if ctx.day_notional_volume is not None:
             volume.add_metric(coin, ctx.day_notional_volume)
-    return [info, oracle, mark, mid, funding, premium, oi_size, oi_usd, impact, volume, leverage]
+    families: list[Metric] = [
+        info,
+        oracle,
+        mark,
+        mid,
+        funding,
+        premium,
+        oi_size,
+        oi_usd,
+        impact,
+        volume,
+        leverage,
+    ]
+    if data.terms is not None:
+        families += margin_families(data.terms, interval, dex)
+    return families
 
 
 class MarketPoller:

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from exporter.collectors import accounts, dexes, fills, liveness, market, node, prices, spot_volume, vaults
+from exporter.collectors import (
+    accounts,
+    dexes,
+    fills,
+    governance,
+    liveness,
+    market,
+    node,
+    prices,
+    spot_volume,
+    vaults,
+)
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.config import Config
@@ -18,6 +29,8 @@ def build_pollers(config: Config, context: CollectorContext) -> list[Poller]:
     pollers += fills.pollers(config, context)
     pollers += liveness.pollers(config, context)
     pollers += node.pollers(config, context)
+    # Then governance, slow by nature: stretched to fit what the others leave.
+    pollers += governance.pollers(config, context, sum(p.planned_weight_per_minute for p in pollers))
     # Last: builder dexes get what the others leave of the weight budget (up to their own cap).
     pollers += dexes.pollers(config, context, sum(p.planned_weight_per_minute for p in pollers))
     return pollers

@@ -2,7 +2,11 @@
 
 Shapes (recorded in docs/builder-dexes.md):
 - `perpDexs` -> `[null, {name, fullName, deployer, oracleUpdater, feeRecipient,
-  assetToStreamingOiCap: [[coin, cap], ...], ...}, ...]`; the `null` entry is the first dex.
+  assetToStreamingOiCap: [[coin, cap], ...], subDeployers: [[function, [address, ...]], ...],
+  assetToFundingMultiplier: [[coin, multiplier], ...], deployerFeeScale, ...}, ...]`; the `null` entry
+  is the first dex. Checked against nktkas/hyperliquid src/api/info/_methods/perpDexs.ts (caps and
+  multipliers are decimal strings; subDeployers names the delegated action, e.g. setOracle, and who may
+  call it). Dexes recorded before subDeployers and assetToFundingMultiplier existed parse as empty.
 - `perpDexStatus` with `dex` -> `{totalNetDeposit}`, or null for an unknown dex.
 - `perpDexLimits` with `dex` -> `{totalOiCap, oiSzCapPerPerp, maxTransferNtl, coinToOiCap}`, or null.
 A malformed dex entry costs that entry only; a wrong top-level shape raises ParseError.
@@ -33,6 +37,10 @@ class PerpDex:
     oracle_updater: str
     # Per-coin open-interest caps in the dex's collateral (USDC for today's dexes).
     open_interest_caps: tuple[tuple[str, float], ...]
+    # (delegated action, address) pairs: who besides the deployer may call what, e.g. setOracle.
+    sub_deployers: tuple[tuple[str, str], ...] = ()
+    # Per-coin funding multipliers (0 to 10, HIP-3 deploy docs): the deployer scales the funding rate.
+    funding_multipliers: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,24 @@ def _coin_caps(entry: JsonObject, key: str) -> tuple[tuple[str, float], ...]:
     return tuple(caps)
 
 
+_FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+def _sub_deployers(entry: JsonObject) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for index, item in enumerate(entry.optional_items("subDeployers")):
+        path = f"{entry.path}.subDeployers[{index}]"
+        items = as_list(item, entry.request_type, path)
+        if len(items) != 2 or not isinstance(items[0], str) or not _FUNCTION_NAME.match(items[0]):
+            raise ParseError(entry.request_type, path, "expected [function, [address, ...]]")
+        for position, address in enumerate(as_list(items[1], entry.request_type, f"{path}[1]")):
+            if not isinstance(address, str) or not _ADDRESS.match(address):
+                raise ParseError(entry.request_type, f"{path}[1][{position}]", "expected a 0x address")
+            pairs.append((items[0], address.lower()))
+    return tuple(sorted(set(pairs)))
+
+
 def _address_or_empty(entry: JsonObject, key: str) -> str:
     value = entry.optional_text(key)
     return value.lower() if value else ""
@@ -76,6 +102,8 @@ def parse_perp_dex(value: Any, path: str) -> PerpDex:
         deployer=_address_or_empty(entry, "deployer"),
         oracle_updater=_address_or_empty(entry, "oracleUpdater"),
         open_interest_caps=_coin_caps(entry, "assetToStreamingOiCap"),
+        sub_deployers=_sub_deployers(entry),
+        funding_multipliers=_coin_caps(entry, "assetToFundingMultiplier"),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from exporter.hyperliquid.errors import ParseError
 from exporter.hyperliquid.fields import JsonObject, as_list, to_float
+from exporter.hyperliquid.margin import MetaTerms, parse_meta_terms
 
 META_AND_ASSET_CTXS = "metaAndAssetCtxs"
 OPEN_INTEREST_CAP = "perpsAtOpenInterestCap"
@@ -71,6 +72,8 @@ class Perp:
 class MarketData:
     perps: tuple[Perp, ...]
     skipped: tuple[ParseError, ...]
+    # Margin tables, each coin's tiers and the collateral token, from the same `meta`.
+    terms: MetaTerms | None = None
 
     @property
     def listed(self) -> tuple[str, ...]:
@@ -184,7 +187,8 @@ def parse_meta_and_asset_ctxs(response: Any) -> MarketData:
                 # The coin stays in the universe (info, cap flag); only its market values are lost.
                 skipped.append(exc)
         perps.append(Perp(spec, context))
-    return MarketData(tuple(perps), tuple(skipped))
+    terms = parse_meta_terms(parts[0], META_AND_ASSET_CTXS, "$[0]")
+    return MarketData(tuple(perps), (*skipped, *terms.skipped), terms)
 
 
 def parse_open_interest_caps(response: Any) -> OpenInterestCaps:

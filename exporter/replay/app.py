@@ -42,6 +42,9 @@ _KNOWN_INFO_TYPES = {
     "userFills",
     "userFillsByTime",
     "exchangeStatus",
+    "validatorL1Votes",
+    "validatorSummaries",
+    "spotClearinghouseState",
 }
 
 

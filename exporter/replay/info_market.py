@@ -25,33 +25,44 @@ class MarketBodies:
 
     def meta(self, now: float, dex: str = "") -> Json:
         universe = []
-        table_ids: list[int] = []
+        tables: dict[int, list[Json]] = {}
         for track in self._market.on_dex(dex):
             spec = track.spec
             table = spec.margin_table_id if spec.margin_table_id is not None else spec.max_leverage
+            tiers: list[Json] = [{"lowerBound": "0.0", "maxLeverage": table}]
+            changed = track.tiers_at(now)
+            if changed is not None:
+                # A table of its own per change, numbered clear of the single-tier ids (1-100).
+                number, rows = changed
+                table = 1000 + 10 * track.index + number
+                tiers = [
+                    {"lowerBound": decimal_string(bound, 1), "maxLeverage": round(lev)} for bound, lev in rows
+                ]
             entry: dict[str, Json] = {
                 "szDecimals": spec.sz_decimals,
                 "name": spec.name,
-                "maxLeverage": track.max_leverage_at(now),
+                "maxLeverage": tiers[0]["maxLeverage"] if changed else track.max_leverage_at(now),
                 "marginTableId": table,
             }
             mode = track.margin_mode_at(now)
             if track.dex:
                 entry["onlyIsolated"] = True  # HIP-3 perps are isolated-only
-            if track.is_delisted(now):
+            if track.is_delisted(now) or track.is_halted(now):
+                # A halted builder-dex perp is assumed to read like a delisted one (docs/builder-dexes.md).
                 entry.update({"isDelisted": True, "onlyIsolated": True, "marginMode": "strictIsolated"})
             elif mode is not None:
                 entry["marginMode"] = mode
                 if mode in ("strictIsolated", "noCross"):
                     entry["onlyIsolated"] = True
             universe.append(entry)
-            if table not in table_ids:
-                table_ids.append(table)
+            tables.setdefault(table, tiers)
         margin_tables = [
-            [table, {"description": "", "marginTiers": [{"lowerBound": "0.0", "maxLeverage": table}]}]
-            for table in sorted(table_ids)
+            [table, {"description": "" if len(tiers) == 1 else "tiered", "marginTiers": tiers}]
+            for table, tiers in sorted(tables.items())
         ]
-        return {"universe": universe, "marginTables": margin_tables, "collateralToken": 0}
+        dex_spec = self._market.dex(dex) if dex else None
+        collateral = dex_spec.collateral_token if dex_spec is not None else 0
+        return {"universe": universe, "marginTables": margin_tables, "collateralToken": collateral}
 
     def all_mids(self, now: float, dex: str = "") -> Json:
         mids = {}
@@ -136,10 +147,14 @@ class MarketBodies:
         for dex in self._market.dexes:
             if not self._market.dex_listed(dex, now):
                 continue
+            tracks = self._market.on_dex(dex.name)
             caps = [
-                [track.name, decimal_string(dex.open_interest_cap_usd, 1)]
-                for track in self._market.on_dex(dex.name)
+                [track.name, decimal_string(self._market.coin_cap_usd(track, now), 1)] for track in tracks
             ]
+            multipliers = [
+                [track.name, decimal_string(track.funding_multiplier.value_at(now), 4)] for track in tracks
+            ]
+            # Shape: nktkas/hyperliquid src/api/info/_methods/perpDexs.ts (every field below is in it).
             listed.append(
                 {
                     "name": dex.name,
@@ -148,6 +163,10 @@ class MarketBodies:
                     "oracleUpdater": dex.oracle_updater,
                     "feeRecipient": None,
                     "assetToStreamingOiCap": caps,
+                    "subDeployers": [list(pair) for pair in self._market.sub_deployers_at(dex.name, now)],
+                    "deployerFeeScale": "1.0",
+                    "lastDeployerFeeScaleChangeTime": "1970-01-01T00:00:00",
+                    "assetToFundingMultiplier": multipliers,
                 }
             )
         return listed
@@ -159,15 +178,14 @@ class MarketBodies:
         path = Path.from_points([(point[0], point[1]) for point in spec.net_deposit])
         return {"totalNetDeposit": decimal_string(path.value_at(now), 6)}
 
-    def perp_dex_limits(self, dex: str) -> Json:
+    def perp_dex_limits(self, now: float, dex: str) -> Json:
         spec = self._market.dex(dex)
         if spec is None:
             return None
-        caps = [
-            [track.name, decimal_string(spec.open_interest_cap_usd, 1)] for track in self._market.on_dex(dex)
-        ]
+        tracks = self._market.on_dex(dex)
+        caps = [[track.name, decimal_string(self._market.coin_cap_usd(track, now), 1)] for track in tracks]
         return {
-            "totalOiCap": decimal_string(spec.total_open_interest_cap_usd, 1),
+            "totalOiCap": decimal_string(self._market.total_caps[dex].value_at(now), 1),
             "oiSzCapPerPerp": "1000000000.0",
             "maxTransferNtl": "100000000.0",
             "coinToOiCap": caps,

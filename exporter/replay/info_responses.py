@@ -8,6 +8,7 @@ from typing import Any
 
 from exporter.replay.clock import ScenarioClock
 from exporter.replay.info_accounts import AccountBodies
+from exporter.replay.info_governance import GovernanceBodies
 from exporter.replay.info_market import MarketBodies
 from exporter.replay.info_vaults import VaultBodies
 from exporter.replay.timeline import Timeline
@@ -38,6 +39,7 @@ class InfoResponder:
         self._market = MarketBodies(timeline.market, clock)
         self._accounts = AccountBodies(timeline, clock)
         self._vaults = VaultBodies(timeline, clock)
+        self._governance = GovernanceBodies(timeline.governance, clock)
 
     def answer(self, request: dict[str, Any]) -> InfoAnswer:
         kind = request.get("type")
@@ -56,7 +58,7 @@ class InfoResponder:
             # An unknown dex is answered with null here, as the real API does.
             return InfoAnswer(self._market.perp_dex_status(now, self._dex(request, known=False)), 0)
         if kind == "perpDexLimits":
-            return InfoAnswer(self._market.perp_dex_limits(self._dex(request, known=False)), 0)
+            return InfoAnswer(self._market.perp_dex_limits(now, self._dex(request, known=False)), 0)
         if kind == "spotMetaAndAssetCtxs":
             return InfoAnswer(self._market.spot_meta_and_asset_ctxs(now), 0)
         if kind == "predictedFundings":
@@ -64,6 +66,14 @@ class InfoResponder:
         if kind == "clearinghouseState":
             user = _address(request, "user")
             return InfoAnswer(self._accounts.clearinghouse_state(user, now, self._dex(request)), 0)
+        if kind == "validatorL1Votes":
+            votes = self._governance.validator_l1_votes(now)
+            return InfoAnswer(votes, len(votes))
+        if kind == "validatorSummaries":
+            return InfoAnswer(self._governance.validator_summaries(now), 0)
+        if kind == "spotClearinghouseState":
+            user = _address(request, "user")
+            return InfoAnswer(self._governance.spot_clearinghouse_state(user, now), 0)
         if kind == "vaultDetails":
             return InfoAnswer(self._vaults.vault_details(_address(request, "vaultAddress"), now), 0)
         if kind == "portfolio":

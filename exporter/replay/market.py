@@ -12,9 +12,11 @@ from exporter.replay.scenario import (
     EXCHANGES,
     CoinSpec,
     DelistEvent,
+    DeployerEvent,
     DexSpec,
     Exchange,
     MarginMode,
+    MarginTiersEvent,
     MarketRulesEvent,
     MarketSpec,
     OpenInterestCapEvent,
@@ -55,6 +57,13 @@ class CoinTrack:
     delisted_at: float | None = None
     settle_price: float | None = None
     wiggle_phase: float = 0.0
+    # Deployer-controlled (builder dexes): halted 0/1, the coin's own cap (0: the dex's default), funding
+    # multiplier (published only: the simulated funding rate does not use it).
+    halted: Path = field(default_factory=lambda: Path(0.0))
+    own_cap_usd: Path = field(default_factory=lambda: Path(0.0))
+    funding_multiplier: Path = field(default_factory=lambda: Path(1.0))
+    # (time, [(lower bound USD, max leverage), ...]): margin tables set by `margin_tiers` events.
+    margin_tiers: list[tuple[float, tuple[tuple[float, float], ...]]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -85,6 +94,17 @@ class CoinTrack:
 
     def max_leverage_at(self, time: float) -> int:
         return round(self.max_leverage.value_at(time))
+
+    def is_halted(self, time: float) -> bool:
+        return self.halted.value_at(time) > 0.5
+
+    def tiers_at(self, time: float) -> tuple[int, tuple[tuple[float, float], ...]] | None:
+        """(table number among this coin's changes, tiers) of the latest `margin_tiers` event, if any."""
+        current = None
+        for number, (start, tiers) in enumerate(self.margin_tiers, start=1):
+            if start <= time:
+                current = (number, tiers)
+        return current
 
 
 @dataclass(frozen=True)
@@ -187,6 +207,11 @@ class Market:
         self.usd_rate: dict[Stablecoin, Path] = {"USDT": Path(spec.usdt_usd), "USDC": Path(spec.usdc_usd)}
         self.oracle_lag = spec.oracle_lag_seconds
         self.outages: list[Outage] = []
+        # Per dex: (time, function, address) of each sub-deployer added, and the dex-wide cap over time.
+        self.sub_deployers: dict[str, list[tuple[float, str, str]]] = {dex.name: [] for dex in self.dexes}
+        self.total_caps: dict[str, Path] = {
+            dex.name: Path(dex.total_open_interest_cap_usd) for dex in self.dexes
+        }
 
     # --- compiling events ---
 
@@ -243,6 +268,47 @@ class Market:
         track.delisted_at = event.at
         track.settle_price = event.settle_price
         track.cap.step(event.at, 0.0)
+
+    def apply_deployer(self, event: DeployerEvent, where: str) -> None:
+        if self.dex(event.dex) is None:
+            raise ScenarioError(f"{where}: unknown dex {event.dex!r}")
+        if event.sub_deployer is not None:
+            self.sub_deployers[event.dex].append((event.at, event.function, event.sub_deployer))
+        if event.total_open_interest_cap_usd is not None:
+            self.total_caps[event.dex].step(event.at, event.total_open_interest_cap_usd)
+        if event.coin is None:
+            return
+        track = self.coin(event.coin, where)
+        if track.dex != event.dex:
+            raise ScenarioError(f"{where}: {event.coin} is not on dex {event.dex}")
+        if event.halted is not None:
+            track.halted.step(event.at, 1.0 if event.halted else 0.0)
+        if event.open_interest_cap_usd is not None:
+            track.own_cap_usd.step(event.at, event.open_interest_cap_usd)
+        if event.funding_multiplier is not None:
+            track.funding_multiplier.step(event.at, event.funding_multiplier)
+
+    def apply_margin_tiers(self, event: MarginTiersEvent, where: str) -> None:
+        track = self.coin(event.coin, where)
+        if track.dex:
+            raise ScenarioError(f"{where}: margin_tiers is for first-dex coins, not {event.coin}")
+        track.margin_tiers.append((event.at, tuple((tier[0], tier[1]) for tier in event.tiers)))
+        track.margin_tiers.sort(key=lambda change: change[0])
+
+    def coin_cap_usd(self, track: CoinTrack, time: float) -> float:
+        """A builder-dex coin's open-interest cap: its own when a deployer set one, else the dex's."""
+        own = track.own_cap_usd.value_at(time)
+        if own > 0:
+            return own
+        spec = self.dex(track.dex)
+        return spec.open_interest_cap_usd if spec is not None else 0.0
+
+    def sub_deployers_at(self, dex: str, time: float) -> list[tuple[str, list[str]]]:
+        grouped: dict[str, list[str]] = {}
+        for start, function, address in self.sub_deployers.get(dex, []):
+            if start <= time and address not in grouped.setdefault(function, []):
+                grouped[function].append(address)
+        return sorted(grouped.items())
 
     def apply_outage(self, event: OutageEvent) -> None:
         end = event.at + event.duration if event.duration is not None else float("inf")

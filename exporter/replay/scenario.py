@@ -108,6 +108,7 @@ class DexSpec(StrictModel):
     oracle_updater: Address | None = None
     coins: list[CoinSpec] = Field(min_length=1)  # bare names (TSLA); prices are the deployer's oracle
     open_interest_cap_usd: Annotated[float, Field(gt=0)] = 250_000_000.0  # per coin
+    collateral_token: Annotated[int, Field(ge=0)] = 0  # spot token index (0: USDC)
     total_open_interest_cap_usd: Annotated[float, Field(gt=0)] = 500_000_000.0
     net_deposit: TimePath = Field(default_factory=lambda: [[0.0, 100_000_000.0]])  # USDC in minus out
     listed_from: float | None = None  # absent from perpDexs before this scenario second
@@ -162,6 +163,15 @@ class HlpSpec(StrictModel):
     pnl: TimePath = Field(default_factory=lambda: [[0.0, 60_000_000.0]])  # cumulative all-time PnL
     apr: float = 0.1
     followers: Annotated[int, Field(ge=0, le=100)] = 5
+
+
+class GovernanceSpec(StrictModel):
+    """The validator set (validatorSummaries) and the Assistance Fund's HYPE (spotClearinghouseState)."""
+
+    validators: Annotated[int, Field(ge=1, le=200)] = 24
+    total_stake_hype: Annotated[float, Field(gt=0)] = 430_000_000.0
+    largest_stake_share: Annotated[float, Field(gt=0, le=1)] = 0.12  # the rest is shared equally
+    assistance_fund_hype: TimePath = Field(default_factory=lambda: [[0.0, 40_000_000.0]])
 
 
 class EventBase(StrictModel):
@@ -284,6 +294,76 @@ class OracleWalkEvent(EventBase):
     mark_follow: Annotated[float, Field(ge=0, le=1)] = 0.5
 
 
+class DeployerEvent(EventBase):
+    """A HIP-3 dex's deployer changes what it controls (perpDeploy actions in the HIP-3 deploy docs): adds a
+    sub-deployer, halts or resumes a coin (haltTrading), sets a coin's open-interest cap or funding
+    multiplier, or the dex-wide open-interest cap. Each field given is one change."""
+
+    kind: Literal["deployer"]
+    dex: str = Field(pattern=r"^[a-z0-9]{1,6}$")
+    sub_deployer: Address | None = None
+    function: str = Field(default="setOracle", pattern=r"^[A-Za-z]{1,40}$")  # the delegated action
+    coin: str | None = None  # DEX:COIN, for halted, open_interest_cap_usd and funding_multiplier
+    halted: bool | None = None
+    open_interest_cap_usd: Annotated[float, Field(gt=0)] | None = None
+    funding_multiplier: Annotated[float, Field(ge=0, le=10)] | None = None
+    total_open_interest_cap_usd: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _some_change(self) -> Self:
+        per_coin = (self.halted, self.open_interest_cap_usd, self.funding_multiplier)
+        if self.sub_deployer is None and self.total_open_interest_cap_usd is None and per_coin == (None,) * 3:
+            raise ValueError("give at least one change")
+        if any(value is not None for value in per_coin) and self.coin is None:
+            raise ValueError("halted, open_interest_cap_usd and funding_multiplier need `coin`")
+        return self
+
+
+class MarginTiersEvent(EventBase):
+    """Hyperliquid moves a first-dex coin to a new margin table: `tiers` is [[lower bound USD, max
+    leverage], ...], lower bounds rising from 0 and leverage falling (as the deploy docs require)."""
+
+    kind: Literal["margin_tiers"]
+    coin: str
+    tiers: Annotated[list[Annotated[list[float], Field(min_length=2, max_length=2)]], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        bounds = [tier[0] for tier in self.tiers]
+        leverages = [tier[1] for tier in self.tiers]
+        if bounds[0] != 0 or bounds != sorted(bounds) or leverages != sorted(leverages, reverse=True):
+            raise ValueError("tiers must start at 0, with rising lower bounds and falling leverage")
+        if min(leverages) < 1:
+            raise ValueError("max leverage is at least 1")
+        return self
+
+
+class ValidatorVoteEvent(EventBase):
+    """Validators open an L1 vote (validatorL1Votes): `action` D names one coin, C several (their meaning
+    is undocumented: read as delist and settle votes). `voters` validators, largest stake first, have voted;
+    it stays pending `expires_after` seconds, or until `until`."""
+
+    kind: Literal["validator_vote"]
+    action: Literal["D", "C"] = "D"
+    coins: Annotated[list[str], Field(min_length=1)]
+    voters: Annotated[int, Field(ge=0)] = 1
+    expires_after: Annotated[float, Field(gt=0)] = 86_400.0
+    until: Seconds | None = None
+
+    @model_validator(mode="after")
+    def _one_coin_for_d(self) -> Self:
+        if self.action == "D" and len(self.coins) != 1:
+            raise ValueError("a D vote names exactly one coin")
+        return self
+
+
+class ValidatorsJailedEvent(EventBase):
+    """From `at`, the `count` largest validators are jailed (and inactive); 0 releases them."""
+
+    kind: Literal["validators_jailed"]
+    count: Annotated[int, Field(ge=0)]
+
+
 class DelistEvent(EventBase):
     """Validators delist the coin and settle every position at `settle_price`."""
 
@@ -354,6 +434,10 @@ Event = Annotated[
     | MarketRulesEvent
     | OracleWalkEvent
     | DelistEvent
+    | DeployerEvent
+    | MarginTiersEvent
+    | ValidatorVoteEvent
+    | ValidatorsJailedEvent
     | OutageEvent
     | StablecoinEvent
     | PegEvent
@@ -372,6 +456,7 @@ class Scenario(StrictModel):
     fills_page_size: Literal[500, 2000] = 2000
     market: MarketSpec = Field(default_factory=MarketSpec)
     hlp: HlpSpec = Field(default_factory=HlpSpec)
+    governance: GovernanceSpec = Field(default_factory=GovernanceSpec)
     accounts: list[AccountSpec] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
 

@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from exporter.replay.accounts import Accounts, AccountTrack
 from exporter.replay.baseline import default_hlp_children
 from exporter.replay.faults import Fault
+from exporter.replay.governance import Governance
 from exporter.replay.market import Market
 from exporter.replay.paths import Path
 from exporter.replay.scenario import (
     BackstopEvent,
     DelistEvent,
+    DeployerEvent,
     FaultEvent,
     FillsEvent,
+    MarginTiersEvent,
     MarketRulesEvent,
     OpenInterestCapEvent,
     OracleWalkEvent,
@@ -26,6 +29,8 @@ from exporter.replay.scenario import (
     ScenarioError,
     StablecoinEvent,
     TransferEvent,
+    ValidatorsJailedEvent,
+    ValidatorVoteEvent,
     VaultChildSpec,
     VenueEvent,
 )
@@ -50,6 +55,7 @@ class Timeline:
         self.scenario = scenario
         self.market = Market(scenario.market, scenario.seed)
         self.accounts = Accounts(self.market, scenario.seed)
+        self.governance = Governance(scenario.governance)
         self.vault = self._add_hlp(scenario)
         for index, account in enumerate(scenario.accounts):
             self.accounts.add(account, False, f"accounts.{index}")
@@ -102,6 +108,14 @@ class Timeline:
                 self.market.apply_oracle_walk(event, where)
             elif isinstance(event, DelistEvent):
                 self.market.apply_delist(event, where)
+            elif isinstance(event, DeployerEvent):
+                self.market.apply_deployer(event, where)
+            elif isinstance(event, MarginTiersEvent):
+                self.market.apply_margin_tiers(event, where)
+            elif isinstance(event, ValidatorVoteEvent):
+                self.governance.apply_vote(event, where)
+            elif isinstance(event, ValidatorsJailedEvent):
+                self.governance.apply_jailed(event, where)
             elif isinstance(event, OutageEvent):
                 self.market.apply_outage(event)
             elif isinstance(event, StablecoinEvent):

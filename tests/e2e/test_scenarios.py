@@ -168,6 +168,45 @@ SCENARIOS: dict[str, Expected] = {
         speed=1.0,
         start_offset=165.0,
     ),
+    # Issue 30: what a deployer or Hyperliquid changes under a holder. A halted builder-dex market reads
+    # `isDelisted` (docs/builder-dexes.md), which the first dex's delisting alert reads too.
+    "hip3-deployer-halt": Expected(
+        critical=frozenset({"HyperliquidBuilderDexMarketHalted"}),
+        warning=frozenset({"HyperliquidBuilderDexDeployerChange"}),
+        allowed=frozenset({"HyperliquidMarketDelisted"}),
+        content=(
+            ("HyperliquidBuilderDexMarketHalted", r"xyz:TSLA"),
+            ("HyperliquidBuilderDexDeployerChange", r"halted"),
+        ),
+    ),
+    "hip3-sub-deployer-walk": Expected(
+        warning=frozenset({"HyperliquidBuilderDexDeployerChange"}),
+        # The walk itself is hip3-oracle-walk's to time; here it may follow within the onset.
+        allowed=frozenset(
+            {
+                "HyperliquidBuilderDexOracleWalk",
+                "HyperliquidBuilderDexOracleBookDivergence",
+                "HyperliquidMarkOracleDivergence",
+                "HyperliquidPriceMoveFast",
+            }
+        ),
+        content=(
+            (
+                "HyperliquidBuilderDexDeployerChange",
+                r"sub_deployer_added.*setOracle|setOracle.*sub_deployer_added",
+            ),
+        ),
+    ),
+    "governance-delist-vote": Expected(
+        critical=frozenset({"HyperliquidGovernanceVotePending"}),
+        content=(("HyperliquidGovernanceVotePending", r"DOGE"),),
+    ),
+    "margin-tier-change": Expected(
+        warning=frozenset({"HyperliquidMarginTierChanged"}),
+        # The new first tier (20x) is also a maximum-leverage cut, one of the delisting precursors.
+        allowed=frozenset({"HyperliquidMarketDelistingPrecursor"}),
+        content=(("HyperliquidMarginTierChanged", r"BTC.*1\.25%.*2\.5%"),),
+    ),
     "watched-whale": Expected(
         warning=frozenset({"HyperliquidAccountNearLiquidation"}),
         content=(("HyperliquidAccountNearLiquidation", r"BTC"),),

@@ -101,6 +101,7 @@ def exporter_exposition(now: float | None = None) -> str:
             _line("hyperliquid_exporter_api_weight_planned_per_minute", k, 80),
         ]
     lines += _builder_dex_lines(now)
+    lines += _governance_lines(now)
     lines.append(_line("hyperliquid_exporter_api_requests_total", {"request": "metaAndAssetCtxs"}, 50))
     lines.append(
         _line(
@@ -148,6 +149,25 @@ def _builder_dex_lines(now: float) -> list[str]:
             _line("hyperliquid_account_position_notional_usd", ac, 100 * coins[coin]),
         ]
     return lines
+
+
+def _governance_lines(now: float) -> list[str]:
+    """Validators, a pending vote and the Assistance Fund (collector governance), and HYPE's mark."""
+    vote = {"action": "D", "coin": "kPEPE"}
+    return [
+        _line("hyperliquid_mark_price", {"coin": "HYPE", "quote": "USDC"}, 35),
+        _line("hyperliquid_assistance_fund_hype", {}, 40_000_000),
+        _line("hyperliquid_staked_hype", {}, 430_000_000),
+        _line("hyperliquid_validator_active_stake_ratio", {}, 0.97),
+        _line("hyperliquid_validator_largest_stake_ratio", {}, 0.12),
+        *(
+            _line("hyperliquid_validators", {"state": s}, n)
+            for s, n in (("active", 23), ("jailed", 1), ("inactive", 0))
+        ),
+        _line("hyperliquid_governance_votes_pending", vote, 1),
+        _line("hyperliquid_governance_vote_stake_ratio", vote, 0.3),
+        _line("hyperliquid_governance_vote_expiry_timestamp_seconds", vote, now + 86_400),
+    ]
 
 
 def relay_exposition() -> str:

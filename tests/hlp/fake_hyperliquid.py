@@ -279,6 +279,7 @@ def config_for(fake: FakeHyperliquid, collectors: dict[str, Any], market: bool =
         "market": {"enabled": market},
         "dexes": {"enabled": False},
         "liveness": {"enabled": False},
+        "governance": {"enabled": False},
         **collectors,
     }
     return Config.model_validate(

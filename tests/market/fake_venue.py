@@ -352,6 +352,7 @@ def exporter_config(base_url: str, **overrides: Any) -> dict[str, Any]:
             "fills": {"enabled": False},
             "dexes": {"enabled": False},  # builder dexes: tests/dexes
             "liveness": {"enabled": False},  # tests/replay/test_liveness_collector.py
+            "governance": {"enabled": False},  # validators and the Assistance Fund: tests/governance
         },
         "reference_prices": {
             "binance": dict(source),

@@ -26,7 +26,8 @@ def market_config() -> Config:
         {
             "hyperliquid": {"api_url": API, "max_retries": 0, "timeout_seconds": 0.5},
             "collectors": {
-                name: {"enabled": False} for name in ("vaults", "accounts", "fills", "dexes", "liveness")
+                name: {"enabled": False}
+                for name in ("vaults", "accounts", "fills", "dexes", "liveness", "governance")
             },
             "reference_prices": {"enabled": False},
             "streaming": {"enabled": False},
@@ -113,7 +114,8 @@ async def test_help_says_values_are_polled(exporter: Exporter) -> None:
         await poll_all(exporter)
     helps = [line for line in exporter.render_metrics().decode().splitlines() if line.startswith("# HELP")]
     market_helps = [h for h in helps if "_exporter_" not in h and "hyperliquid_up " not in h]
-    assert len(market_helps) == 12
+    # 11 market families, 4 margin-tier families from the same response, and the cap flag.
+    assert len(market_helps) == 16
     assert all("polled every 10 s from metaAndAssetCtxs" in h for h in market_helps[:-1])
     assert "polled every 60 s from perpsAtOpenInterestCap" in market_helps[-1]
 

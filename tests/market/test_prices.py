@@ -166,7 +166,8 @@ def config(**prices: Any) -> Config:
     return Config.model_validate(
         {
             "collectors": {
-                name: {"enabled": False} for name in ("vaults", "accounts", "fills", "dexes", "liveness")
+                name: {"enabled": False}
+                for name in ("vaults", "accounts", "fills", "dexes", "liveness", "governance")
             },
             "reference_prices": {
                 "binance": {"base_url": BINANCE},

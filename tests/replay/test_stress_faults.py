@@ -37,6 +37,7 @@ DATA_OF = {
     "accounts": "hyperliquid_account_value_usd",
     "fills": "hyperliquid_liquidations_total",
     "dexes": "hyperliquid_dex_info",
+    "governance": "hyperliquid_validators",
 }
 
 

@@ -61,6 +61,7 @@ COLLECTORS = {
     "dexes",
     "liveness",
     "node",
+    "governance",
     "exporter",
     "relay",
     "alertmanager",

@@ -11,16 +11,22 @@ WATCHED = [{"address": f"0x{2000 + n:040x}", "name": f"watched-{n}"} for n in ra
 
 
 @pytest.mark.parametrize(
-    ("watched", "accounts_watched", "fills", "dexes", "total"),
+    ("watched", "accounts_watched", "fills", "dexes", "governance", "total"),
     [
         # No watched account: 4 liquidators stream; everything they back polls every 60-300 s.
-        ([], None, 16.0, 36.0, 178.0),
-        # 20 watched: 6 fit in the user quota, so the watched group stays on REST every 30 s.
-        (WATCHED, 80.0, 20.0, 4.0, 230.0),
+        ([], None, 16.0, 27.6, 8.4, 178.0),
+        # 20 watched: 6 fit in the user quota, so the watched group stays on REST every 30 s. Governance is
+        # planned at the REST rates of the others (before the streams): stretched to 2 a minute.
+        (WATCHED, 80.0, 20.0, 4.0, 2.0, 232.0),
     ],
 )
 async def test_default_streaming_plan(
-    watched: list[dict[str, str]], accounts_watched: float | None, fills: float, dexes: float, total: float
+    watched: list[dict[str, str]],
+    accounts_watched: float | None,
+    fills: float,
+    dexes: float,
+    governance: float,
+    total: float,
 ) -> None:
     exporter = build_exporter(Config.model_validate({"collectors": {"accounts": {"watched": watched}}}))
     try:
@@ -38,8 +44,9 @@ async def test_default_streaming_plan(
         "prices_hyperliquid_spot": 12.0,  # allMids every 10 s: spot as HYPE's and PURR's reference
         "prices_hyperliquid_spot_volume": 4.0,  # spotMetaAndAssetCtxs every 300 s: the spot pairs' volume
         "liveness_exchange_status": 8.0,  # exchangeStatus (2) every 15 s: is the chain's clock running?
+        "governance": governance,  # validatorL1Votes, validatorSummaries (20), spotClearinghouseState (2)
         # Builder dexes start with what the others leave of 85% of the budget at their fast (fallback)
-        # rates: 36 without watched accounts, else perpDexs. Once the streams are live they also get what
+        # rates: 27.6 without watched accounts, else perpDexs. Once the streams are live they also get what
         # the streams save (tests/dexes/test_dex_weight_plan.py), and give it back when one drops.
         "dexes": dexes,
     }

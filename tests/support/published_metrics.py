@@ -85,6 +85,28 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_dex_total_net_deposit_usd",
         "hyperliquid_dex_total_open_interest_cap_usd",
         "hyperliquid_account_dex_value_usd",
+        # what builder-dex deployers control (issue 30)
+        "hyperliquid_dex_sub_deployer_info",
+        "hyperliquid_dex_funding_multiplier",
+        "hyperliquid_dex_coin_open_interest_cap_usd",
+        "hyperliquid_dex_open_interest_size_cap_per_perp",
+        "hyperliquid_dex_max_transfer_notional_usd",
+        "hyperliquid_dex_collateral_token",
+        "hyperliquid_dex_market_halted",
+        # margin tiers of the first dex (issue 30)
+        "hyperliquid_margin_table_tier_lower_bound_usd",
+        "hyperliquid_margin_table_tier_max_leverage",
+        "hyperliquid_market_margin_table",
+        "hyperliquid_market_maintenance_margin_ratio",
+        # validators and the protocol (issue 30)
+        "hyperliquid_governance_votes_pending",
+        "hyperliquid_governance_vote_stake_ratio",
+        "hyperliquid_governance_vote_expiry_timestamp_seconds",
+        "hyperliquid_validators",
+        "hyperliquid_staked_hype",
+        "hyperliquid_validator_active_stake_ratio",
+        "hyperliquid_validator_largest_stake_ratio",
+        "hyperliquid_assistance_fund_hype",
         # the WebSocket feeds (exporter/streaming/metrics.py)
         "hyperliquid_stream_connected",
         "hyperliquid_stream_connections_total",

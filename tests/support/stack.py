@@ -146,6 +146,7 @@ def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
             },
             "fills": {"interval_seconds": 30 / speed, "watched_interval_seconds": 600 / speed},
             "liveness": {"interval_seconds": 5 / speed, "evm_rpc_url": f"{replay_url}/evm"},
+            "governance": {"interval_seconds": 300 / speed},
             "dexes": {
                 "interval_seconds": 15 / speed,
                 "discovery_interval_seconds": 300 / speed,

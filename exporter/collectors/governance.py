@@ -1,0 +1,227 @@
+"""What validators and the protocol decide (collector `governance`): pending validator votes and the coins
+they concern, the validator set's health, and the Assistance Fund's HYPE.
+
+One poller, every `interval_seconds` (300 s): validatorL1Votes (20), validatorSummaries (20) and the
+Assistance Fund's spotClearinghouseState (2), 8.4 weight/min. These move in hours (a vote stays open
+for days), so a slow poll costs no detection that matters. A vote's stake share is the stake of the
+validators that voted for it (matched by validator or signer address) over the whole set's stake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+from exporter.collectors.base import Poller
+from exporter.collectors.context import CollectorContext
+from exporter.collectors.dex_schedule import discovery_weight_per_minute
+from exporter.collectors.market import count_skipped
+from exporter.config import Config, GovernanceCollectorConfig
+from exporter.hyperliquid.budget import Priority
+from exporter.hyperliquid.governance import (
+    SPOT_CLEARINGHOUSE_STATE,
+    VALIDATOR_L1_VOTES,
+    VALIDATOR_SUMMARIES,
+    PendingVote,
+    Validators,
+    parse_spot_balance,
+    parse_validator_l1_votes,
+    parse_validator_summaries,
+)
+from exporter.hyperliquid.weights import weight_per_minute
+
+log = logging.getLogger(__name__)
+
+COLLECTOR = "governance"
+# The least a stretched governance poll plans: one weight a minute (a poll about every 42 minutes).
+MIN_WEIGHT_PER_MINUTE = 1.0
+HYPE = "HYPE"
+
+
+class GovernancePoller:
+    name = "governance"
+    collector = COLLECTOR
+
+    def __init__(
+        self, config: GovernanceCollectorConfig, context: CollectorContext, room_per_minute: float = math.inf
+    ) -> None:
+        self._config = config
+        self._context = context
+        # These change over hours: when the other collectors leave less room in the budget than a poll
+        # every interval_seconds costs, the interval stretches to fit (never below one weight a minute).
+        per_poll = weight_per_minute(VALIDATOR_L1_VOTES, 60.0) + weight_per_minute(VALIDATOR_SUMMARIES, 60.0)
+        per_poll += weight_per_minute(SPOT_CLEARINGHOUSE_STATE, 60.0)
+        fitting = 60.0 * per_poll / max(room_per_minute, MIN_WEIGHT_PER_MINUTE)
+        self.interval = max(config.interval_seconds, fitting)
+        self.max_age = config.max_age(self.interval)
+
+    @property
+    def planned_weight_per_minute(self) -> float:
+        return sum(
+            weight_per_minute(request, self.interval)
+            for request in (VALIDATOR_L1_VOTES, VALIDATOR_SUMMARIES, SPOT_CLEARINGHOUSE_STATE)
+        )
+
+    async def _info(self, body: dict[str, Any]) -> Any:
+        # Behind everything else in the budget's queue: these change over hours, a wait costs nothing.
+        return await self._context.client.info(body, COLLECTOR, priority=Priority.LOW)
+
+    async def poll(self) -> Sequence[Metric]:
+        votes_raw, validators_raw, fund_raw = await asyncio.gather(
+            self._info({"type": VALIDATOR_L1_VOTES}),
+            self._info({"type": VALIDATOR_SUMMARIES}),
+            self._info({"type": SPOT_CLEARINGHOUSE_STATE, "user": self._config.assistance_fund}),
+        )
+        votes = parse_validator_l1_votes(votes_raw)
+        validators = parse_validator_summaries(validators_raw)
+        count_skipped(self._context, (*votes.skipped, *validators.skipped))
+        fund_hype = parse_spot_balance(fund_raw, HYPE)
+        return [
+            *vote_families(votes.votes, validators, self.interval),
+            *validator_families(validators, self.interval),
+            _gauge(
+                "hyperliquid_assistance_fund_hype",
+                "HYPE held by the Assistance Fund, which buys HYPE with trading fees",
+                [],
+                SPOT_CLEARINGHOUSE_STATE,
+                self.interval,
+                [([], fund_hype)],
+            ),
+        ]
+
+
+def _gauge(
+    name: str,
+    meaning: str,
+    labels: list[str],
+    request: str,
+    interval: float,
+    samples: list[tuple[list[str], float]],
+) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(
+        name, f"{meaning} (polled every {interval:g} s from {request}).", labels=labels
+    )
+    for values, value in samples:
+        family.add_metric(values, value)
+    return family
+
+
+def _stake_share(vote: PendingVote, validators: Validators) -> float:
+    total = sum(v.stake_hype for v in validators.validators)
+    voted = sum(v.stake_hype for v in validators.validators if {v.validator, v.signer} & vote.voters)
+    return voted / total if total > 0 else 0.0
+
+
+def vote_families(votes: Sequence[PendingVote], validators: Validators, interval: float) -> list[Metric]:
+    """Per (action, coin): how many votes are pending, the largest stake share behind one, the soonest
+    expiry. A vote naming no coin is counted under coin ""."""
+    count: dict[tuple[str, str], float] = {}
+    share: dict[tuple[str, str], float] = {}
+    expiry: dict[tuple[str, str], float] = {}
+    for vote in votes:
+        for coin in vote.coins or ("",):
+            key = (vote.action, coin)
+            count[key] = count.get(key, 0.0) + 1
+            share[key] = max(share.get(key, 0.0), _stake_share(vote, validators))
+            expiry[key] = min(expiry.get(key, float("inf")), vote.expires_ms / 1000)
+    labels = ["action", "coin"]
+    return [
+        _gauge(
+            "hyperliquid_governance_votes_pending",
+            "Validator L1 votes pending, by action tag (D, C, ...) and the coin they name",
+            labels,
+            VALIDATOR_L1_VOTES,
+            interval,
+            [(list(key), value) for key, value in count.items()],
+        ),
+        _gauge(
+            "hyperliquid_governance_vote_stake_ratio",
+            "Share of the validators' stake that voted for the pending vote (the largest, if several)",
+            labels,
+            VALIDATOR_L1_VOTES,
+            interval,
+            [(list(key), value) for key, value in share.items()],
+        ),
+        _gauge(
+            "hyperliquid_governance_vote_expiry_timestamp_seconds",
+            "Unix time at which the pending vote lapses (the soonest, if several)",
+            labels,
+            VALIDATOR_L1_VOTES,
+            interval,
+            [(list(key), value) for key, value in expiry.items()],
+        ),
+    ]
+
+
+def validator_families(validators: Validators, interval: float) -> list[Metric]:
+    every = validators.validators
+    total = sum(v.stake_hype for v in every)
+    counted = {
+        "active": sum(1.0 for v in every if v.active and not v.jailed),
+        "jailed": sum(1.0 for v in every if v.jailed),
+        "inactive": sum(1.0 for v in every if not v.active and not v.jailed),
+    }
+    active_stake = sum(v.stake_hype for v in every if v.active and not v.jailed)
+    largest = max((v.stake_hype for v in every), default=0.0)
+    active_share, largest_share = (active_stake / total, largest / total) if total > 0 else (0.0, 0.0)
+    return [
+        _gauge(
+            "hyperliquid_validators",
+            "Validators by state: active (and not jailed), jailed, inactive",
+            ["state"],
+            VALIDATOR_SUMMARIES,
+            interval,
+            [([state], value) for state, value in counted.items()],
+        ),
+        _gauge(
+            "hyperliquid_staked_hype",
+            "HYPE staked with all validators (stake is in 1e-8 HYPE in the answer)",
+            [],
+            VALIDATOR_SUMMARIES,
+            interval,
+            [([], total)],
+        ),
+        _gauge(
+            "hyperliquid_validator_active_stake_ratio",
+            "Share of staked HYPE behind active, unjailed validators",
+            [],
+            VALIDATOR_SUMMARIES,
+            interval,
+            [([], active_share)],
+        ),
+        _gauge(
+            "hyperliquid_validator_largest_stake_ratio",
+            "Share of staked HYPE behind the largest single validator",
+            [],
+            VALIDATOR_SUMMARIES,
+            interval,
+            [([], largest_share)],
+        ),
+    ]
+
+
+def pollers(config: Config, context: CollectorContext, planned_elsewhere: float = 0.0) -> list[Poller]:
+    """`planned_elsewhere`: what the collectors before it plan; the builder dexes' discovery is kept
+    room for (they take what is left after governance)."""
+    section = config.collectors.governance
+    if not section.enabled:
+        return []
+    dexes = config.collectors.dexes
+    reserved = discovery_weight_per_minute(dexes) if dexes.enabled else 0.0
+    room = config.hyperliquid.weight_budget_per_minute - planned_elsewhere - reserved
+    poller = GovernancePoller(section, context, room)
+    if poller.interval > section.interval_seconds:
+        log.warning(
+            "the other collectors leave %.1f weight/min of the %.0f budget: governance is polled every "
+            "%.0f s instead of collectors.governance.interval_seconds=%.0f",
+            max(room, 0.0),
+            config.hyperliquid.weight_budget_per_minute,
+            poller.interval,
+            section.interval_seconds,
+        )
+    return [poller]

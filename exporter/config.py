@@ -209,11 +209,27 @@ class HyperliquidSpotConfig(StrictModel):
     pairs: dict[str, str] = Field(default_factory=lambda: {"HYPE": "@107", "PURR": "PURR/USDC"})
 
 
+class OracleReplicaConfig(StrictModel):
+    """The oracle's weighted median, replicated from the reference sources (prices/oracle_replica.py)."""
+
+    enabled: bool = True
+    interval_seconds: Seconds = 10.0
+    # Hyperliquid-native coins: the oracle leaves external sources out until their liquidity is
+    # sufficient, so the replica prices them from Hyperliquid spot only.
+    native_coins: list[str] = Field(default_factory=lambda: ["PURR"])
+    # BTC-like coins: the oracle leaves Hyperliquid spot out.
+    without_spot_coins: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL"])
+
+
 class ReferencePricesConfig(StrictModel):
     enabled: bool = True
     binance: PriceSourceConfig = PriceSourceConfig(base_url="https://api.binance.com")
     okx: PriceSourceConfig = PriceSourceConfig(base_url="https://www.okx.com")
     bybit: PriceSourceConfig = PriceSourceConfig(base_url="https://api.bybit.com")
+    kraken: PriceSourceConfig = PriceSourceConfig(base_url="https://api.kraken.com")
+    kucoin: PriceSourceConfig = PriceSourceConfig(base_url="https://api.kucoin.com")
+    gate: PriceSourceConfig = PriceSourceConfig(base_url="https://api.gateio.ws")
+    mexc: PriceSourceConfig = PriceSourceConfig(base_url="https://api.mexc.com")
     coinbase: PriceSourceConfig = PriceSourceConfig(
         base_url="https://api.coinbase.com", interval_seconds=60.0
     )
@@ -226,6 +242,7 @@ class ReferencePricesConfig(StrictModel):
     # Hyperliquid coins whose exchange symbol differs from the coin name, or which are scaled.
     symbols: dict[str, SymbolMapping] = Field(default_factory=_default_symbols)
     hyperliquid_spot: HyperliquidSpotConfig = Field(default_factory=HyperliquidSpotConfig)
+    oracle_replica: OracleReplicaConfig = Field(default_factory=OracleReplicaConfig)
     # Perps whose oracle is in USDC; every other perp's oracle is in USDT (Hyperliquid's contract specs).
     usdc_denominated_coins: list[str] = Field(default_factory=lambda: ["PURR", "HYPE"])
     # Pre-launch perps (oracle = 8-hour EMA of their own mark). The API has no flag for them: keep

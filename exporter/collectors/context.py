@@ -13,6 +13,7 @@ from exporter.collectors.liquidators import LiquidatorRoles
 from exporter.collectors.universe import SharedCoinList
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import InfoClient, RequestStats
+from exporter.prices.latest import LatestPrices
 
 
 @dataclass
@@ -28,6 +29,8 @@ class CollectorContext:
     liquidators: LiquidatorRoles = field(default_factory=LiquidatorRoles)
     # The builder dexes' listed coins (`dex:COIN`), written by the dexes poller.
     dex_coins: SharedCoinList = field(default_factory=SharedCoinList)
+    # Each reference source's latest prices: written by the source pollers, read by the oracle replica.
+    reference_prices: LatestPrices = field(default_factory=LatestPrices)
 
     def count_malformed(self, request_type: str) -> None:
         """One malformed field or item: costs one sample and one error count, never the poll."""

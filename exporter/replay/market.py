@@ -40,6 +40,7 @@ QUANTITIES: tuple[Quantity, ...] = (
     "open_interest",
     "funding",
     "day_volume_usd",
+    "external_volume_usd",
 )
 
 
@@ -166,6 +167,13 @@ class Market:
                 "open_interest": 0.0 if coin.delisted else coin.open_interest,
                 "funding": coin.funding,
                 "day_volume_usd": 0.0 if coin.delisted else coin.day_volume_usd,
+                "external_volume_usd": (
+                    0.0
+                    if coin.delisted
+                    else coin.external_volume_usd
+                    if coin.external_volume_usd is not None
+                    else coin.day_volume_usd
+                ),
             }
             paths: dict[Quantity, Path] = {quantity: Path(initial[quantity]) for quantity in QUANTITIES}
             track = CoinTrack(

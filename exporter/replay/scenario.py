@@ -20,12 +20,20 @@ from exporter.replay.faults import Fault
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
 
-Exchange = Literal["binance", "okx", "bybit", "coinbase"]
+Exchange = Literal["binance", "okx", "bybit", "kraken", "kucoin", "gate", "mexc", "coinbase"]
 Stablecoin = Literal["USDT", "USDC"]
-EXCHANGES: tuple[Exchange, ...] = ("binance", "okx", "bybit", "coinbase")
+EXCHANGES: tuple[Exchange, ...] = ("binance", "okx", "bybit", "kraken", "kucoin", "gate", "mexc", "coinbase")
 # `marginMode` as meta spells it; strictIsolated and noCross (isolated only) came before delistings.
 MarginMode = Literal["strictIsolated", "noCross", "isolated", "cross"]
-Quantity = Literal["price", "oracle_offset", "mark_premium", "open_interest", "funding", "day_volume_usd"]
+Quantity = Literal[
+    "price",
+    "oracle_offset",
+    "mark_premium",
+    "open_interest",
+    "funding",
+    "day_volume_usd",
+    "external_volume_usd",
+]
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
@@ -69,6 +77,8 @@ class CoinSpec(StrictModel):
     max_leverage: Annotated[int, Field(ge=1, le=100)] = 10
     open_interest: Annotated[float, Field(ge=0)] = 0.0  # coins
     day_volume_usd: Annotated[float, Field(ge=0)] = 0.0
+    # 24-hour notional on each reference exchange quoting it, in USD; default: as much as on Hyperliquid.
+    external_volume_usd: Annotated[float, Field(ge=0)] | None = None
     funding: float = 0.0000125  # hourly
     oracle_offset: float = 0.0  # oracle = price * (1 + oracle_offset)
     mark_premium: float = 0.0  # mark = oracle * (1 + mark_premium)

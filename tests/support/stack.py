@@ -158,7 +158,7 @@ def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
                     "base_url": replay_url,
                     "interval_seconds": (60 if source == "coinbase" else 10) / speed,
                 }
-                for source in ("binance", "okx", "bybit", "coinbase")
+                for source in ("binance", "okx", "bybit", "kraken", "kucoin", "gate", "mexc", "coinbase")
             },
             "hyperliquid_spot": {"interval_seconds": 10 / speed},
         },

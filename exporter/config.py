@@ -207,6 +207,9 @@ class HyperliquidSpotConfig(StrictModel):
     volume_interval_seconds: Seconds = 300.0
     # Perp coin -> its spot pair's key in allMids (HYPE/USDC is `@107` on mainnet).
     pairs: dict[str, str] = Field(default_factory=lambda: {"HYPE": "@107", "PURR": "PURR/USDC"})
+    # Stablecoins watched against USDC on Hyperliquid spot (their `<TOKEN>/USDC` pair, found by token
+    # name in the same spotMetaAndAssetCtxs poll): USDH, and any builder dex's collateral token.
+    stablecoins: list[str] = Field(default_factory=lambda: ["USDH"])
 
 
 class OracleReplicaConfig(StrictModel):

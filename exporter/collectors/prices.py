@@ -25,7 +25,7 @@ from exporter.failure_tracker import FailureTracker
 from exporter.hyperliquid.weights import weight_per_minute
 from exporter.prices import binance, bybit, coinbase, gate, hyperliquid_spot, kraken, kucoin, mexc, okx
 from exporter.prices.errors import SourceError
-from exporter.prices.quotes import Quotes
+from exporter.prices.quotes import STABLECOIN_PRICE_HELP, Quotes
 from exporter.prices.source import PriceSource
 from exporter.prices.symbols import SymbolMap
 
@@ -126,8 +126,7 @@ class ReferencePricePoller:
             volume.add_metric([coin, source, self._symbols.quote_currency(coin)], value)
         stablecoin = GaugeMetricFamily(
             "hyperliquid_stablecoin_price",
-            "Price of a stablecoin in another currency as this reference exchange quotes it (USDC in "
-            f"USDT; USDT and USDC in USD on Coinbase); 1 when pegged ({_POLLED}).",
+            STABLECOIN_PRICE_HELP,
             labels=["source", "stablecoin", "quote"],
         )
         for (coin, currency), value in sorted(quotes.stablecoin_prices().items()):

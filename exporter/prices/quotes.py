@@ -13,6 +13,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 STABLECOINS = ("USDT", "USDC")
+# One text for every poller publishing hyperliquid_stablecoin_price: pieces share one HELP header.
+STABLECOIN_PRICE_HELP = (
+    "Price of a stablecoin in another currency as a source quotes it (USDC in USDT on the exchanges; USDT "
+    "and USDC in USD on Coinbase and Kraken; USDH and builder-dex collateral tokens in USDC on Hyperliquid "
+    "spot, reference_prices.hyperliquid_spot.stablecoins); 1 when pegged."
+)
 # A stablecoin price outside this band is a broken quote, not a depeg: it converts nothing.
 PLAUSIBLE_STABLECOIN_PRICE = (0.5, 2.0)
 

@@ -19,7 +19,7 @@ from typing import Any
 from exporter.replay.clock import ScenarioClock
 from exporter.replay.market import CoinTrack, Market
 from exporter.replay.numbers import decimal_string
-from exporter.replay.scenario import EXCHANGES, Exchange
+from exporter.replay.scenario import EXCHANGES, Exchange, Stablecoin
 
 Json = Any
 # Each exchange sits a hair away from the reference price, at most this much (deterministic per coin).
@@ -44,6 +44,8 @@ OUTAGE_BODIES: dict[Exchange, str] = {
     "gate": '{"label":"FORBIDDEN","message":"Your IP is not allowed"}',
     "mexc": '{"code":403,"msg":"Access denied"}',
 }
+# The stablecoins the reference exchanges quote (USDH trades on Hyperliquid spot only).
+EXCHANGE_STABLECOINS: tuple[Stablecoin, ...] = ("USDT", "USDC")
 # Kraken's legacy codes for a few assets (its pair keys read XXBTZUSD, XETHZUSD, XDGUSD).
 KRAKEN_PAIRS = {"BTC": "XXBTZUSD", "ETH": "XETHZUSD", "DOGE": "XDGUSD", "XRP": "XXRPZUSD", "LTC": "XLTCZUSD"}
 
@@ -175,7 +177,7 @@ class ExchangeResponder:
     def coinbase(self, pair: str) -> tuple[int, Json]:
         base, _, currency = pair.partition("-")
         now = self._clock.now()
-        stablecoins = [(coin, rate.value_at(now)) for coin, rate in self._market.usd_rate.items()]
+        stablecoins = [(coin, self._market.usd_rate[coin].value_at(now)) for coin in EXCHANGE_STABLECOINS]
         for symbol, usd in self._listed("coinbase", now) + stablecoins:
             if symbol == base and currency == "USD":
                 return 200, {"data": {"amount": _significant(usd), "base": base, "currency": "USD"}}
@@ -184,7 +186,7 @@ class ExchangeResponder:
     def kraken(self) -> tuple[int, Json]:
         now = self._clock.now()
         volumes = self._volumes_usd("kraken", now)
-        stablecoins = [(coin, rate.value_at(now)) for coin, rate in self._market.usd_rate.items()]
+        stablecoins = [(coin, self._market.usd_rate[coin].value_at(now)) for coin in EXCHANGE_STABLECOINS]
         result: dict[str, Json] = {}
         for base, usd in self._listed("kraken", now) + stablecoins:
             pair = KRAKEN_PAIRS.get(base, "USDTZUSD" if base == "USDT" else f"{base}USD")

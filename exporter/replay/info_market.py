@@ -98,6 +98,25 @@ class MarketBodies:
                     "dayBaseVlm": size_string(volume / price if price else 0.0, 2),
                 }
             )
+        # USDH/USDC: Native Markets' USDH against USDC.
+        token = len(tokens)
+        tokens.append(_spot_token("USDH", token))
+        universe.append(
+            {"name": USDH_PAIR, "tokens": [token, 0], "index": int(USDH_PAIR[1:]), "isCanonical": False}
+        )
+        usdh = self._market.usd_rate["USDH"].value_at(now) / self._market.usd_rate["USDC"].value_at(now)
+        ctxs.append(
+            {
+                "prevDayPx": price_string(usdh, 2),
+                "dayNtlVlm": "25000000.0",
+                "markPx": price_string(usdh, 2),
+                "midPx": price_string(usdh, 2),
+                "circulatingSupply": "100000000.0",
+                "coin": USDH_PAIR,
+                "totalSupply": "100000000.0",
+                "dayBaseVlm": "25000000.0",
+            }
+        )
         return [{"tokens": tokens, "universe": universe}, ctxs]
 
     def predicted_fundings(self, now: float) -> Json:
@@ -172,6 +191,10 @@ class MarketBodies:
             "maxTransferNtl": "100000000.0",
             "coinToOiCap": caps,
         }
+
+
+# The simulator's USDH/USDC pair key (not a recorded mainnet index).
+USDH_PAIR = "@230"
 
 
 def _spot_token(name: str, index: int) -> Json:

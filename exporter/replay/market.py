@@ -192,7 +192,11 @@ class Market:
         self.usdc_usdt: dict[Exchange, Path] = {
             exchange: Path(spec.usdc_usdt.get(exchange, DEFAULT_USDC_USDT)) for exchange in EXCHANGES
         }
-        self.usd_rate: dict[Stablecoin, Path] = {"USDT": Path(spec.usdt_usd), "USDC": Path(spec.usdc_usd)}
+        self.usd_rate: dict[Stablecoin, Path] = {
+            "USDT": Path(spec.usdt_usd),
+            "USDC": Path(spec.usdc_usd),
+            "USDH": Path(spec.usdh_usd),
+        }
         self.oracle_lag = spec.oracle_lag_seconds
         self.outages: list[Outage] = []
 

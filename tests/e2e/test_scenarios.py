@@ -164,6 +164,8 @@ SCENARIOS: dict[str, Expected] = {
         content=(("HyperliquidAccountNearLiquidation", r"BTC"),),
     ),
     "usdt-depeg-2022-05": Expected(
+        # USDT at 0.97 USD: more than 2% off on Coinbase, Kraken and every exchange's USDC/USDT (issue 29)
+        critical=frozenset({"HyperliquidStablecoinDepeg"}),
         warning=frozenset({"HyperliquidStablecoinDepeg"}),
         content=(("HyperliquidStablecoinDepeg", r"USDT|USDC"),),
         forbidden=ORACLE_ALERTS,

@@ -79,9 +79,23 @@ class CollectorConfig(StrictModel):
         return self.max_age_seconds or 3 * (interval or self.interval_seconds)
 
 
+class BookDepthConfig(StrictModel):
+    """Order-book depth from `l2Book` (weight 2 per coin and poll) for the coins that matter."""
+
+    enabled: bool = True
+    interval_seconds: Seconds = 30.0
+    # Always polled.
+    coins: list[str] = Field(default_factory=list)
+    # Plus up to this many coins with at least min_open_interest_usd, those with the most open interest
+    # per dollar of Hyperliquid day volume first (the thinnest markets for their size).
+    max_auto_coins: Annotated[int, Field(ge=0, le=50)] = 8
+    min_open_interest_usd: Annotated[float, Field(ge=0)] = 2_000_000.0
+
+
 class MarketCollectorConfig(CollectorConfig):
     interval_seconds: Seconds = 10.0
     open_interest_cap_interval_seconds: Seconds = 60.0
+    book_depth: BookDepthConfig = Field(default_factory=BookDepthConfig)
 
 
 class VaultRef(StrictModel):

@@ -31,6 +31,9 @@ class CollectorContext:
     dex_coins: SharedCoinList = field(default_factory=SharedCoinList)
     # Each reference source's latest prices: written by the source pollers, read by the oracle replica.
     reference_prices: LatestPrices = field(default_factory=LatestPrices)
+    # Open interest and day volume in USD per listed coin, from the market poller's latest answer: how
+    # the book-depth poller picks the coins that matter.
+    market_sizes: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def count_malformed(self, request_type: str) -> None:
         """One malformed field or item: costs one sample and one error count, never the poll."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exporter.collectors import accounts, dexes, fills, market, prices, spot_volume, vaults
+from exporter.collectors import accounts, book_depth, dexes, fills, market, prices, spot_volume, vaults
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.config import Config
@@ -11,6 +11,7 @@ from exporter.config import Config
 def build_pollers(config: Config, context: CollectorContext) -> list[Poller]:
     pollers: list[Poller] = []
     pollers += market.pollers(config, context)
+    pollers += book_depth.pollers(config, context)
     pollers += prices.pollers(config, context)
     pollers += spot_volume.pollers(config, context)
     pollers += vaults.pollers(config, context)

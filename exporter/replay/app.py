@@ -35,6 +35,7 @@ _KNOWN_INFO_TYPES = {
     "perpDexStatus",
     "perpDexLimits",
     "spotMetaAndAssetCtxs",
+    "l2Book",
     "clearinghouseState",
     "vaultDetails",
     "portfolio",

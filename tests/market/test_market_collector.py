@@ -25,7 +25,11 @@ def market_config() -> Config:
     return Config.model_validate(
         {
             "hyperliquid": {"api_url": API, "max_retries": 0, "timeout_seconds": 0.5},
-            "collectors": {name: {"enabled": False} for name in ("vaults", "accounts", "fills", "dexes")},
+            "collectors": {
+                **{name: {"enabled": False} for name in ("vaults", "accounts", "fills", "dexes")},
+                # l2Book depth: tests/market/test_book_depth.py
+                "market": {"book_depth": {"enabled": False}},
+            },
             "reference_prices": {"enabled": False},
             "streaming": {"enabled": False},
         }

@@ -573,6 +573,7 @@ async def test_disabled_sources_get_no_poller() -> None:
         assert names == {
             "market",
             "market_open_interest_cap",
+            "market_book_depth",
             "prices_binance",
             "prices_bybit",
             "prices_hyperliquid_spot",

@@ -82,9 +82,23 @@ class CollectorConfig(StrictModel):
         return self.max_age_seconds or 3 * (interval or self.interval_seconds)
 
 
+class BookDepthConfig(StrictModel):
+    """Order-book depth from `l2Book` (weight 2 per coin and poll) for the coins that matter."""
+
+    enabled: bool = True
+    interval_seconds: Seconds = 30.0
+    # Always polled.
+    coins: list[str] = Field(default_factory=list)
+    # Plus up to this many coins with at least min_open_interest_usd, those with the most open interest
+    # per dollar of Hyperliquid day volume first (the thinnest markets for their size).
+    max_auto_coins: Annotated[int, Field(ge=0, le=50)] = 8
+    min_open_interest_usd: Annotated[float, Field(ge=0)] = 2_000_000.0
+
+
 class MarketCollectorConfig(CollectorConfig):
     interval_seconds: Seconds = 10.0
     open_interest_cap_interval_seconds: Seconds = 60.0
+    book_depth: BookDepthConfig = Field(default_factory=BookDepthConfig)
 
 
 class VaultRef(StrictModel):
@@ -280,6 +294,21 @@ class HyperliquidSpotConfig(StrictModel):
     volume_interval_seconds: Seconds = 300.0
     # Perp coin -> its spot pair's key in allMids (HYPE/USDC is `@107` on mainnet).
     pairs: dict[str, str] = Field(default_factory=lambda: {"HYPE": "@107", "PURR": "PURR/USDC"})
+    # Stablecoins watched against USDC on Hyperliquid spot (their `<TOKEN>/USDC` pair, found by token
+    # name in the same spotMetaAndAssetCtxs poll): USDH, and any builder dex's collateral token.
+    stablecoins: list[str] = Field(default_factory=lambda: ["USDH"])
+
+
+class OracleReplicaConfig(StrictModel):
+    """The oracle's weighted median, replicated from the reference sources (prices/oracle_replica.py)."""
+
+    enabled: bool = True
+    interval_seconds: Seconds = 10.0
+    # Hyperliquid-native coins: the oracle leaves external sources out until their liquidity is
+    # sufficient, so the replica prices them from Hyperliquid spot only.
+    native_coins: list[str] = Field(default_factory=lambda: ["PURR"])
+    # BTC-like coins: the oracle leaves Hyperliquid spot out.
+    without_spot_coins: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL"])
 
 
 class ReferencePricesConfig(StrictModel):
@@ -287,6 +316,10 @@ class ReferencePricesConfig(StrictModel):
     binance: PriceSourceConfig = PriceSourceConfig(base_url="https://api.binance.com")
     okx: PriceSourceConfig = PriceSourceConfig(base_url="https://www.okx.com")
     bybit: PriceSourceConfig = PriceSourceConfig(base_url="https://api.bybit.com")
+    kraken: PriceSourceConfig = PriceSourceConfig(base_url="https://api.kraken.com")
+    kucoin: PriceSourceConfig = PriceSourceConfig(base_url="https://api.kucoin.com")
+    gate: PriceSourceConfig = PriceSourceConfig(base_url="https://api.gateio.ws")
+    mexc: PriceSourceConfig = PriceSourceConfig(base_url="https://api.mexc.com")
     coinbase: PriceSourceConfig = PriceSourceConfig(
         base_url="https://api.coinbase.com", interval_seconds=60.0
     )
@@ -299,6 +332,7 @@ class ReferencePricesConfig(StrictModel):
     # Hyperliquid coins whose exchange symbol differs from the coin name, or which are scaled.
     symbols: dict[str, SymbolMapping] = Field(default_factory=_default_symbols)
     hyperliquid_spot: HyperliquidSpotConfig = Field(default_factory=HyperliquidSpotConfig)
+    oracle_replica: OracleReplicaConfig = Field(default_factory=OracleReplicaConfig)
     # Perps whose oracle is in USDC; every other perp's oracle is in USDT (Hyperliquid's contract specs).
     usdc_denominated_coins: list[str] = Field(default_factory=lambda: ["PURR", "HYPE"])
     # Pre-launch perps (oracle = 8-hour EMA of their own mark). The API has no flag for them: keep

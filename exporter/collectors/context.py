@@ -13,6 +13,7 @@ from exporter.collectors.liquidators import LiquidatorRoles
 from exporter.collectors.universe import SharedCoinList
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import InfoClient, RequestStats
+from exporter.prices.latest import LatestPrices
 
 
 @dataclass
@@ -28,6 +29,11 @@ class CollectorContext:
     liquidators: LiquidatorRoles = field(default_factory=LiquidatorRoles)
     # The builder dexes' listed coins (`dex:COIN`), written by the dexes poller.
     dex_coins: SharedCoinList = field(default_factory=SharedCoinList)
+    # Each reference source's latest prices: written by the source pollers, read by the oracle replica.
+    reference_prices: LatestPrices = field(default_factory=LatestPrices)
+    # Open interest and day volume in USD per listed coin, from the market poller's latest answer: how
+    # the book-depth poller picks the coins that matter.
+    market_sizes: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def count_malformed(self, request_type: str) -> None:
         """One malformed field or item: costs one sample and one error count, never the poll."""

@@ -43,7 +43,7 @@ def count_skipped(context: CollectorContext, skipped: Sequence[ParseError]) -> N
 BUILDER_DEX_QUOTE = "USDC"
 
 
-def _polled(meaning: str, interval: float, request_type: str) -> str:
+def polled_help(meaning: str, interval: float, request_type: str) -> str:
     return f"{meaning} (polled every {interval:g} s from {request_type})."
 
 
@@ -59,7 +59,9 @@ def market_families(
 
     def gauge(name: str, meaning: str, labels: Sequence[str] = ("coin",)) -> GaugeMetricFamily:
         return GaugeMetricFamily(
-            name, _polled(meaning, interval, META_AND_ASSET_CTXS), labels=[*labels, *(["dex"] if dex else [])]
+            name,
+            polled_help(meaning, interval, META_AND_ASSET_CTXS),
+            labels=[*labels, *(["dex"] if dex else [])],
         )
 
     info = gauge(
@@ -160,6 +162,11 @@ class MarketPoller:
             self._context.universe.mark_attempted()
         count_skipped(self._context, data.skipped)
         self._context.universe.publish(data.listed)
+        self._context.market_sizes = {
+            perp.spec.name: (perp.context.open_interest_usd, perp.context.day_notional_volume or 0.0)
+            for perp in data.perps
+            if perp.context is not None
+        }
         return market_families(data, self.interval, self._usdc_coins)
 
 
@@ -186,7 +193,7 @@ class OpenInterestCapPoller:
         count_skipped(self._context, caps.skipped)
         reached = GaugeMetricFamily(
             "hyperliquid_open_interest_cap_reached",
-            _polled(
+            polled_help(
                 "1 if the perp is at its open-interest cap (no new positions), 0 otherwise",
                 self.interval,
                 OPEN_INTEREST_CAP,

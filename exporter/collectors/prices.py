@@ -1,11 +1,13 @@
-"""Reference prices of Hyperliquid's listed coins from Binance, OKX, Bybit, Coinbase and Hyperliquid spot.
+"""Reference prices of Hyperliquid's listed coins from Binance, OKX, Bybit, Kraken, KuCoin, Gate, MEXC,
+Coinbase and Hyperliquid spot, and each exchange's 24-hour volume where its ticker carries it.
 
 Every price is in the coin's oracle currency (label `quote`: USDT, or USDC for the USDC-denominated
 perps), converted with each exchange's own stablecoin prices, which are published too. One poller per
 source (collector `prices`), so one failing or region-blocked exchange leaves the others. A source
 that fails is reported, not raised: its poll publishes `hyperliquid_external_source_up{source}` 0,
 no prices and the unchanged last-success time, and the failure is logged once per kind (the way
-blackbox_exporter reports `probe_success` 0).
+blackbox_exporter reports `probe_success` 0). Each success is also handed to the oracle replica
+(context.reference_prices); a failure withdraws the source from it at once.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from collections.abc import Collection, Sequence
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from exporter.collectors import oracle_replica
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.config import Config, PriceSourceConfig
 from exporter.failure_tracker import FailureTracker
 from exporter.hyperliquid.weights import weight_per_minute
-from exporter.prices import binance, bybit, coinbase, hyperliquid_spot, okx
+from exporter.prices import binance, bybit, coinbase, gate, hyperliquid_spot, kraken, kucoin, mexc, okx
 from exporter.prices.errors import SourceError
-from exporter.prices.quotes import Quotes
+from exporter.prices.quotes import STABLECOIN_PRICE_HELP, Quotes
 from exporter.prices.source import PriceSource
 from exporter.prices.symbols import SymbolMap
 
@@ -90,11 +93,18 @@ class ReferencePricePoller:
             quotes = await self._source.fetch(self._context.http, bases)
         except SourceError as exc:
             self.health.failed(exc)
-            return self._families({}, Quotes(), up=False)
-        self.health.succeeded(self._context.clock())
-        return self._families(self._symbols.coin_prices(coins, quotes), quotes, up=True)
+            self._context.reference_prices.forget(self._source.name)
+            return self._families({}, {}, Quotes(), up=False)
+        now = self._context.clock()
+        self.health.succeeded(now)
+        prices = self._symbols.coin_prices(coins, quotes)
+        self._context.reference_prices.record(self._source.name, prices, now, self.max_age)
+        volumes = self._symbols.coin_volumes(coins, quotes)
+        return self._families(prices, volumes, quotes, up=True)
 
-    def _families(self, prices: dict[str, float], quotes: Quotes, up: bool) -> list[Metric]:
+    def _families(
+        self, prices: dict[str, float], volumes: dict[str, float], quotes: Quotes, up: bool
+    ) -> list[Metric]:
         source = self._source.name
         price = GaugeMetricFamily(
             "hyperliquid_external_price",
@@ -105,10 +115,18 @@ class ReferencePricePoller:
         )
         for coin, value in prices.items():
             price.add_metric([coin, source, self._symbols.quote_currency(coin)], value)
+        volume = GaugeMetricFamily(
+            "hyperliquid_external_day_notional_volume",
+            "Notional traded over the last 24 hours in a listed coin's pairs on a reference exchange, in the "
+            "coin's oracle currency (label quote), where the exchange's ticker carries volume (not Binance's "
+            f"price ticker, not Coinbase) ({_POLLED}).",
+            labels=["coin", "source", "quote"],
+        )
+        for coin, value in volumes.items():
+            volume.add_metric([coin, source, self._symbols.quote_currency(coin)], value)
         stablecoin = GaugeMetricFamily(
             "hyperliquid_stablecoin_price",
-            "Price of a stablecoin in another currency as this reference exchange quotes it (USDC in "
-            f"USDT; USDT and USDC in USD on Coinbase); 1 when pegged ({_POLLED}).",
+            STABLECOIN_PRICE_HELP,
             labels=["source", "stablecoin", "quote"],
         )
         for (coin, currency), value in sorted(quotes.stablecoin_prices().items()):
@@ -125,7 +143,7 @@ class ReferencePricePoller:
             labels=["source"],
         )
         last_success.add_metric([source], self.health.last_success)
-        return [price, stablecoin, up_gauge, last_success]
+        return [price, volume, stablecoin, up_gauge, last_success]
 
 
 class HyperpListPoller:
@@ -187,7 +205,15 @@ def pollers(config: Config, context: CollectorContext) -> list[Poller]:
     excluded = prices.exclude_coins
     built: list[Poller] = [
         ReferencePricePoller(module.source(settings), settings, symbols, context, excluded_coins=excluded)
-        for module, settings in ((binance, prices.binance), (okx, prices.okx), (bybit, prices.bybit))
+        for module, settings in (
+            (binance, prices.binance),
+            (okx, prices.okx),
+            (bybit, prices.bybit),
+            (kraken, prices.kraken),
+            (kucoin, prices.kucoin),
+            (gate, prices.gate),
+            (mexc, prices.mexc),
+        )
         if settings.enabled
     ]
     if prices.coinbase.enabled and prices.coinbase_coins:
@@ -198,4 +224,6 @@ def pollers(config: Config, context: CollectorContext) -> list[Poller]:
     if prices.hyperliquid_spot.enabled and prices.hyperliquid_spot.pairs:
         built.append(spot_poller(config, symbols, context))
     built.append(HyperpListPoller(prices.hyperps, config.collectors.market.interval_seconds, context))
+    if prices.oracle_replica.enabled:
+        built.append(oracle_replica.poller(config, context))
     return built

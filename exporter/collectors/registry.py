@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from exporter.collectors import (
     accounts,
+    book_depth,
     dexes,
     fills,
     governance,
@@ -33,4 +34,6 @@ def build_pollers(config: Config, context: CollectorContext) -> list[Poller]:
     pollers += governance.pollers(config, context, sum(p.planned_weight_per_minute for p in pollers))
     # Last: builder dexes get what the others leave of the weight budget (up to their own cap).
     pollers += dexes.pollers(config, context, sum(p.planned_weight_per_minute for p in pollers))
+    # Order-book depth: what is left of the whole budget.
+    pollers += book_depth.pollers(config, context, sum(p.planned_weight_per_minute for p in pollers))
     return pollers

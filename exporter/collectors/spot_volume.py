@@ -1,4 +1,5 @@
-"""24-hour notional volume of the Hyperliquid spot pairs behind the USDC-denominated perps (HYPE, PURR).
+"""24-hour notional volume of the Hyperliquid spot pairs behind the USDC-denominated perps (HYPE, PURR),
+and the USDC price of the stablecoins watched on Hyperliquid spot (USDH, builder dexes' collateral).
 
 Spot is those perps' main oracle source, so a thin spot market is a weak oracle. `allMids` (the spot
 prices poller) carries no volume; `spotMetaAndAssetCtxs` (weight 20) does, for every pair, and volume
@@ -20,8 +21,9 @@ from exporter.collectors.market import count_skipped
 from exporter.config import Config
 from exporter.failure_tracker import FailureTracker
 from exporter.hyperliquid.errors import ParseError, UpstreamError
-from exporter.hyperliquid.spot import SPOT_META_AND_ASSET_CTXS, parse_spot_volumes
+from exporter.hyperliquid.spot import SPOT_META_AND_ASSET_CTXS, parse_spot_volumes, parse_stablecoin_mids
 from exporter.hyperliquid.weights import weight_per_minute
+from exporter.prices.quotes import STABLECOIN_PRICE_HELP
 from exporter.scheduler import failure_kind
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,15 @@ class SpotVolumePoller:
     name = "prices_hyperliquid_spot_volume"
     collector = COLLECTOR
 
-    def __init__(self, pairs: dict[str, str], interval: float, context: CollectorContext) -> None:
+    def __init__(
+        self,
+        pairs: dict[str, str],
+        interval: float,
+        context: CollectorContext,
+        stablecoins: Sequence[str] = (),
+    ) -> None:
         self._pairs = dict(pairs)  # perp coin -> spot pair key
+        self._stablecoins = tuple(stablecoins)
         self._context = context
         self.interval = interval
         self.max_age = 3 * interval
@@ -51,16 +60,23 @@ class SpotVolumePoller:
             f"(polled from {SPOT_META_AND_ASSET_CTXS} dayNtlVlm).",
             labels=["coin", "pair", "quote"],
         )
+        stablecoin = GaugeMetricFamily(
+            "hyperliquid_stablecoin_price",
+            STABLECOIN_PRICE_HELP,
+            labels=["source", "stablecoin", "quote"],
+        )
         try:
             # The prices collector's usual priority, not LOW: behind the start-up burst a LOW request can
             # wait over a minute, and the collector's last success (0 until then) raises HyperliquidDataStale.
             body = {"type": SPOT_META_AND_ASSET_CTXS}
-            volumes = parse_spot_volumes(await self._context.client.info(body, COLLECTOR))
+            response = await self._context.client.info(body, COLLECTOR)
+            volumes = parse_spot_volumes(response)
+            stablecoins = parse_stablecoin_mids(response, self._stablecoins)
         except (UpstreamError, ParseError) as exc:
             kind, message = failure_kind(exc)
             if self._failure.failed(kind):
                 log.warning("spot volumes unavailable (%s); withdrawn until the next poll succeeds", message)
-            return [family]
+            return [family, stablecoin]
         if self._failure.succeeded():
             log.info("spot volumes available again")
         count_skipped(self._context, volumes.skipped)
@@ -68,7 +84,9 @@ class SpotVolumePoller:
             volume = volumes.by_pair.get(pair)
             if volume is not None:
                 family.add_metric([coin, pair, SPOT_QUOTE], volume)
-        return [family]
+        for token, price in sorted(stablecoins.items()):
+            stablecoin.add_metric(["hyperliquid_spot", token, SPOT_QUOTE], price)
+        return [family, stablecoin]
 
 
 def pollers(config: Config, context: CollectorContext) -> list[Poller]:
@@ -78,4 +96,4 @@ def pollers(config: Config, context: CollectorContext) -> list[Poller]:
     if not (prices.enabled and spot.enabled and spot.pairs and config.collectors.market.enabled):
         return []
     pairs = {coin: key for coin, key in spot.pairs.items() if coin not in prices.exclude_coins}
-    return [SpotVolumePoller(pairs, spot.volume_interval_seconds, context)]
+    return [SpotVolumePoller(pairs, spot.volume_interval_seconds, context, spot.stablecoins)]

@@ -1,6 +1,7 @@
 """Bybit: `GET /v5/market/tickers?category=spot`:
 `{"retCode":0,"retMsg":"OK","result":{"category":"spot","list":[{"symbol":"BTCUSDT","bid1Price":"...",
-"ask1Price":"...","lastPrice":"..."}]}}`. The price is the book mid, or the last trade without a book."""
+"ask1Price":"...","lastPrice":"...","turnover24h":"..."}]}}`. The price is the book mid, or the last trade
+without a book; `turnover24h` is the 24-hour volume in the quote currency."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from exporter.config import PriceSourceConfig
 from exporter.prices.errors import SourceError
 from exporter.prices.quotes import Quotes
 from exporter.prices.source import BulkTickerSource
-from exporter.prices.tickers import book_mid, quotes_from_tickers
+from exporter.prices.tickers import book_mid, quotes_from_rows
 
 SOURCE = "bybit"
 PATH = "/v5/market/tickers"
@@ -28,12 +29,16 @@ def parse(payload: Any) -> Quotes:
     tickers = result.get("list") if isinstance(result, dict) else None
     if not isinstance(tickers, list):
         raise SourceError(SOURCE, "shape", "expected a list at result.list")
-    pairs = (
-        (item.get("symbol"), book_mid(item.get("bid1Price"), item.get("ask1Price"), item.get("lastPrice")))
+    rows = (
+        (
+            item.get("symbol"),
+            book_mid(item.get("bid1Price"), item.get("ask1Price"), item.get("lastPrice")),
+            item.get("turnover24h"),
+        )
         for item in tickers
         if isinstance(item, dict)
     )
-    return quotes_from_tickers(pairs, SUFFIXES)
+    return quotes_from_rows(rows, SUFFIXES)
 
 
 def source(config: PriceSourceConfig) -> BulkTickerSource:

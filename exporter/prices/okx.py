@@ -1,6 +1,7 @@
 """OKX: `GET /api/v5/market/tickers?instType=SPOT`:
 `{"code":"0","msg":"","data":[{"instId":"BTC-USDT","last":"...","bidPx":"...","askPx":"..."}]}`.
-The price is the book mid, or the last trade without a book."""
+The price is the book mid, or the last trade without a book; for SPOT, `volCcy24h` is the 24-hour
+volume in the quote currency."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from exporter.config import PriceSourceConfig
 from exporter.prices.errors import SourceError
 from exporter.prices.quotes import Quotes
 from exporter.prices.source import BulkTickerSource
-from exporter.prices.tickers import book_mid, quotes_from_tickers
+from exporter.prices.tickers import book_mid, quotes_from_rows
 
 SOURCE = "okx"
 PATH = "/api/v5/market/tickers"
@@ -27,12 +28,16 @@ def parse(payload: Any) -> Quotes:
     data = payload.get("data")
     if not isinstance(data, list):
         raise SourceError(SOURCE, "shape", f"expected a list at data, got {type(data).__name__}")
-    tickers = (
-        (item.get("instId"), book_mid(item.get("bidPx"), item.get("askPx"), item.get("last")))
+    rows = (
+        (
+            item.get("instId"),
+            book_mid(item.get("bidPx"), item.get("askPx"), item.get("last")),
+            item.get("volCcy24h"),
+        )
         for item in data
         if isinstance(item, dict)
     )
-    return quotes_from_tickers(tickers, SUFFIXES)
+    return quotes_from_rows(rows, SUFFIXES)
 
 
 def source(config: PriceSourceConfig) -> BulkTickerSource:

@@ -13,6 +13,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 STABLECOINS = ("USDT", "USDC")
+# One text for every poller publishing hyperliquid_stablecoin_price: pieces share one HELP header.
+STABLECOIN_PRICE_HELP = (
+    "Price of a stablecoin in another currency as a source quotes it (USDC in USDT on the exchanges; USDT "
+    "and USDC in USD on Coinbase and Kraken; USDH and builder-dex collateral tokens in USDC on Hyperliquid "
+    "spot, reference_prices.hyperliquid_spot.stablecoins); 1 when pegged."
+)
 # A stablecoin price outside this band is a broken quote, not a depeg: it converts nothing.
 PLAUSIBLE_STABLECOIN_PRICE = (0.5, 2.0)
 
@@ -30,6 +36,9 @@ class Quotes:
     """
 
     by_currency: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # 24-hour traded notional per quote currency and base asset, in that quote currency, where the
+    # exchange's ticker carries it.
+    volumes: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def rate(self, currency: str, into: str) -> float | None:
         """How many `into` one unit of `currency` is worth here, or None if the exchange does not say."""
@@ -56,6 +65,17 @@ class Quotes:
             if rate is not None:
                 return price * rate
         return None
+
+    def volume(self, base: str, currency: str) -> float | None:
+        """24-hour notional of every `base` pair the exchange quotes, summed in `currency`; None if
+        the ticker carries no volume for it (or no rate converts it)."""
+        total: float | None = None
+        for quoted_in, table in self.volumes.items():
+            notional = table.get(base)
+            rate = self.rate(quoted_in, currency) if notional is not None else None
+            if notional is not None and rate is not None:
+                total = (total or 0.0) + notional * rate
+        return total
 
     def stablecoin_prices(self) -> dict[tuple[str, str], float]:
         """Every stablecoin price quoted directly: (stablecoin, quote currency) -> price."""

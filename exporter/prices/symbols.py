@@ -53,3 +53,12 @@ class SymbolMap:
             if price is not None:
                 prices[coin] = price * asset.scale
         return prices
+
+    def coin_volumes(self, coins: Iterable[str], quotes: Quotes) -> dict[str, float]:
+        """24-hour notional per Hyperliquid coin in its oracle's currency, where the ticker carries it."""
+        volumes: dict[str, float] = {}
+        for coin in coins:
+            volume = quotes.volume(self.asset(coin).base, self.quote_currency(coin))
+            if volume is not None:
+                volumes[coin] = volume
+        return volumes

@@ -36,14 +36,35 @@ def quotes_from_tickers(tickers: Iterable[tuple[Any, Any]], suffixes: Mapping[st
 
     Malformed entries are left out: an exchange lists hundreds of pairs this exporter never reads.
     """
+    return quotes_from_rows(((symbol, price, None) for symbol, price in tickers), suffixes)
+
+
+def quotes_from_rows(rows: Iterable[tuple[Any, Any, Any]], suffixes: Mapping[str, str]) -> Quotes:
+    """Like quotes_from_tickers, with each pair's 24-hour notional in its quote currency (or None)."""
     by_currency: dict[str, dict[str, float]] = {currency: {} for currency in suffixes}
-    for symbol, raw_price in tickers:
+    volumes: dict[str, dict[str, float]] = {currency: {} for currency in suffixes}
+    for symbol, raw_price, raw_volume in rows:
         if not isinstance(symbol, str):
             continue
         for currency, suffix in suffixes.items():
             if symbol.endswith(suffix) and len(symbol) > len(suffix):
                 price = positive_price(raw_price)
                 if price is not None:
-                    by_currency[currency][symbol[: -len(suffix)]] = price
+                    base = symbol[: -len(suffix)]
+                    by_currency[currency][base] = price
+                    volume = non_negative(raw_volume)
+                    if volume is not None:
+                        volumes[currency][base] = volume
                 break
-    return Quotes(by_currency)
+    return Quotes(by_currency, {currency: table for currency, table in volumes.items() if table})
+
+
+def non_negative(value: Any) -> float | None:
+    """A volume as a finite float >= 0, or None."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None

@@ -36,6 +36,7 @@ _KNOWN_INFO_TYPES = {
     "perpDexStatus",
     "perpDexLimits",
     "spotMetaAndAssetCtxs",
+    "l2Book",
     "clearinghouseState",
     "vaultDetails",
     "portfolio",
@@ -177,6 +178,18 @@ def create_app(state: ReplayState) -> Starlette:
     async def coinbase(request: Request) -> Response:
         return await exchange("coinbase", lambda: exchanges.coinbase(request.path_params["pair"]))
 
+    async def kraken(_: Request) -> Response:
+        return await exchange("kraken", exchanges.kraken)
+
+    async def kucoin(_: Request) -> Response:
+        return await exchange("kucoin", exchanges.kucoin)
+
+    async def gate(_: Request) -> Response:
+        return await exchange("gate", exchanges.gate)
+
+    async def mexc(_: Request) -> Response:
+        return await exchange("mexc", exchanges.mexc)
+
     async def status(_: Request) -> Response:
         now = state.clock.now()
         scenario = state.timeline.scenario
@@ -261,6 +274,10 @@ def create_app(state: ReplayState) -> Starlette:
         Route("/api/v5/market/tickers", okx, methods=["GET"]),
         Route("/v5/market/tickers", bybit, methods=["GET"]),
         Route("/v2/prices/{pair}/spot", coinbase, methods=["GET"]),
+        Route("/0/public/Ticker", kraken, methods=["GET"]),
+        Route("/api/v1/market/allTickers", kucoin, methods=["GET"]),
+        Route("/api/v4/spot/tickers", gate, methods=["GET"]),
+        Route("/api/v3/ticker/24hr", mexc, methods=["GET"]),
         Route("/_replay/status", status, methods=["GET"]),
         Route("/_replay/faults", get_faults, methods=["GET"]),
         Route("/_replay/faults", set_faults, methods=["POST"]),

@@ -21,7 +21,7 @@ from exporter.replay.scenario import (
 )
 
 _ALL: list[Exchange] = list(EXCHANGES)
-_NO_COINBASE: list[Exchange] = ["binance", "okx", "bybit"]
+_NO_COINBASE: list[Exchange] = [exchange for exchange in EXCHANGES if exchange != "coinbase"]
 
 # name, price, szDecimals, maxLeverage, open interest (USD), day volume (USD), reference exchanges
 _MAJORS: list[tuple[str, float, int, int, float, float, list[Exchange]]] = [
@@ -139,6 +139,12 @@ def long_tail_coins(spec: LongTailSpec, taken: set[str]) -> list[CoinSpec]:
         price = float(f"{math.exp(rng.uniform(math.log(LONG_TAIL_MIN_PRICE), math.log(50.0))):.5g}")
         sz_decimals = 2 if price >= 10 else 1 if price >= 1 else 0
         listed_on = [exchange for exchange, share in _LISTING_SHARE.items() if rng.random() < share]
+        # Drawn from their own generator, so the long tail's other figures stay as they were.
+        listed_on += [
+            exchange
+            for exchange, share in _LONG_TAIL_VENUES.items()
+            if random.Random(f"{spec.seed}:{name}:{exchange}").random() < share
+        ]
         coin = CoinSpec(
             name=name,
             price=price,
@@ -159,7 +165,7 @@ def _quoted_where_it_matters(coin: CoinSpec) -> CoinSpec:
     such a market is rarely unquoted, and one that were would (rightly) be reported unchecked."""
     assert coin.price is not None
     assert coin.listed_on is not None
-    bulk = [exchange for exchange in coin.listed_on if exchange != "coinbase"]
+    bulk = [exchange for exchange in coin.listed_on if exchange in ("binance", "okx", "bybit")]
     if coin.open_interest * coin.price < UNCHECKED_OPEN_INTEREST_USD or len(bulk) >= 2:
         return coin
     added: list[Exchange] = [exchange for exchange in ("okx", "bybit") if exchange not in coin.listed_on]
@@ -167,6 +173,8 @@ def _quoted_where_it_matters(coin: CoinSpec) -> CoinSpec:
 
 
 _LISTING_SHARE: dict[Exchange, float] = {"binance": 0.5, "okx": 0.5, "bybit": 0.6, "coinbase": 0.2}
+# The oracle's smaller sources list more of the long tail than the large ones.
+_LONG_TAIL_VENUES: dict[Exchange, float] = {"kraken": 0.3, "kucoin": 0.7, "gate": 0.8, "mexc": 0.8}
 LONG_TAIL_MIN_PRICE = 0.001
 # HyperliquidOracleUnchecked's open-interest threshold (rules/hyperliquid-oracle.rules.yml).
 UNCHECKED_OPEN_INTEREST_USD = 1_000_000.0

@@ -2,7 +2,8 @@
 limiting with a Retry-After, bodies dripped byte by byte and responses that never end.
 
 A fault has a target: `info` (every Hyperliquid request), `info:<type>` (one request type),
-an exchange name (`binance`, `okx`, `bybit`, `coinbase`), `exchanges` (all four) or `*`.
+an exchange name (`binance`, `okx`, `bybit`, `kraken`, `kucoin`, `gate`, `mexc`, `coinbase`), `exchanges`
+(all of them) or `*`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 FaultKind = Literal["latency", "error", "malformed", "down", "rate_limit", "drip", "hang"]
-_TARGET = re.compile(r"^(\*|info|info:[A-Za-z]+|exchanges|binance|okx|bybit|coinbase)$")
+_TARGET = re.compile(
+    r"^(\*|info|info:[A-Za-z]+|exchanges|binance|okx|bybit|kraken|kucoin|gate|mexc|coinbase)$"
+)
 _FLAG = re.compile(
     r"^(?P<target>[^:=@]+(?::[A-Za-z]+)?):(?P<kind>[a-z_]+)(?:=(?P<value>[0-9.]+))?(?:@(?P<p>[0-9.]+))?$"
 )

@@ -82,6 +82,24 @@ class MarketBodies:
         usd = self._market.reference_price(quote.track, now) * (1 + SPOT_BIAS)
         return self._market.in_currency(usd, "USDC", now)
 
+    def l2_book(self, now: float, coin: str) -> Json:
+        track = self._market.by_name.get(coin)
+        if track is None:
+            return None
+        quote = self._market.quote(track, now)
+        sz = track.spec.sz_decimals
+        within_2pct = max(quote.day_volume_usd * BOOK_SHARE_OF_DAY_VOLUME, BOOK_MIN_NOTIONAL)
+        per_level = within_2pct / (0.02 / BOOK_STEP)
+        sides: list[list[Json]] = [[], []]
+        if not (quote.delisted or track.spec.thin_book):
+            for level in range(1, BOOK_LEVELS + 1):
+                for side, sign in ((0, -1), (1, 1)):
+                    px = quote.mark * (1 + sign * level * BOOK_STEP)
+                    sides[side].append(
+                        {"px": price_string(px, sz), "sz": size_string(per_level / px, sz), "n": 3}
+                    )
+        return {"coin": coin, "time": self._clock.wall_ms(now), "levels": sides}
+
     def spot_meta_and_asset_ctxs(self, now: float) -> Json:
         """The spot pairs of the USDC-denominated perps (`spot_pair`), against USDC (token 0)."""
         tokens: list[Json] = [_spot_token("USDC", 0)]
@@ -109,6 +127,25 @@ class MarketBodies:
                     "dayBaseVlm": size_string(volume / price if price else 0.0, 2),
                 }
             )
+        # USDH/USDC: Native Markets' USDH against USDC.
+        token = len(tokens)
+        tokens.append(_spot_token("USDH", token))
+        universe.append(
+            {"name": USDH_PAIR, "tokens": [token, 0], "index": int(USDH_PAIR[1:]), "isCanonical": False}
+        )
+        usdh = self._market.usd_rate["USDH"].value_at(now) / self._market.usd_rate["USDC"].value_at(now)
+        ctxs.append(
+            {
+                "prevDayPx": price_string(usdh, 2),
+                "dayNtlVlm": "25000000.0",
+                "markPx": price_string(usdh, 2),
+                "midPx": price_string(usdh, 2),
+                "circulatingSupply": "100000000.0",
+                "coin": USDH_PAIR,
+                "totalSupply": "100000000.0",
+                "dayBaseVlm": "25000000.0",
+            }
+        )
         return [{"tokens": tokens, "universe": universe}, ctxs]
 
     def predicted_fundings(self, now: float) -> Json:
@@ -190,6 +227,17 @@ class MarketBodies:
             "maxTransferNtl": "100000000.0",
             "coinToOiCap": caps,
         }
+
+
+# l2Book: 20 levels a side, 0.2 % apart, holding together 1 % of the coin's day volume within 2 % of the
+# mark (so open interest far above a day's volume faces a book of a hundredth of it).
+BOOK_LEVELS = 20
+BOOK_STEP = 0.002
+BOOK_SHARE_OF_DAY_VOLUME = 0.01
+BOOK_MIN_NOTIONAL = 10_000.0
+
+# The simulator's USDH/USDC pair key (not a recorded mainnet index).
+USDH_PAIR = "@230"
 
 
 def _spot_token(name: str, index: int) -> Json:

@@ -59,6 +59,11 @@ class InfoResponder:
             return InfoAnswer(self._market.perp_dex_status(now, self._dex(request, known=False)), 0)
         if kind == "perpDexLimits":
             return InfoAnswer(self._market.perp_dex_limits(now, self._dex(request, known=False)), 0)
+        if kind == "l2Book":
+            coin = request.get("coin")
+            if not isinstance(coin, str):
+                raise InfoRequestError("l2Book needs a coin")
+            return InfoAnswer(self._market.l2_book(now, coin), 0)
         if kind == "spotMetaAndAssetCtxs":
             return InfoAnswer(self._market.spot_meta_and_asset_ctxs(now), 0)
         if kind == "predictedFundings":

@@ -42,6 +42,7 @@ QUANTITIES: tuple[Quantity, ...] = (
     "open_interest",
     "funding",
     "day_volume_usd",
+    "external_volume_usd",
 )
 
 
@@ -186,6 +187,13 @@ class Market:
                 "open_interest": 0.0 if coin.delisted else coin.open_interest,
                 "funding": coin.funding,
                 "day_volume_usd": 0.0 if coin.delisted else coin.day_volume_usd,
+                "external_volume_usd": (
+                    0.0
+                    if coin.delisted
+                    else coin.external_volume_usd
+                    if coin.external_volume_usd is not None
+                    else coin.day_volume_usd
+                ),
             }
             paths: dict[Quantity, Path] = {quantity: Path(initial[quantity]) for quantity in QUANTITIES}
             track = CoinTrack(
@@ -204,7 +212,11 @@ class Market:
         self.usdc_usdt: dict[Exchange, Path] = {
             exchange: Path(spec.usdc_usdt.get(exchange, DEFAULT_USDC_USDT)) for exchange in EXCHANGES
         }
-        self.usd_rate: dict[Stablecoin, Path] = {"USDT": Path(spec.usdt_usd), "USDC": Path(spec.usdc_usd)}
+        self.usd_rate: dict[Stablecoin, Path] = {
+            "USDT": Path(spec.usdt_usd),
+            "USDC": Path(spec.usdc_usd),
+            "USDH": Path(spec.usdh_usd),
+        }
         self.oracle_lag = spec.oracle_lag_seconds
         self.outages: list[Outage] = []
         # Per dex: (time, function, address) of each sub-deployer added, and the dex-wide cap over time.

@@ -20,12 +20,20 @@ from exporter.replay.faults import Fault
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
 
-Exchange = Literal["binance", "okx", "bybit", "coinbase"]
-Stablecoin = Literal["USDT", "USDC"]
-EXCHANGES: tuple[Exchange, ...] = ("binance", "okx", "bybit", "coinbase")
+Exchange = Literal["binance", "okx", "bybit", "kraken", "kucoin", "gate", "mexc", "coinbase"]
+Stablecoin = Literal["USDT", "USDC", "USDH"]
+EXCHANGES: tuple[Exchange, ...] = ("binance", "okx", "bybit", "kraken", "kucoin", "gate", "mexc", "coinbase")
 # `marginMode` as meta spells it; strictIsolated and noCross (isolated only) came before delistings.
 MarginMode = Literal["strictIsolated", "noCross", "isolated", "cross"]
-Quantity = Literal["price", "oracle_offset", "mark_premium", "open_interest", "funding", "day_volume_usd"]
+Quantity = Literal[
+    "price",
+    "oracle_offset",
+    "mark_premium",
+    "open_interest",
+    "funding",
+    "day_volume_usd",
+    "external_volume_usd",
+]
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
@@ -69,6 +77,8 @@ class CoinSpec(StrictModel):
     max_leverage: Annotated[int, Field(ge=1, le=100)] = 10
     open_interest: Annotated[float, Field(ge=0)] = 0.0  # coins
     day_volume_usd: Annotated[float, Field(ge=0)] = 0.0
+    # 24-hour notional on each reference exchange quoting it, in USD; default: as much as on Hyperliquid.
+    external_volume_usd: Annotated[float, Field(ge=0)] | None = None
     funding: float = 0.0000125  # hourly
     oracle_offset: float = 0.0  # oracle = price * (1 + oracle_offset)
     mark_premium: float = 0.0  # mark = oracle * (1 + mark_premium)
@@ -78,7 +88,9 @@ class CoinSpec(StrictModel):
     listed_on: list[Exchange] | None = None  # reference exchanges quoting it; default all (none for hyperps)
     exchange_symbol: str | None = None  # base asset on the exchanges when it differs (kPEPE -> PEPE)
     exchange_units: Annotated[float, Field(gt=0)] = 1.0  # exchange units per coin (kPEPE: 1000)
-    quote: Stablecoin = "USDT"  # the oracle's currency: USDT, or USDC for USDC-denominated perps (HYPE)
+    quote: Literal["USDT", "USDC"] = (
+        "USDT"  # the oracle's currency: USDT, or USDC for USDC-denominated perps (HYPE)
+    )
     spot_pair: str | None = None  # its Hyperliquid spot pair's allMids key (HYPE: "@107"), quoted in USDC
     margin_table_id: int | None = None
     margin_mode: MarginMode | None = None  # `marginMode` in meta; absent means cross margin is allowed
@@ -127,6 +139,8 @@ class MarketSpec(StrictModel):
     # The stablecoins' USD prices at t=0 (`peg` events move them).
     usdt_usd: Annotated[float, Field(gt=0)] = 1.0
     usdc_usd: Annotated[float, Field(gt=0)] = 1.0
+    # USDH (Native Markets' stablecoin, traded against USDC on Hyperliquid spot only here).
+    usdh_usd: Annotated[float, Field(gt=0)] = 1.0
     # The oracle follows the exchanges this many seconds late (validators publish every ~3 s).
     oracle_lag_seconds: Annotated[float, Field(ge=0, le=60)] = 3.0
 

@@ -58,11 +58,32 @@ class Expected:
     # Run beside a process spinning on one core (tests/support/cpu_hog.py), as on a shared host: the
     # heaviest scenarios must not let data expire or alerts flicker because a neighbour is busy.
     cpu_hog: bool = False
+    # (alertname, scenario second) pairs: the alert must reach Discord by then (a warning that must come
+    # before an incident, not after it).
+    early: tuple[tuple[str, float], ...] = ()
+    # Wall seconds to wait for everything expected (default 150 compressed, 180 in real time).
+    wait_seconds: float | None = None
 
 
 # The false alarms a wrong quote currency or timing skew would raise (issue 13).
 ORACLE_ALERTS = frozenset({"HyperliquidOracleDeviation", "HyperliquidMarkOracleDivergence"})
 
+
+# What a squeeze and a backstop takeover bring after the radar's warning.
+BUILD_UP_CONSEQUENCES = frozenset(
+    {
+        "HyperliquidHLPConcentration",
+        "HyperliquidHLPUnrealizedLoss",
+        "HyperliquidHLPPnLDrop",
+        "HyperliquidHLPLiquidatorDrawdown",
+        "HyperliquidLiquidityThin",
+        "HyperliquidPriceMoveFast",
+        "HyperliquidOpenInterestCapReached",
+        "HyperliquidOpenInterestDropFast",
+        "HyperliquidAccountNearLiquidation",
+        "HyperliquidMarkOracleDivergence",
+    }
+)
 
 SCENARIOS: dict[str, Expected] = {
     "calm": Expected(settle_seconds=45.0, api_hiccup=True),
@@ -76,6 +97,8 @@ SCENARIOS: dict[str, Expected] = {
                 "HyperliquidHLPUnrealizedLoss",
                 "HyperliquidLiquidityThin",
                 "HyperliquidPriceMoveFast",
+                # open interest x4.5 within 30 s in a market no exchange trades: the radar's pattern
+                "HyperliquidManipulationRisk",
             }
         ),
         content=(
@@ -212,6 +235,8 @@ SCENARIOS: dict[str, Expected] = {
         content=(("HyperliquidAccountNearLiquidation", r"BTC"),),
     ),
     "usdt-depeg-2022-05": Expected(
+        # USDT at 0.97 USD: more than 2% off on Coinbase, Kraken and every exchange's USDC/USDT (issue 29)
+        critical=frozenset({"HyperliquidStablecoinDepeg"}),
         warning=frozenset({"HyperliquidStablecoinDepeg"}),
         content=(("HyperliquidStablecoinDepeg", r"USDT|USDC"),),
         forbidden=ORACLE_ALERTS,
@@ -220,6 +245,24 @@ SCENARIOS: dict[str, Expected] = {
         warning=frozenset({"HyperliquidStablecoinDepeg"}),
         content=(("HyperliquidStablecoinDepeg", r"USDC"),),
         forbidden=ORACLE_ALERTS,
+    ),
+    # Issue 29: the manipulation radar warns at least 5 minutes before the backstop takeover (1,830 s and
+    # 1,860 s), after 30 minutes of build-up (three wall minutes).
+    "jelly-buildup": Expected(
+        wait_seconds=240.0,
+        critical=frozenset({"HyperliquidHLPBackstopTakeover"}),
+        warning=frozenset({"HyperliquidManipulationRisk"}),
+        allowed=BUILD_UP_CONSEQUENCES,
+        early=(("HyperliquidManipulationRisk", 1830.0 - 300.0),),
+        content=(("HyperliquidManipulationRisk", r"JELLY"),),
+    ),
+    "popcat-buildup": Expected(
+        wait_seconds=240.0,
+        critical=frozenset({"HyperliquidHLPBackstopTakeover"}),
+        warning=frozenset({"HyperliquidManipulationRisk"}),
+        allowed=BUILD_UP_CONSEQUENCES,
+        early=(("HyperliquidManipulationRisk", 1860.0 - 300.0),),
+        content=(("HyperliquidManipulationRisk", r"POPCAT"),),
     ),
     "venue-wide-crash": Expected(
         critical=frozenset({"HyperliquidPriceMoveFast"}),
@@ -255,6 +298,8 @@ class Run:
     log_dir: Path = Path()
     # Scenario time when everything expected had reached its channels (None: it never did).
     delivered_at: float | None = None
+    # Scenario time each of `Expected.early`'s alerts was first seen in Discord.
+    first_seen: dict[str, float] = field(default_factory=dict)
 
 
 def _names(texts: list[str]) -> set[str]:
@@ -276,6 +321,14 @@ def _delivered_everything(stack: Stack, expected: Expected) -> bool:
         and expected.warning <= discord
         and expected.warning <= slack
     )
+
+
+def _note_early(stack: Stack, expected: Expected, run: Run) -> None:
+    waiting = {name for name, _ in expected.early} - set(run.first_seen)
+    if waiting:
+        now = stack.scenario_time()
+        for name in waiting & _names(stack.discord_texts()):
+            run.first_seen[name] = now
 
 
 def _run_queries(stack: Stack, run: Run, queries: list[PanelQuery]) -> None:
@@ -313,9 +366,11 @@ def run_scenario(scenario: str, workdir: Path, queries: list[PanelQuery]) -> Run
     with cpu_hog(1 if expected.cpu_hog else 0), running_stack(options, workdir) as stack:
         if expected.api_hiccup:
             _api_hiccup(stack)
-        deadline = time.monotonic() + (150 if compressed else 180)
+        deadline = time.monotonic() + (expected.wait_seconds or (150 if compressed else 180))
         while time.monotonic() < deadline and not _delivered_everything(stack, expected):
+            _note_early(stack, expected, run)
             time.sleep(0.5)
+        _note_early(stack, expected, run)
         if _delivered_everything(stack, expected):
             run.delivered_at = stack.scenario_time()
         time.sleep(expected.settle_seconds)
@@ -434,6 +489,18 @@ def test_critical_alerts_reach_chats_within_the_deadline(runs: Runs, scenario: s
     assert run.delivered_at is not None, _explain(run)
     # The loop above looks every half wall second: 5 scenario seconds of slack at speed 10.
     assert run.delivered_at - start <= within, f"delivered at t={run.delivered_at:.0f}s" + _explain(run)
+
+
+@pytest.mark.parametrize("scenario", [name for name, expected in SCENARIOS.items() if expected.early])
+def test_early_warnings_come_before_the_incident(runs: Runs, scenario: str) -> None:
+    run = runs.get(scenario)
+    for alertname, latest in SCENARIOS[scenario].early:
+        seen = run.first_seen.get(alertname)
+        assert seen is not None, f"{alertname} never reached Discord" + _explain(run)
+        # Looked at every half wall second: 5 scenario seconds of slack at speed 10.
+        assert seen <= latest, (
+            f"{alertname} reached Discord at t={seen:.0f}s, after {latest:.0f}s" + _explain(run)
+        )
 
 
 @pytest.mark.parametrize(

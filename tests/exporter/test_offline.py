@@ -22,6 +22,10 @@ def test_exporter_without_upstream_keeps_serving(tmp_path: Path) -> None:
         "HL_OKX_URL": CLOSED,
         "HL_BYBIT_URL": CLOSED,
         "HL_COINBASE_URL": CLOSED,
+        "HL_KRAKEN_URL": CLOSED,
+        "HL_KUCOIN_URL": CLOSED,
+        "HL_GATE_URL": CLOSED,
+        "HL_MEXC_URL": CLOSED,
     }
     log_path = tmp_path / "exporter.log"
     argv = [

@@ -51,6 +51,8 @@ def exporter_exposition(now: float | None = None) -> str:
         ]
         for source in SOURCES:
             lines.append(_line("hyperliquid_external_price", {**c, "source": source}, price * 0.9995))
+            lines.append(_line("hyperliquid_oracle_replica_source_weight", {**c, "source": source}, 1))
+        lines.append(_line("hyperliquid_oracle_replica_price", {**c, "quote": "USDT"}, price * 0.9995))
         for method in ("market", "backstop"):
             lines.append(_line("hyperliquid_liquidations_total", {**c, "method": method}, 3))
             lines.append(_line("hyperliquid_liquidated_notional_usd_total", {**c, "method": method}, 90_000))

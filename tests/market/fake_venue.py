@@ -346,7 +346,12 @@ def exporter_config(base_url: str, **overrides: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
         "hyperliquid": {"api_url": base_url, "timeout_seconds": 2.0, "max_retries": 0},
         "collectors": {
-            "market": {"interval_seconds": 10, "open_interest_cap_interval_seconds": 60},
+            "market": {
+                "interval_seconds": 10,
+                "open_interest_cap_interval_seconds": 60,
+                # This venue serves no l2Book: tests/market/test_book_depth.py
+                "book_depth": {"enabled": False},
+            },
             "vaults": {"enabled": False},
             "accounts": {"enabled": False},
             "fills": {"enabled": False},
@@ -360,6 +365,9 @@ def exporter_config(base_url: str, **overrides: Any) -> dict[str, Any]:
             "bybit": dict(source),
             "coinbase": {**source, "interval_seconds": 60},
             "coinbase_coins": ["BTC", "ETH", "SOL", "kPEPE", "HYPE"],
+            # This venue serves the four exchanges above; the oracle's other sources are tested against
+            # recorded shapes (tests/market/test_prices.py) and the simulator (tests/replay).
+            **{name: {**source, "enabled": False} for name in ("kraken", "kucoin", "gate", "mexc")},
         },
         # The golden files show REST polling; tests/streaming covers the streams.
         "streaming": {"enabled": False},

@@ -39,6 +39,9 @@ VOLATILE = frozenset(
         "hyperliquid_exporter_api_request_errors_total",
         "hyperliquid_exporter_api_request_duration_seconds",
         "hyperliquid_exporter_build_info",
+        # The replica reads what the source pollers recorded: empty or full depending on who polled first.
+        "hyperliquid_oracle_replica_price",
+        "hyperliquid_oracle_replica_source_weight",
     }
 )
 

@@ -26,8 +26,12 @@ def market_config() -> Config:
         {
             "hyperliquid": {"api_url": API, "max_retries": 0, "timeout_seconds": 0.5},
             "collectors": {
-                name: {"enabled": False}
-                for name in ("vaults", "accounts", "fills", "dexes", "liveness", "governance")
+                **{
+                    name: {"enabled": False}
+                    for name in ("vaults", "accounts", "fills", "dexes", "liveness", "governance")
+                },
+                # l2Book depth: tests/market/test_book_depth.py
+                "market": {"book_depth": {"enabled": False}},
             },
             "reference_prices": {"enabled": False},
             "streaming": {"enabled": False},

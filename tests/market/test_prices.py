@@ -13,7 +13,7 @@ import respx
 
 from exporter.app import Exporter, build_exporter
 from exporter.config import Config, SymbolMapping
-from exporter.prices import binance, bybit, coinbase, okx
+from exporter.prices import binance, bybit, coinbase, gate, kraken, kucoin, mexc, okx
 from exporter.prices.errors import SourceError
 from exporter.prices.quotes import Quotes
 from exporter.prices.symbols import ExchangeAsset, SymbolMap
@@ -23,6 +23,10 @@ BINANCE = "https://binance.test"
 OKX = "https://okx.test"
 BYBIT = "https://bybit.test"
 COINBASE = "https://coinbase.test"
+KRAKEN = "https://kraken.test"
+KUCOIN = "https://kucoin.test"
+GATE = "https://gate.test"
+MEXC = "https://mexc.test"
 
 # Shapes as the exchanges answer (fields trimmed to a realistic few; unknown ones must be ignored).
 BINANCE_TICKERS = [
@@ -67,6 +71,125 @@ BYBIT_TICKERS: dict[str, Any] = {
     "retExtInfo": {},
     "time": 1764090000000,
 }
+
+# Kraken (docs.kraken.com/rest getTickerInformation): legacy keys (XXBTZUSD) next to plain ones, USD
+# quotes, `v` base volume [today, 24h], `p` VWAP [today, 24h].
+KRAKEN_TICKERS: dict[str, Any] = {
+    "error": [],
+    "result": {
+        "XXBTZUSD": {
+            "a": ["97040.10000", "1", "1.000"],
+            "b": ["97040.00000", "2", "2.000"],
+            "c": ["97041.00000", "0.001"],
+            "v": ["100.5", "1000.0"],
+            "p": ["97000.0", "96000.0"],
+            "t": [1000, 5000],
+            "o": "96500.0",
+        },
+        "USDTZUSD": {"a": ["1.00050", "1", "1"], "b": ["1.00030", "1", "1"], "c": ["1.0004", "1"]},
+        "USDCUSD": {"a": ["1.0000", "1", "1"], "b": ["0.9998", "1", "1"], "c": ["0.9999", "1"]},
+        "SOLUSDT": {"a": ["150.2", "1", "1"], "b": ["150.0", "1", "1"], "c": ["150.1", "1"]},
+        "XETHXXBT": {"a": ["0.035", "1", "1"], "b": ["0.034", "1", "1"], "c": ["0.035", "1"]},
+    },
+}
+# KuCoin (docs.kucoin.com get-all-tickers): buy = best bid, sell = best ask, volValue in the quote.
+KUCOIN_TICKERS: dict[str, Any] = {
+    "code": "200000",
+    "data": {
+        "time": 1764090000000,
+        "ticker": [
+            {"symbol": "BTC-USDT", "buy": "97000", "sell": "97002", "last": "97001", "volValue": "5000000.5"},
+            {"symbol": "LTONLY-USDT", "buy": "0.41", "sell": "0.43", "last": "0.5", "volValue": "120000"},
+            {"symbol": "USDC-USDT", "buy": "0.9997", "sell": "0.9999", "last": "0.9998"},
+            {"symbol": "ETH-BTC", "buy": "0.035", "sell": "0.036", "last": "0.035"},
+        ],
+    },
+}
+# Gate (API v4 list_tickers): currency_pair BASE_QUOTE, quote_volume in the quote.
+GATE_TICKERS = [
+    {
+        "currency_pair": "BTC_USDT",
+        "last": "97003",
+        "lowest_ask": "97004",
+        "highest_bid": "97002",
+        "quote_volume": "3e6",
+    },
+    {
+        "currency_pair": "LTONLY_USDT",
+        "last": "0.42",
+        "lowest_ask": "",
+        "highest_bid": "",
+        "quote_volume": "80000",
+    },
+    {"currency_pair": "USDC_USDT", "last": "0.9999", "lowest_ask": "1", "highest_bid": "0.9998"},
+]
+# MEXC (spot v3 /api/v3/ticker/24hr): Binance-like symbols, quoteVolume in the quote.
+MEXC_TICKERS = [
+    {
+        "symbol": "BTCUSDT",
+        "lastPrice": "97010",
+        "bidPrice": "97008",
+        "askPrice": "97012",
+        "quoteVolume": "2000000",
+    },
+    {
+        "symbol": "LTONLYUSDT",
+        "lastPrice": "0.421",
+        "bidPrice": "0.42",
+        "askPrice": "0.422",
+        "quoteVolume": "50000",
+    },
+    {
+        "symbol": "USDCUSDT",
+        "lastPrice": "1.0001",
+        "bidPrice": "1",
+        "askPrice": "1.0002",
+        "quoteVolume": "9e8",
+    },
+]
+
+
+def test_kraken_names_legacy_pairs_and_converts_usd_with_its_own_usdt_usd() -> None:
+    quotes = kraken.parse(KRAKEN_TICKERS)
+    assert quotes.by_currency["USD"]["BTC"] == pytest.approx(97040.05)
+    assert quotes.by_currency["USDT"]["SOL"] == pytest.approx(150.1)
+    assert quotes.price("BTC", "USDT") == pytest.approx(97040.05 / 1.0004)
+    assert quotes.stablecoin_prices() == {("USDT", "USD"): pytest.approx(1.0004), ("USDC", "USD"): 0.9999}
+    assert quotes.volume("BTC", "USD") == pytest.approx(1000.0 * 96000.0)  # 24 h, not today
+    assert kraken.normalise("XETHXXBT") is None  # quoted in BTC: not a reference
+
+
+def test_kucoin_gate_and_mexc_give_book_mids_and_quote_volumes() -> None:
+    kc, gt, mx = kucoin.parse(KUCOIN_TICKERS), gate.parse(GATE_TICKERS), mexc.parse(MEXC_TICKERS)
+    assert kc.price("BTC", "USDT") == pytest.approx(97001.0)
+    assert gt.price("BTC", "USDT") == pytest.approx(97003.0)
+    assert mx.price("BTC", "USDT") == pytest.approx(97010.0)
+    assert gt.price("LTONLY", "USDT") == 0.42  # no book: the last trade
+    assert kc.volume("BTC", "USDT") == 5000000.5
+    assert gt.volume("LTONLY", "USDT") == 80000.0
+    assert mx.volume("LTONLY", "USDT") == 50000.0
+    assert kc.stablecoin_prices() == {("USDC", "USDT"): pytest.approx(0.9998)}
+
+
+@pytest.mark.parametrize(
+    ("module", "payload", "reason"),
+    [
+        (kraken, {"error": ["EGeneral:Too many requests"]}, "api_error"),
+        (kucoin, {"code": "429000", "msg": "Too Many Requests"}, "api_error"),
+        (gate, {"label": "INVALID_CURRENCY_PAIR", "message": "Invalid currency pair"}, "api_error"),
+        (
+            mexc,
+            {"code": 700003, "msg": "Timestamp for this request is outside of the recvWindow."},
+            "api_error",
+        ),
+        (gate, {"tickers": []}, "shape"),
+        (kucoin, {"code": "200000", "data": {"ticker": None}}, "shape"),
+    ],
+)
+def test_new_sources_report_their_errors(module: Any, payload: Any, reason: str) -> None:
+    with pytest.raises(SourceError) as caught:
+        module.parse(payload)
+    assert caught.value.reason == reason
 
 
 def test_binance_keeps_usdt_and_usdc_quotes_as_they_are() -> None:
@@ -174,6 +297,10 @@ def config(**prices: Any) -> Config:
                 "okx": {"base_url": OKX},
                 "bybit": {"base_url": BYBIT},
                 "coinbase": {"base_url": COINBASE, "interval_seconds": 60},
+                "kraken": {"base_url": KRAKEN},
+                "kucoin": {"base_url": KUCOIN},
+                "gate": {"base_url": GATE},
+                "mexc": {"base_url": MEXC},
                 **prices,
             },
         }
@@ -191,7 +318,7 @@ async def exporter() -> AsyncIterator[Exporter]:
     built = build_exporter(
         config(coinbase_coins=["BTC", "kPEPE", "HYPE", "DELISTED"], coinbase_max_concurrency=2)
     )
-    built.context.universe.publish(["BTC", "ETH", "kPEPE", "HYPE"])
+    built.context.universe.publish(["BTC", "ETH", "kPEPE", "HYPE", "LTONLY"])
     yield built
     await built.aclose()
 
@@ -204,6 +331,10 @@ def mock_bulk_sources(router: respx.Router) -> None:
     router.get(f"{BINANCE}/api/v3/ticker/price").respond(json=BINANCE_TICKERS)
     router.get(f"{OKX}/api/v5/market/tickers", params={"instType": "SPOT"}).respond(json=OKX_TICKERS)
     router.get(f"{BYBIT}/v5/market/tickers", params={"category": "spot"}).respond(json=BYBIT_TICKERS)
+    router.get(f"{KRAKEN}/0/public/Ticker").respond(json=KRAKEN_TICKERS)
+    router.get(f"{KUCOIN}/api/v1/market/allTickers").respond(json=KUCOIN_TICKERS)
+    router.get(f"{GATE}/api/v4/spot/tickers").respond(json=GATE_TICKERS)
+    router.get(f"{MEXC}/api/v3/ticker/24hr").respond(json=MEXC_TICKERS)
 
 
 def mock_coinbase_stablecoins(router: respx.Router, usdt_usd: str = "1.0004") -> None:
@@ -211,6 +342,9 @@ def mock_coinbase_stablecoins(router: respx.Router, usdt_usd: str = "1.0004") ->
         router.get(f"{COINBASE}/v2/prices/{base}-USD/spot").respond(
             json={"data": {"amount": amount, "base": base, "currency": "USD"}}
         )
+
+
+NEW_SOURCES = ("prices_kraken", "prices_kucoin", "prices_gate", "prices_mexc")
 
 
 def price_labels(coin: str, source: str, quote: str = "USDT") -> frozenset[tuple[str, str]]:
@@ -229,9 +363,14 @@ async def test_every_source_publishes_listed_coins_in_their_oracle_currency(expo
         )
         router.get(f"{COINBASE}/v2/prices/HYPE-USD/spot").respond(404, json={"errors": [{"id": "not_found"}]})
         router.post("https://api.hyperliquid.xyz/info").respond(json={"HYPE": "31.0"})  # no spot pair
-        for name in ("prices_binance", "prices_okx", "prices_bybit", "prices_coinbase"):
+        for name in ("prices_binance", "prices_okx", "prices_bybit", "prices_coinbase", *NEW_SOURCES):
             assert await exporter.scheduler.poll_once(poller(exporter, name))
-        for name in ("prices_hyperliquid_spot", "prices_hyperliquid_spot_volume", "prices_hyperps"):
+        for name in (
+            "prices_hyperliquid_spot",
+            "prices_hyperliquid_spot_volume",
+            "prices_hyperps",
+            "prices_oracle_replica",
+        ):
             assert await exporter.scheduler.poll_once(poller(exporter, name))
     found = samples(exporter.render_metrics())
     price = series(found, "hyperliquid_external_price")
@@ -246,7 +385,31 @@ async def test_every_source_publishes_listed_coins_in_their_oracle_currency(expo
         # USD quotes expressed in USDT with Coinbase's own USDT-USD price
         price_labels("BTC", "coinbase"): pytest.approx(97015.12 / 1.0004),
         price_labels("kPEPE", "coinbase"): pytest.approx(0.01531 / 1.0004),
+        price_labels("BTC", "kraken"): pytest.approx(97040.05 / 1.0004),
+        price_labels("BTC", "kucoin"): pytest.approx(97001.0),
+        price_labels("LTONLY", "kucoin"): pytest.approx(0.42),
+        price_labels("BTC", "gate"): pytest.approx(97003.0),
+        price_labels("LTONLY", "gate"): pytest.approx(0.42),
+        price_labels("BTC", "mexc"): pytest.approx(97010.0),
+        price_labels("LTONLY", "mexc"): pytest.approx(0.421),
     }
+    volumes = series(found, "hyperliquid_external_day_notional_volume")
+    assert volumes[price_labels("BTC", "kraken")] == pytest.approx(96000.0 * 1000.0 / 1.0004)
+    assert volumes[price_labels("LTONLY", "gate")] == 80000.0
+    assert price_labels("BTC", "binance") not in volumes  # Binance's price ticker has no volume
+    # The replica: Binance 3, OKX 2, Bybit 2, Kraken, KuCoin, Gate, MEXC 1; Coinbase is not a source.
+    replica = series(found, "hyperliquid_oracle_replica_price")
+    assert replica[frozenset({("coin", "BTC"), ("quote", "USDT")})] == pytest.approx(97010.2)  # OKX's
+    # A coin only KuCoin, Gate and MEXC list is replicated (and so checked), from those three.
+    assert replica[frozenset({("coin", "LTONLY"), ("quote", "USDT")})] == pytest.approx(0.42)
+    weights = series(found, "hyperliquid_oracle_replica_source_weight")
+    assert {dict(labels)["source"] for labels in weights if dict(labels)["coin"] == "LTONLY"} == {
+        "kucoin",
+        "gate",
+        "mexc",
+    }
+    assert weights[frozenset({("coin", "BTC"), ("source", "binance")})] == 3.0
+    assert not any(dict(labels)["source"] == "coinbase" for labels in weights)
     stablecoins = series(found, "hyperliquid_stablecoin_price")
     assert stablecoins == {
         frozenset({("source", "binance"), ("stablecoin", "USDC"), ("quote", "USDT")}): 1.0002,
@@ -254,8 +417,13 @@ async def test_every_source_publishes_listed_coins_in_their_oracle_currency(expo
         frozenset({("source", "bybit"), ("stablecoin", "USDC"), ("quote", "USDT")}): 1.0001,
         frozenset({("source", "coinbase"), ("stablecoin", "USDT"), ("quote", "USD")}): 1.0004,
         frozenset({("source", "coinbase"), ("stablecoin", "USDC"), ("quote", "USD")}): 1.0,
+        frozenset({("source", "kraken"), ("stablecoin", "USDT"), ("quote", "USD")}): pytest.approx(1.0004),
+        frozenset({("source", "kraken"), ("stablecoin", "USDC"), ("quote", "USD")}): pytest.approx(0.9999),
+        frozenset({("source", "kucoin"), ("stablecoin", "USDC"), ("quote", "USDT")}): pytest.approx(0.9998),
+        frozenset({("source", "gate"), ("stablecoin", "USDC"), ("quote", "USDT")}): pytest.approx(0.9999),
+        frozenset({("source", "mexc"), ("stablecoin", "USDC"), ("quote", "USDT")}): pytest.approx(1.0001),
     }
-    for source in ("binance", "okx", "bybit", "coinbase"):
+    for source in ("binance", "okx", "bybit", "coinbase", "kraken", "kucoin", "gate", "mexc"):
         assert value(found, "hyperliquid_external_source_up", source=source) == 1.0
         stamp = value(found, "hyperliquid_external_source_last_success_timestamp_seconds", source=source)
         assert stamp is not None
@@ -408,11 +576,14 @@ async def test_disabled_sources_get_no_poller() -> None:
         assert names == {
             "market",
             "market_open_interest_cap",
+            "market_book_depth",
             "prices_binance",
             "prices_bybit",
             "prices_hyperliquid_spot",
             "prices_hyperliquid_spot_volume",
             "prices_hyperps",
+            "prices_oracle_replica",
+            *NEW_SOURCES,
         }
         assert {p.collector for p in switched_off.scheduler.pollers} == {"market"}
         no_market = build_exporter(config_without_market())

@@ -14,7 +14,7 @@ from exporter.config import Config
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import InfoClient, RequestStats
 from exporter.hyperliquid.errors import ParseError
-from exporter.hyperliquid.spot import parse_spot_volumes
+from exporter.hyperliquid.spot import parse_spot_volumes, parse_stablecoin_mids
 from exporter.replay.app import create_app
 from tests.replay.support import WALL_START, Replay
 
@@ -74,6 +74,7 @@ def samples(families: Any) -> dict[tuple[str, ...], float]:
     return {
         (sample.labels["coin"], sample.labels["pair"], sample.labels["quote"]): sample.value
         for family in families
+        if family.name == "hyperliquid_spot_day_notional_volume"
         for sample in family.samples
     }
 
@@ -90,7 +91,7 @@ async def test_spot_volume_of_hype_from_the_simulator() -> None:
     # The simulator's HYPE/USDC pair (`@107`) trades a quarter of the perp's volume; PURR is not listed.
     assert observed == {("HYPE", "@107", "USDC"): pytest.approx(0.25 * float(perp["dayNtlVlm"]), rel=1e-6)}
     spot = replay.info({"type": "spotMetaAndAssetCtxs"})
-    assert [pair["name"] for pair in spot[0]["universe"]] == ["@107"]
+    assert [pair["name"] for pair in spot[0]["universe"]] == ["@107", "@230"]  # HYPE/USDC, USDH/USDC
     assert json.dumps(spot)  # plain JSON, like the API
 
 
@@ -99,4 +100,40 @@ async def test_a_failed_poll_withdraws_the_volumes() -> None:
     poller = SpotVolumePoller({"HYPE": "@107"}, 300.0, context_on(replay, fail=True))
     families = await poller.poll()
     assert samples(families) == {}
-    assert [family.name for family in families] == ["hyperliquid_spot_day_notional_volume"]
+    assert [family.name for family in families] == [
+        "hyperliquid_spot_day_notional_volume",
+        "hyperliquid_stablecoin_price",
+    ]
+
+
+async def test_usdh_is_watched_against_usdc_on_hyperliquid_spot() -> None:
+    """USDH/USDC is found by its tokens (its pair is `@N`); at 0.97 USD it reads 0.97 USDC."""
+    scenario = {"name": "usdh-depeg", "events": [{"at": 10, "kind": "peg", "stablecoin": "USDH", "to": 0.97}]}
+    context = context_on(Replay(scenario).at(60.0))
+    [poller] = pollers(Config(), context)
+    prices = {
+        (family.name, tuple(sample.labels.values())): sample.value
+        for family in await poller.poll()
+        for sample in family.samples
+    }
+    assert prices[("hyperliquid_stablecoin_price", ("hyperliquid_spot", "USDH", "USDC"))] == pytest.approx(
+        0.97
+    )
+
+
+def test_stablecoin_mids_prefer_the_mid_and_fall_back_to_the_mark() -> None:
+    meta = {
+        "tokens": [{"name": "USDC", "index": 0}, {"name": "USDH", "index": 5}, {"name": "USDE", "index": 6}],
+        "universe": [
+            {"name": "@230", "tokens": [5, 0], "index": 230},
+            {"name": "@231", "tokens": [6, 0], "index": 231},
+            {"name": "@232", "tokens": [0, 6], "index": 232},  # USDC in USDE: not a price of USDE in USDC
+        ],
+    }
+    ctxs = [
+        {"coin": "@230", "midPx": "0.9991", "markPx": "0.9990"},
+        {"coin": "@231", "midPx": None, "markPx": "1.0004"},
+        {"coin": "@232", "midPx": "2.0", "markPx": "2.0"},
+    ]
+    assert parse_stablecoin_mids([meta, ctxs], ["USDH", "USDE"]) == {"USDH": 0.9991, "USDE": 1.0004}
+    assert parse_stablecoin_mids([meta, ctxs], ["USDT"]) == {}

@@ -36,13 +36,13 @@ def test_scenario_check_and_errors() -> None:
     assert bad.returncode == 2
     assert "unknown scenario 'nope'" in bad.stderr
     fault = subprocess.run(
-        replay_command("--scenario", "calm", "--fault", "kraken:down"),
+        replay_command("--scenario", "calm", "--fault", "bitfinex:down"),
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
     )
     assert fault.returncode == 2
-    assert "invalid --fault 'kraken:down'" in fault.stderr
+    assert "invalid --fault 'bitfinex:down'" in fault.stderr
     listed = subprocess.run(replay_command("--list-scenarios"), cwd=REPO_ROOT, capture_output=True, text=True)
     assert "jelly-2025-03-26" in listed.stdout.split()
 

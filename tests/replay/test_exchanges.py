@@ -1,9 +1,10 @@
-"""The four reference exchanges' endpoints, in the shapes of the shared contract."""
+"""The reference exchanges' endpoints, in the shapes of the shared contract and of their public docs."""
 
 from __future__ import annotations
 
 import pytest
 
+from exporter.prices import gate, kraken, kucoin, mexc, okx
 from tests.replay.support import Replay
 
 
@@ -124,3 +125,61 @@ def test_okx_and_bybit_tickers_carry_a_book_around_the_last_price(replay: Replay
     bybit = replay.client.get("/v5/market/tickers", params={"category": "spot"}).json()["result"]["list"]
     btc = next(row for row in bybit if row["symbol"] == "BTCUSDT")
     assert float(btc["bid1Price"]) < float(btc["lastPrice"]) < float(btc["ask1Price"])
+
+
+def test_the_oracles_other_sources_parse_with_the_exporters_adapters(replay: Replay) -> None:
+    """Kraken, KuCoin, Gate and MEXC in the shapes their public API documentation gives, read by the
+    exporter's own parsers: each prices ETH within a hair of the oracle and carries a 24-hour volume."""
+    oracle = float(replay.ctx("ETH")[1]["oraclePx"])
+    answers = {
+        kraken: replay.client.get("/0/public/Ticker").json(),
+        kucoin: replay.client.get("/api/v1/market/allTickers").json(),
+        gate: replay.client.get("/api/v4/spot/tickers").json(),
+        mexc: replay.client.get("/api/v3/ticker/24hr").json(),
+    }
+    for module, body in answers.items():
+        quotes = module.parse(body)
+        assert quotes.price("ETH", "USDT") == pytest.approx(oracle, rel=0.001), module.SOURCE
+        assert (quotes.volume("ETH", "USDT") or 0.0) > 1e6, module.SOURCE
+    assert "XETHZUSD" in answers[kraken]["result"]  # Kraken's legacy pair key
+    assert kraken.parse(answers[kraken]).stablecoin_prices()[("USDT", "USD")] == pytest.approx(1.0, abs=0.001)
+
+
+def test_a_coin_listed_only_on_kucoin_gate_and_mexc() -> None:
+    scenario = {
+        "name": "long-tail-only",
+        "market": {
+            "coins": [
+                {
+                    "name": "LTONLY",
+                    "price": 0.42,
+                    "open_interest": 10_000_000,
+                    "listed_on": ["kucoin", "gate", "mexc"],
+                    "external_volume_usd": 150_000,
+                },
+            ],
+        },
+    }
+    replay = Replay(scenario).at(10)
+    assert (
+        "LTONLY"
+        not in okx.parse(
+            replay.client.get("/api/v5/market/tickers", params={"instType": "SPOT"}).json()
+        ).bases()
+    )
+    for path, module in (
+        ("/api/v1/market/allTickers", kucoin),
+        ("/api/v4/spot/tickers", gate),
+        ("/api/v3/ticker/24hr", mexc),
+    ):
+        quotes = module.parse(replay.client.get(path).json())
+        assert quotes.price("LTONLY", "USDT") == pytest.approx(0.42, rel=0.001)
+        assert quotes.volume("LTONLY", "USDT") == pytest.approx(150_000, rel=0.001)
+
+
+@pytest.mark.parametrize(("name", "path"), [("kraken", "/0/public/Ticker"), ("gate", "/api/v4/spot/tickers")])
+def test_an_outage_of_a_new_source_answers_its_error(name: str, path: str) -> None:
+    replay = Replay(
+        {"name": "outage", "events": [{"at": 0, "kind": "outage", "exchange": name, "status": 403}]}
+    )
+    assert replay.at(5).client.get(path).status_code == 403

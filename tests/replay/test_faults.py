@@ -29,7 +29,7 @@ def test_parse_fault_flags() -> None:
     ("flag", "complaint"),
     [
         ("nonsense", "expected TARGET:KIND"),
-        ("kraken:down", "target"),
+        ("bitfinex:down", "target"),
         ("info:error=200", "status"),
         ("info:explode", "kind"),
     ],

@@ -6,6 +6,7 @@ import statistics
 
 import pytest
 
+from exporter.prices import gate, kucoin, mexc
 from exporter.replay.scenario import SCENARIOS_DIR, load_scenario, scenario_names
 from tests.replay.support import HLP, HLP_LIQUIDATOR, LIQUIDATORS, Replay
 
@@ -23,7 +24,9 @@ SHIPPED = [
     "hip3-sub-deployer-walk",
     "jelly-2025-03-26",
     "margin-tier-change",
+    "jelly-buildup",
     "oracle-deviation",
+    "popcat-buildup",
     "usdc-depeg-2023-03-11",
     "usdt-depeg-2022-05",
     "venue-wide-crash",
@@ -284,3 +287,35 @@ def test_hyperp_oracle_lags_its_own_mark() -> None:
         "oracle follows the mark, slowly"
     )
     assert replay.reference_prices("MEGA") == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "coin", "external_volume_usd"),
+    [("jelly-buildup", "JELLY", 0.0), ("popcat-buildup", "POPCAT", 10_000_000.0)],
+)
+def test_build_ups_grow_open_interest_in_a_thin_market_before_the_takeover(
+    name: str, coin: str, external_volume_usd: float
+) -> None:
+    """The radar's inputs: open interest in USD at least doubles within 10 minutes, ends over a day of
+    the coin's external volume, and the HLP Liquidator holds nothing of it until the backstop."""
+    replay = Replay(name)
+
+    def oi_usd(t: float) -> float:
+        _, ctx = replay.at(t).ctx(coin)
+        return float(ctx["openInterest"]) * float(ctx["markPx"])
+
+    assert oi_usd(600) >= 2 * oi_usd(0)
+    assert oi_usd(1500) > max(external_volume_usd, 100_000.0)
+    assert coin not in replay.at(1500).positions(HLP_LIQUIDATOR)
+    assert coin in replay.at(1900).positions(HLP_LIQUIDATOR)
+    listed = {
+        module.SOURCE: module.parse(replay.at(600).client.get(path).json()).volume(coin, "USDT")
+        for module, path in (
+            (kucoin, "/api/v1/market/allTickers"),
+            (gate, "/api/v4/spot/tickers"),
+            (mexc, "/api/v3/ticker/24hr"),
+        )
+    }
+    assert sum(volume or 0.0 for volume in listed.values()) == pytest.approx(
+        external_volume_usd * 3 / 4, rel=0.01
+    )

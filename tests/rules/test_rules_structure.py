@@ -217,7 +217,8 @@ RECORDING_NAME = re.compile(r"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+")
 
 
 def metrics_read_by(expr: str) -> set[str]:
-    without_recordings = RECORDING_NAME.sub(" ", expr)
+    # Label values (`source="hyperliquid_spot"`) are not metric names.
+    without_recordings = RECORDING_NAME.sub(" ", re.sub(r'"[^"]*"', " ", expr))
     names = set(re.findall(r"\bhyperliquid_[a-z0-9_]+\b", without_recordings))
     if re.search(r"\bup\{", without_recordings):
         names.add("up")

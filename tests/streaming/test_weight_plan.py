@@ -11,13 +11,15 @@ WATCHED = [{"address": f"0x{2000 + n:040x}", "name": f"watched-{n}"} for n in ra
 
 
 @pytest.mark.parametrize(
-    ("watched", "accounts_watched", "fills", "dexes", "governance", "total"),
+    ("watched", "accounts_watched", "fills", "dexes", "governance", "depth", "total"),
     [
         # No watched account: 4 liquidators stream; everything they back polls every 60-300 s.
-        ([], None, 16.0, 27.6, 8.4, 178.0),
+        # Order-book depth (8 coins' l2Book, 2, every 30 s: 32) takes what the others leave of the 600.
+        ([], None, 16.0, 27.6, 8.4, 32.0, 210.0),
         # 20 watched: 6 fit in the user quota, so the watched group stays on REST every 30 s. Governance is
         # planned at the REST rates of the others (before the streams): stretched to 2 a minute.
-        (WATCHED, 80.0, 20.0, 4.0, 2.0, 232.0),
+        # Depth is off: at their REST rates the others leave nothing of the budget.
+        (WATCHED, 80.0, 20.0, 4.0, 2.0, None, 232.0),
     ],
 )
 async def test_default_streaming_plan(
@@ -26,6 +28,7 @@ async def test_default_streaming_plan(
     fills: float,
     dexes: float,
     governance: float,
+    depth: float | None,
     total: float,
 ) -> None:
     exporter = build_exporter(Config.model_validate({"collectors": {"accounts": {"watched": watched}}}))
@@ -52,6 +55,8 @@ async def test_default_streaming_plan(
     }
     if accounts_watched is not None:
         expected["accounts_watched"] = accounts_watched
+    if depth is not None:
+        expected["market_book_depth"] = depth
     assert {name: weight for name, weight in planned.items() if weight} == pytest.approx(expected)
     assert budget.planned_total == pytest.approx(total)
     assert budget.planned_total <= 0.3 * 1200

@@ -73,6 +73,11 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_stablecoin_price",
         "hyperliquid_spot_day_notional_volume",
         "hyperliquid_hyperp_info",
+        # the oracle's own sources and its replica (issue 29)
+        "hyperliquid_external_day_notional_volume",
+        "hyperliquid_oracle_replica_price",
+        "hyperliquid_oracle_replica_source_weight",
+        "hyperliquid_book_depth",
         # the exporter's own process (prometheus_client's process collector; HyperliquidDataStale)
         "process_start_time_seconds",
         # builder dexes (HIP-3)

@@ -135,6 +135,7 @@ def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
             "market": {
                 "interval_seconds": 10 / speed,
                 "open_interest_cap_interval_seconds": 60 / speed,
+                "book_depth": {"interval_seconds": 30 / speed},
             },
             "vaults": {"interval_seconds": 60 / speed},
             "accounts": {
@@ -163,9 +164,11 @@ def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
                     "base_url": replay_url,
                     "interval_seconds": (60 if source == "coinbase" else 10) / speed,
                 }
-                for source in ("binance", "okx", "bybit", "coinbase")
+                for source in ("binance", "okx", "bybit", "kraken", "kucoin", "gate", "mexc", "coinbase")
             },
             "hyperliquid_spot": {"interval_seconds": 10 / speed},
+            # The replica's own poll too: unscaled it would trail the compressed market by 100 s.
+            "oracle_replica": {"interval_seconds": 10 / speed},
         },
     }
     if speed > 1:

@@ -1,0 +1,118 @@
+"""Order-book depth within ±1 % and ±2 % of the mid, per side, from `l2Book` (REST, weight 2 a coin) for
+the coins that matter: the configured ones, and the markets with the most open interest for their
+Hyperliquid volume (the market poller's latest sizes). `impactPxs` measures only a few tens of thousands
+of dollars; a build-up (JELLY, POPCAT) shows as open interest many times the book within 2 %.
+
+One failed coin costs only that coin's series; the failure counts in the request error metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+from exporter.collectors.base import Poller
+from exporter.collectors.context import CollectorContext
+from exporter.collectors.market import polled_help
+from exporter.config import BookDepthConfig, Config
+from exporter.hyperliquid.book import L2_BOOK, parse_depth
+from exporter.hyperliquid.errors import ParseError, UpstreamError
+from exporter.hyperliquid.weights import weight_per_minute
+
+log = logging.getLogger(__name__)
+
+COLLECTOR = "market"
+# Below this much room (weight per minute) depth is not read at all.
+MIN_WEIGHT_PER_MINUTE = 1.0
+
+
+def coins_that_matter(config: BookDepthConfig, sizes: dict[str, tuple[float, float]]) -> list[str]:
+    chosen = [coin for coin in config.coins if coin in sizes]
+    candidates = sorted(
+        (
+            (open_interest / max(volume, 1.0), coin)
+            for coin, (open_interest, volume) in sizes.items()
+            if open_interest >= config.min_open_interest_usd and coin not in chosen and ":" not in coin
+        ),
+        reverse=True,
+    )
+    return chosen + [coin for _, coin in candidates[: config.max_auto_coins]]
+
+
+def polled_coins(config: BookDepthConfig) -> int:
+    return len(config.coins) + config.max_auto_coins
+
+
+class BookDepthPoller:
+    name = "market_book_depth"
+    collector = COLLECTOR
+
+    def __init__(
+        self, config: BookDepthConfig, context: CollectorContext, interval: float | None = None
+    ) -> None:
+        self._config = config
+        self._context = context
+        self.interval = interval or config.interval_seconds
+        self.max_age = 3 * self.interval
+        self.planned_weight_per_minute = polled_coins(config) * weight_per_minute(L2_BOOK, self.interval)
+
+    async def poll(self) -> Sequence[Metric]:
+        await self._context.universe.wait(seconds=self.interval)
+        family = GaugeMetricFamily(
+            "hyperliquid_book_depth",
+            polled_help(
+                "Notional resting in the order book within `band` (0.01, 0.02: ±1 %, ±2 %) of the mid on "
+                "`side` (bid, ask), in the coin's quote currency (20 levels a side at most), for the "
+                "configured coins and the thinnest markets for their open interest",
+                self.interval,
+                L2_BOOK,
+            ),
+            labels=["coin", "side", "band"],
+        )
+        for coin in coins_that_matter(self._config, self._context.market_sizes):
+            try:
+                depth = parse_depth(
+                    await self._context.client.info({"type": L2_BOOK, "coin": coin}, COLLECTOR)
+                )
+            except ParseError as exc:
+                self._context.count_malformed(L2_BOOK)
+                log.debug("malformed l2Book for %s: %s", coin, exc)
+                continue
+            except UpstreamError as exc:
+                log.debug("no book depth for %s: %s", coin, exc)
+                continue
+            for (side, band), notional in sorted((depth or {}).items()):
+                family.add_metric([coin, side, f"{band:g}"], notional)
+        return [family]
+
+
+def pollers(config: Config, context: CollectorContext, planned_elsewhere: float = 0.0) -> list[Poller]:
+    """Depth comes last in the weight plan: it takes what every other collector leaves of the budget
+    (at their REST rates), stretching its interval to fit, and is off when nothing is left."""
+    market = config.collectors.market
+    section = market.book_depth
+    if not (market.enabled and section.enabled):
+        return []
+    room = config.hyperliquid.weight_budget_per_minute - planned_elsewhere
+    wanted = polled_coins(section) * weight_per_minute(L2_BOOK, section.interval_seconds)
+    if wanted <= room:
+        return [BookDepthPoller(section, context)]
+    if room < MIN_WEIGHT_PER_MINUTE:
+        log.warning(
+            "book depth is off: the other collectors plan %.1f of the %.0f weight/min budget at their REST "
+            "rates (fewer watched accounts, or a larger weight_budget_share, leave room for it)",
+            planned_elsewhere,
+            config.hyperliquid.weight_budget_per_minute,
+        )
+        return []
+    interval = section.interval_seconds * wanted / room
+    log.warning(
+        "the other collectors leave %.1f weight/min of the budget: book depth is read every %.0f s instead "
+        "of collectors.market.book_depth.interval_seconds=%.0f",
+        room,
+        interval,
+        section.interval_seconds,
+    )
+    return [BookDepthPoller(section, context, interval)]

@@ -1,0 +1,81 @@
+"""Book depth within ±1 % and ±2 % from l2Book, for the coins that matter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from exporter.collectors.book_depth import BookDepthPoller, coins_that_matter, pollers
+from exporter.config import BookDepthConfig, Config
+from exporter.hyperliquid.book import parse_depth
+from exporter.hyperliquid.errors import ParseError
+from tests.market.test_spot_volume import context_on
+from tests.replay.support import Replay
+
+# The documented shape (hyperliquid-api.md, l2Book), trimmed to a few levels.
+BOOK: dict[str, Any] = {
+    "coin": "BTC",
+    "time": 1754450974231,
+    "levels": [
+        [
+            {"px": "100.0", "sz": "10", "n": 3},
+            {"px": "99.5", "sz": "10", "n": 1},
+            {"px": "98.5", "sz": "10", "n": 1},
+        ],
+        [
+            {"px": "101.0", "sz": "5", "n": 2},
+            {"px": "101.8", "sz": "5", "n": 1},
+            {"px": "103.0", "sz": "5", "n": 1},
+        ],
+    ],
+}
+
+
+def test_depth_counts_the_notional_within_each_band_of_the_mid() -> None:
+    depth = parse_depth(BOOK)
+    assert depth is not None
+    # mid 100.5: 1% reaches 99.495 (bid) and 101.505 (ask); 2% reaches 98.49 and 102.51
+    assert depth[("bid", 0.01)] == pytest.approx(100.0 * 10 + 99.5 * 10)
+    assert depth[("bid", 0.02)] == pytest.approx(100.0 * 10 + 99.5 * 10 + 98.5 * 10)
+    assert depth[("ask", 0.01)] == pytest.approx(101.0 * 5)
+    assert depth[("ask", 0.02)] == pytest.approx(101.0 * 5 + 101.8 * 5)
+
+
+def test_unknown_market_empty_side_and_garbage() -> None:
+    assert parse_depth(None) is None
+    assert parse_depth({**BOOK, "levels": [[], BOOK["levels"][1]]}) is None
+    with pytest.raises(ParseError):
+        parse_depth({**BOOK, "levels": [[{"px": "x", "sz": "1", "n": 1}], []]})
+
+
+def test_the_coins_that_matter_are_the_configured_and_the_thinnest_for_their_size() -> None:
+    sizes = {
+        "BTC": (2.5e9, 3e9),
+        "JELLY": (5e6, 3e6),
+        "THIN": (4e6, 1e5),
+        "SMALL": (1e6, 1e3),
+        "xyz:TSLA": (5e7, 1e5),
+    }
+    config = BookDepthConfig(coins=["BTC"], max_auto_coins=2)
+    assert coins_that_matter(config, sizes) == ["BTC", "THIN", "JELLY"]
+    assert coins_that_matter(BookDepthConfig(max_auto_coins=0), sizes) == []
+
+
+async def test_depth_of_a_build_up_from_the_simulator() -> None:
+    replay = Replay("jelly-buildup").at(900.0)
+    context = context_on(replay)
+    context.universe.publish(["BTC", "JELLY"])
+    context.market_sizes = {"BTC": (2.5e9, 3e9), "JELLY": (3.5e6, 3e6)}
+    [poller] = pollers(Config(), context)
+    assert isinstance(poller, BookDepthPoller)
+    assert poller.planned_weight_per_minute == 8 * 2 * 2  # 8 coins at weight 2, every 30 s
+    depth = {
+        tuple(sample.labels.values()): sample.value
+        for family in await poller.poll()
+        for sample in family.samples
+    }
+    # JELLY: $3M a day, 1% of it within 2% a side; its $3.5M of open interest is over 100x that
+    assert 25_000 <= depth[("JELLY", "bid", "0.02")] <= 30_000  # the level at exactly 2% may round out
+    assert 10_000 <= depth[("JELLY", "ask", "0.01")] <= 15_000
+    assert depth[("BTC", "bid", "0.02")] > 1000 * depth[("JELLY", "bid", "0.02")]

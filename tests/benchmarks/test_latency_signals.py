@@ -124,6 +124,7 @@ def test_plans_time_every_critical_without_for_that_the_api_drives() -> None:
         if watch.severity == "critical" and watch.without_for
     }
     assert timed == {
+        "HyperliquidAccountAutoDeleveraged",
         "HyperliquidAutoDeleveraging",
         "HyperliquidHLPBackstopTakeover",
         "HyperliquidLiquidationCascade",

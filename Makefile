@@ -6,7 +6,7 @@ PROM_BIN := $(CURDIR)/.cache/prometheus/usr/bin
 CONFIG ?= config.yaml
 LISTEN ?= :9762
 
-.PHONY: run test lint typecheck pytest install binaries demo clean wheel generate lock
+.PHONY: run test lint typecheck pytest install binaries chromium demo clean wheel generate lock backtest-reports
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ install: $(VENV)/.installed
 binaries:
 	scripts/install-prometheus-binaries.sh
 
+# The headless browser tests/backtest opens the reports in.
+chromium:
+	scripts/install-chromium.sh
+
 run: install
 	$(BIN)/hyperliquid-exporter --config.file=$(CONFIG) --web.listen-address=$(LISTEN)
 
@@ -33,7 +37,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install binaries
+pytest: install binaries chromium
 	PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest --durations=15
 
 test: lint typecheck pytest
@@ -54,8 +58,18 @@ wheel: install
 generate: install
 	$(BIN)/python -m mixin.generate --output-dir .
 
+# The backtest report of every shipped incident scenario (docs/backtest.md), one after the other.
+BACKTEST_DIR ?= backtest-reports
+BACKTEST_SCENARIOS ?= $(filter-out calm,$(basename $(notdir $(wildcard exporter/replay/scenarios/*.yaml))))
+backtest-reports: install binaries
+	mkdir -p $(BACKTEST_DIR)
+	for scenario in $(BACKTEST_SCENARIOS); do \
+		PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/hyperliquid-backtest --scenario=$$scenario \
+			--output=$(BACKTEST_DIR)/$$scenario.html || exit 1; \
+	done
+
 clean:
-	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache dist build exporter/REVISION
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache dist build exporter/REVISION $(BACKTEST_DIR)
 
 lock:
 	scripts/lock-dependencies.sh

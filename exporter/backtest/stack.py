@@ -1,5 +1,8 @@
 """A scenario through the real product, in compressed time: the replay simulator, the exporter and a
-real Prometheus evaluating the given rule files (windows and `for` divided by the speed).
+real Prometheus per rule set evaluating its rule files (windows and `for` divided by the speed).
+
+Two rule sets are compared on one run: their Prometheus servers scrape the same exporter, so the
+series under both are the same and only the rules differ.
 
 No Alertmanager: the rules' `ALERTS` series are all a backtest reads. Every server binds 127.0.0.1
 on a free port and is stopped when the `with` block ends.
@@ -26,7 +29,8 @@ from exporter.backtest.timescale import write_scaled_rule_files
 @dataclass(frozen=True)
 class ScenarioRun:
     scenario: str
-    rule_files: tuple[Path, ...]
+    # One Prometheus per rule set.
+    rule_sets: tuple[tuple[Path, ...], ...]
     speed: float = 10.0
     start_offset: float = 0.0
     prometheus_binary: str = "prometheus"
@@ -36,7 +40,7 @@ class ScenarioRun:
 class RunningScenario:
     run: ScenarioRun
     replay_url: str
-    prometheus_url: str
+    prometheus_urls: list[str]
     # Wall-clock epoch seconds of scenario time 0.
     scenario_zero_wall: float
     # Wall seconds between two rule evaluations (and two scrapes).
@@ -117,30 +121,43 @@ def running_scenario(run: ScenarioRun, workdir: Path) -> Iterator[RunningScenari
             )
         )
 
-        rules_dir = workdir / "rules"
-        write_scaled_rule_files(list(run.rule_files), rules_dir, run.speed)
-        milliseconds = f"{max(1, round(interval * 1000))}ms"
-        prometheus_config = {
-            "global": {
-                "scrape_interval": milliseconds,
-                "scrape_timeout": milliseconds,
-                "evaluation_interval": milliseconds,
-            },
-            "rule_files": [str(rules_dir / "*.rules.yml")],
-            "scrape_configs": [{"job_name": "hyperliquid", "static_configs": [{"targets": [exporter_url]}]}],
-        }
-        prometheus_port = free_port()
-        prometheus_url = f"http://127.0.0.1:{prometheus_port}"
-        exits.enter_context(
-            running(
-                [
-                    prometheus,
-                    f"--config.file={_write_yaml(workdir / 'prometheus.yml', prometheus_config)}",
-                    f"--storage.tsdb.path={workdir / 'prometheus-data'}",
-                    f"--web.listen-address=127.0.0.1:{prometheus_port}",
-                ],
-                f"{prometheus_url}/-/ready",
-                workdir / "prometheus.log",
+        urls = [
+            exits.enter_context(
+                _running_prometheus(
+                    prometheus, rules, exporter_url, interval, run.speed, workdir / f"prometheus-{index}"
+                )
             )
-        )
-        yield RunningScenario(run, replay_url, prometheus_url, zero_wall, interval)
+            for index, rules in enumerate(run.rule_sets)
+        ]
+        yield RunningScenario(run, replay_url, urls, zero_wall, interval)
+
+
+@contextlib.contextmanager
+def _running_prometheus(
+    binary: str, rules: tuple[Path, ...], target: str, interval: float, speed: float, home: Path
+) -> Iterator[str]:
+    rules_dir = home / "rules"
+    write_scaled_rule_files(list(rules), rules_dir, speed)
+    milliseconds = f"{max(1, round(interval * 1000))}ms"
+    config = {
+        "global": {
+            "scrape_interval": milliseconds,
+            "scrape_timeout": milliseconds,
+            "evaluation_interval": milliseconds,
+        },
+        "rule_files": [str(rules_dir / "*.rules.yml")],
+        "scrape_configs": [{"job_name": "hyperliquid", "static_configs": [{"targets": [target]}]}],
+    }
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running(
+        [
+            binary,
+            f"--config.file={_write_yaml(home / 'prometheus.yml', config)}",
+            f"--storage.tsdb.path={home / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        f"{url}/-/ready",
+        home / "prometheus.log",
+    ):
+        yield url

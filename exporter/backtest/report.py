@@ -18,6 +18,8 @@ from exporter.backtest.summary import SEVERITY_ORDER, Difference, by_alert, unio
 
 SEVERITY_COLOURS = {"critical": "#d62728", "warning": "#ff9f0a", "info": "#1f77b4"}
 DEFAULT_COLOUR = "#7f7f7f"
+# The series' colours: none of them a severity's, so a line never reads as an alert.
+SERIES_COLOURS = ["#1f3fbf", "#2ca02c", "#9467bd", "#111111", "#17becf", "#8c564b", "#e377c2", "#bcbd22"]
 FONT = "DejaVu Sans, Arial, sans-serif"
 
 
@@ -79,20 +81,26 @@ def figure(backtest: Backtest) -> go.Figure:
             )
     fig.update_yaxes(autorange="reversed", row=1, col=1)
     for row, panel in enumerate(backtest.panels, start=2):
-        for trace in panel.traces:
+        # A legend per panel, beside it: one legend for all would list five panels' lines in one place.
+        legend = f"legend{row}"
+        for index, trace in enumerate(panel.traces):
             fig.add_trace(
                 go.Scatter(
                     x=trace.x,
                     y=trace.y,
                     mode="lines",
                     name=trace.name,
-                    line={"width": 3},
-                    legendgroup=panel.key,
+                    line={"width": 3, "color": SERIES_COLOURS[index % len(SERIES_COLOURS)]},
+                    legend=legend,
                 ),
                 row=row,
                 col=1,
             )
         fig.update_yaxes(title_text=panel.unit, row=row, col=1)
+        top = fig.layout[f"yaxis{row}"].domain[1]
+        fig.update_layout(
+            {legend: {"y": top, "yanchor": "top", "x": 1.01, "xanchor": "left", "font": {"size": 16}}}
+        )
     bands: dict[str, list[tuple[float, float]]] = {}
     for alert in backtest.alerts:
         bands.setdefault(alert.severity, []).append((alert.start, alert.end))
@@ -119,8 +127,7 @@ def figure(backtest: Backtest) -> go.Figure:
         template="plotly_white",
         font={"family": FONT, "size": 18, "color": "#111"},
         hoverlabel={"font_size": 18},
-        legend={"font": {"size": 16}},
-        margin={"l": 110, "r": 40, "t": 60, "b": 60},
+        margin={"l": 110, "r": 230, "t": 60, "b": 60},
     )
     fig.update_annotations(font_size=22)
     return fig

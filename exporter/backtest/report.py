@@ -133,6 +133,17 @@ def figure(backtest: Backtest) -> go.Figure:
     return fig
 
 
+# Rows of an alert's table shown at once; a cascade's per-coin alerts have hundreds (the rest fold).
+SHOWN_ROWS = 12
+
+
+def _table(rows: list[str]) -> str:
+    return (
+        "<table><thead><tr><th>labels</th><th>first firing</th><th>from onset</th><th>duration</th>"
+        "<th>value when it crossed</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
 def _alert_tables(backtest: Backtest) -> str:
     zero = backtest.onset
     timeline = backtest.timeline
@@ -155,10 +166,14 @@ def _alert_tables(backtest: Backtest) -> str:
             f'<section class="alert" data-alert="{html.escape(name)}" '
             f'data-severity="{html.escape(severity)}"><h3><span class="severity" '
             f'style="background:{_colour(severity)}">{html.escape(severity)}</span> {html.escape(name)}</h3>'
-            "<table><thead><tr><th>labels</th><th>first firing</th><th>from onset</th><th>duration</th>"
-            "<th>value when it crossed</th></tr></thead><tbody>"
-            + "".join(rows)
-            + "</tbody></table></section>"
+            + _table(rows[:SHOWN_ROWS])
+            + (
+                f"<details><summary>{len(rows) - SHOWN_ROWS} more</summary>"
+                f"{_table(rows[SHOWN_ROWS:])}</details>"
+                if len(rows) > SHOWN_ROWS
+                else ""
+            )
+            + "</section>"
         )
     if not sections:
         return '<p class="none">No alert fired in this range.</p>'
@@ -206,6 +221,7 @@ th, td { border: 1px solid #bbb; padding: 6px 10px; text-align: left; vertical-a
 th { background: #eee; }
 .severity { color: #fff; padding: 2px 10px; border-radius: 4px; font-size: 18px; }
 .none { font-style: italic; }
+summary { cursor: pointer; font-size: 19px; margin-bottom: 8px; }
 """
 
 

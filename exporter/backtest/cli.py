@@ -23,7 +23,7 @@ from exporter.backtest.report import render
 from exporter.backtest.stack import ScenarioRun, running_scenario
 from exporter.backtest.summary import differences
 from exporter.backtest.timescale import rule_files
-from exporter.replay.scenario import ScenarioError, load_scenario, scenario_onset
+from exporter.replay.scenario import Scenario, ScenarioError, load_scenario, scenario_onset
 
 
 def _instant(text: str) -> float:
@@ -100,6 +100,16 @@ def _rules_label(paths: list[Path]) -> str:
     return " ".join(str(path) for path in paths)
 
 
+def incident_coin(scenario: Scenario) -> str:
+    """The coin the scenario's events name first (JELLY for JELLY), else its first coin, else BTC."""
+    for event in sorted(scenario.events, key=lambda event: event.at):
+        coins = [getattr(event, "coin", None), *getattr(event, "coins", [])]
+        named = [coin for coin in coins if coin and coin != "*"]
+        if named:
+            return str(named[0])
+    return scenario.market.coins[0].name if scenario.market.coins else "BTC"
+
+
 def _scenario_backtests(
     args: argparse.Namespace, rule_sets: list[list[Path]], workdir: Path
 ) -> list[Backtest]:
@@ -109,7 +119,7 @@ def _scenario_backtests(
     end = float(args.to) if args.to is not None else onset + 300
     if end <= start:
         raise ValueError(f"--to ({end}) must be after --from ({start})")
-    coin = args.coin or (scenario.market.coins[0].name if scenario.market.coins else "BTC")
+    coin = args.coin or incident_coin(scenario)
     run = ScenarioRun(
         scenario=args.scenario,
         rule_sets=tuple(tuple(rule_files(rules)) for rules in rule_sets),

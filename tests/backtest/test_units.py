@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from exporter.backtest.cli import incident_coin
 from exporter.backtest.collect import _runs
 from exporter.backtest.model import AlertInterval, Backtest, Timeline
 from exporter.backtest.report import human, seconds_text
@@ -81,3 +82,9 @@ def test_numbers_and_durations_read_at_a_glance() -> None:
     assert seconds_text(45) == "45 s"
     assert seconds_text(185) == "3 min 05 s"
     assert seconds_text(-30) == "-30 s"
+
+
+def test_the_price_panel_shows_the_coin_the_incident_is_about() -> None:
+    assert incident_coin(load_scenario("jelly-2025-03-26")) == "JELLY"
+    assert incident_coin(load_scenario("cascade-2025-10-10")) == "BTC"
+    assert incident_coin(load_scenario("oracle-deviation")) == "SOL"

@@ -101,6 +101,12 @@ def test_each_expected_alert_has_a_row_in_the_table(compared: Report) -> None:
         assert section, f"{name} missing from the table"
         # A row: labels, first firing, from onset, duration, value.
         assert re.search(r"<td>[^<]*</td><td>t=\d+ s</td><td>-?[\d ]+(min )?[\d]* ?s</td>", section.group(1))
+    # From the onset (30 s): the first firing's scenario time less 30 s.
+    # (each rounded to the second on its own: one second apart at most)
+    pairs = re.findall(r"<td>t=(\d+) s</td><td>(-?\d+) s</td>", shipped)
+    assert pairs
+    for first, from_onset in pairs:
+        assert abs(int(first) - 30 - int(from_onset)) <= 1, (first, from_onset)
     assert f'data-alert="{DROPPED}"' not in proposal
     assert 'data-alert="HyperliquidHLPBackstopTakeover"' in proposal
 

@@ -8,7 +8,7 @@ LISTEN ?= :9762
 # Test modules run on this many processes (a module stays on one: its shared stacks do too).
 TEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck pytest install binaries demo clean wheel generate lock
+.PHONY: run test lint typecheck pytest install binaries chromium demo clean wheel generate lock backtest-reports
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ install: $(VENV)/.installed
 binaries:
 	scripts/install-prometheus-binaries.sh
 
+# The headless browser tests/backtest opens the reports in.
+chromium:
+	scripts/install-chromium.sh
+
 run: install
 	$(BIN)/hyperliquid-exporter --config.file=$(CONFIG) --web.listen-address=$(LISTEN)
 
@@ -35,7 +39,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install binaries
+pytest: install binaries chromium
 	PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test: lint typecheck pytest
@@ -56,8 +60,18 @@ wheel: install
 generate: install
 	$(BIN)/python -m mixin.generate --output-dir .
 
+# The backtest report of every shipped incident scenario (docs/backtest.md), one after the other.
+BACKTEST_DIR ?= backtest-reports
+BACKTEST_SCENARIOS ?= $(filter-out calm,$(basename $(notdir $(wildcard exporter/replay/scenarios/*.yaml))))
+backtest-reports: install binaries
+	mkdir -p $(BACKTEST_DIR)
+	for scenario in $(BACKTEST_SCENARIOS); do \
+		PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/hyperliquid-backtest --scenario=$$scenario \
+			--output=$(BACKTEST_DIR)/$$scenario.html || exit 1; \
+	done
+
 clean:
-	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache dist build exporter/REVISION
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache dist build exporter/REVISION $(BACKTEST_DIR)
 
 lock:
 	scripts/lock-dependencies.sh

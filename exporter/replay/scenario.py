@@ -466,6 +466,8 @@ class Scenario(StrictModel):
     description: str = ""
     seed: int = 0
     duration: Annotated[float, Field(gt=0)] = 3600.0  # informational: state is frozen after the last event
+    # Scenario second the incident starts (backtest reports measure alerts from it); absent: the first event.
+    onset: Seconds | None = None
     # Most fills one userFillsByTime answer holds: 2000 on current mainnet, 500 in older versions.
     fills_page_size: Literal[500, 2000] = 2000
     market: MarketSpec = Field(default_factory=MarketSpec)
@@ -473,6 +475,13 @@ class Scenario(StrictModel):
     governance: GovernanceSpec = Field(default_factory=GovernanceSpec)
     accounts: list[AccountSpec] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
+
+
+def scenario_onset(scenario: Scenario) -> float:
+    """When the incident starts: the annotated `onset`, else the first event's time (0 without events)."""
+    if scenario.onset is not None:
+        return scenario.onset
+    return min((event.at for event in scenario.events), default=0.0)
 
 
 def scenario_names() -> list[str]:

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import yaml
 
+from exporter.backtest.exporter_config import exporter_config, merged
 from exporter.deploy.alertmanager_config import render_directory
-from exporter.replay.scenario import load_scenario
 from tests.alertmanager.sinks import RecordingSink, running_sink
 from tests.alertmanager.timers import scale_route_timers
 from tests.relay.fake_chat import FakeChatAPI, fake_chat_api
@@ -119,75 +119,7 @@ class Stack:
 
 
 def _exporter_config(options: StackOptions, replay_url: str) -> dict[str, Any]:
-    speed = options.speed
-    scenario = load_scenario(options.scenario)
-    watched = [{"address": account.address, "name": account.name[:64]} for account in scenario.accounts]
-    config: dict[str, Any] = {
-        "hyperliquid": {
-            "api_url": replay_url,
-            "timeout_seconds": 5,
-            # Compressed time multiplies the request rate; the simulator's limit is off then.
-            "weight_limit_per_minute": int(1200 * max(1.0, speed)),
-            "max_retries": 2,
-            "retry_max_wait_seconds": 2,
-        },
-        "collectors": {
-            "market": {
-                "interval_seconds": 10 / speed,
-                "open_interest_cap_interval_seconds": 60 / speed,
-                "book_depth": {"interval_seconds": 30 / speed},
-            },
-            "vaults": {"interval_seconds": 60 / speed},
-            "accounts": {
-                "interval_seconds": 15 / speed,
-                "liquidator_interval_seconds": 5 / speed,
-                "watched_interval_seconds": 30 / speed,
-                "child_discovery_interval_seconds": 600 / speed,
-                "watched": watched,
-            },
-            "fills": {"interval_seconds": 30 / speed, "watched_interval_seconds": 600 / speed},
-            "liveness": {"interval_seconds": 5 / speed, "evm_rpc_url": f"{replay_url}/evm"},
-            "governance": {"interval_seconds": 300 / speed},
-            "dexes": {
-                "interval_seconds": 15 / speed,
-                "discovery_interval_seconds": 300 / speed,
-                "status_interval_seconds": 120 / speed,
-                "limits_interval_seconds": 3600 / speed,
-                "watched_interval_seconds": 300 / speed,
-                # The budget is per wall minute: compressed time multiplies it like the others' plans.
-                "weight_per_minute": 150 * max(1.0, speed),
-            },
-        },
-        "reference_prices": {
-            **{
-                source: {
-                    "base_url": replay_url,
-                    "interval_seconds": (60 if source == "coinbase" else 10) / speed,
-                }
-                for source in ("binance", "okx", "bybit", "kraken", "kucoin", "gate", "mexc", "coinbase")
-            },
-            "hyperliquid_spot": {"interval_seconds": 10 / speed},
-            # The replica's own poll too: unscaled it would trail the compressed market by 100 s.
-            "oracle_replica": {"interval_seconds": 10 / speed},
-        },
-    }
-    if speed > 1:
-        # The simulator pushes over /ws on the wall clock (every second) and the streams' timers are
-        # not scaled: in compressed time they would be a different product. Streams are exercised at
-        # speed 1 (tests/streaming, benchmarks/detection_latency.py).
-        config["streaming"] = {"enabled": False}
-    return _merged(config, options.extra_exporter_config)
-
-
-def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """`base` with `extra` laid over it, nested mappings merged key by key."""
-    result = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = _merged(result[key], value)
-        else:
-            result[key] = value
-    return result
+    return exporter_config(options.scenario, options.speed, replay_url, options.extra_exporter_config)
 
 
 def _relay_config(chat_url: str, queue_path: Path) -> dict[str, Any]:
@@ -294,7 +226,7 @@ def running_stack(options: StackOptions, workdir: Path) -> Iterator[Stack]:
         config = _exporter_config(options, stack.replay_url)
         if options.node_mode:
             # The stack scrapes every second: two scrapes see a new coin's 0 before its events count.
-            config = _merged(config, {"node": {"data_dir": str(node_data_dir), "new_series_hold_seconds": 2}})
+            config = merged(config, {"node": {"data_dir": str(node_data_dir), "new_series_hold_seconds": 2}})
         exporter_config = _write_yaml(workdir / "config.yaml", config)
         exits.enter_context(
             running(

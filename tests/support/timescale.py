@@ -1,75 +1,11 @@
-"""Compress the rules' time the way `hyperliquid-replay --speed N` compresses a scenario's.
+"""Compressed rule time (moved to exporter.backtest.timescale for the installed `hyperliquid-backtest`)."""
 
-With the simulator N times faster, dividing every `for`, range selector, subquery and `offset` of
-the shipped rules by N keeps each rule's meaning in scenario time: "OI fell 5% in 1m" still
-compares points one scenario minute apart. Rates per second are not scaled (they grow N-fold),
-and absolute constants such as staleness thresholds in seconds are left as they are.
-"""
+from exporter.backtest.timescale import (
+    duration_ms,
+    scale_expr,
+    scale_rule_groups,
+    scaled,
+    write_scaled_rules,
+)
 
-from __future__ import annotations
-
-import re
-from pathlib import Path
-from typing import Any
-
-import yaml
-
-_UNIT_MS = {
-    "ms": 1,
-    "s": 1000,
-    "m": 60_000,
-    "h": 3_600_000,
-    "d": 86_400_000,
-    "w": 604_800_000,
-    "y": 31_536_000_000,
-}
-_DURATION = r"(?:\d+(?:ms|s|m|h|d|w|y))+"
-_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
-_RANGE = re.compile(rf"\[({_DURATION})(?::({_DURATION})?)?\]")
-_OFFSET = re.compile(rf"\boffset\s+(-?)({_DURATION})")
-
-
-def duration_ms(text: str) -> int:
-    if not re.fullmatch(_DURATION, text):
-        raise ValueError(f"not a Prometheus duration: {text!r}")
-    return sum(int(number) * _UNIT_MS[unit] for number, unit in _PART.findall(text))
-
-
-def scaled(text: str, factor: float) -> str:
-    return f"{max(1, round(duration_ms(text) / factor))}ms"
-
-
-def scale_expr(expr: str, factor: float) -> str:
-    def range_(match: re.Match[str]) -> str:
-        window, step = match.group(1), match.group(2)
-        if ":" not in match.group(0):
-            return f"[{scaled(window, factor)}]"
-        return f"[{scaled(window, factor)}:{scaled(step, factor) if step else ''}]"
-
-    def offset(match: re.Match[str]) -> str:
-        return f"offset {match.group(1)}{scaled(match.group(2), factor)}"
-
-    return _OFFSET.sub(offset, _RANGE.sub(range_, expr))
-
-
-def scale_rule_groups(document: dict[str, Any], factor: float) -> dict[str, Any]:
-    for group in document.get("groups", []):
-        if "interval" in group:
-            group["interval"] = scaled(str(group["interval"]), factor)
-        for rule in group.get("rules", []):
-            rule["expr"] = scale_expr(str(rule["expr"]), factor)
-            for key in ("for", "keep_firing_for"):
-                if key in rule:
-                    rule[key] = scaled(str(rule[key]), factor)
-    return document
-
-
-def write_scaled_rules(source_dir: Path, output_dir: Path, factor: float) -> list[Path]:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in sorted(source_dir.glob("*.rules.yml")):
-        document = scale_rule_groups(yaml.safe_load(path.read_text()), factor)
-        target = output_dir / path.name
-        target.write_text(yaml.safe_dump(document, sort_keys=False, width=1_000_000))
-        written.append(target)
-    return written
+__all__ = ["duration_ms", "scale_expr", "scale_rule_groups", "scaled", "write_scaled_rules"]

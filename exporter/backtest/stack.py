@@ -1,0 +1,163 @@
+"""A scenario through the real product, in compressed time: the replay simulator, the exporter and a
+real Prometheus per rule set evaluating its rule files (windows and `for` divided by the speed).
+
+Two rule sets are compared on one run: their Prometheus servers scrape the same exporter, so the
+series under both are the same and only the rules differ.
+
+No Alertmanager: the rules' `ALERTS` series are all a backtest reads. Every server binds 127.0.0.1
+on a free port and is stopped when the `with` block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import yaml
+
+from exporter.backtest.exporter_config import exporter_config
+from exporter.backtest.processes import free_port, running
+from exporter.backtest.timescale import write_scaled_rule_files
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    scenario: str
+    # One Prometheus per rule set.
+    rule_sets: tuple[tuple[Path, ...], ...]
+    speed: float = 10.0
+    start_offset: float = 0.0
+    prometheus_binary: str = "prometheus"
+
+
+@dataclass
+class RunningScenario:
+    run: ScenarioRun
+    replay_url: str
+    prometheus_urls: list[str]
+    # Wall-clock epoch seconds of scenario time 0.
+    scenario_zero_wall: float
+    # Wall seconds between two rule evaluations (and two scrapes).
+    evaluation_interval: float
+
+    def scenario_time(self) -> float:
+        status = httpx.get(f"{self.replay_url}/_replay/status", timeout=5).json()
+        return float(status["scenario_time_seconds"])
+
+    def wall_time(self, scenario_seconds: float) -> float:
+        return self.scenario_zero_wall + scenario_seconds / self.run.speed
+
+    def wait_for_scenario_time(self, scenario_seconds: float) -> None:
+        remaining = (self.wall_time(scenario_seconds) - time.time()) + self.evaluation_interval
+        if remaining > 0:
+            time.sleep(remaining)
+
+
+def _prometheus_binary(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(
+            f"{name} not found on PATH: give --prometheus.binary, "
+            "or run scripts/install-prometheus-binaries.sh"
+        )
+    return found
+
+
+def _write_yaml(path: Path, document: object) -> Path:
+    path.write_text(yaml.safe_dump(document, sort_keys=False, width=1_000_000))
+    return path
+
+
+@contextlib.contextmanager
+def running_scenario(run: ScenarioRun, workdir: Path) -> Iterator[RunningScenario]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    prometheus = _prometheus_binary(run.prometheus_binary)
+    python = sys.executable
+    # As tests/e2e: one scrape and one evaluation every 10 scenario seconds (the liquidation and HLP
+    # groups set their own, shorter, interval).
+    interval = 10 / run.speed
+    with contextlib.ExitStack() as exits:
+        replay_port = free_port()
+        replay_url = f"http://127.0.0.1:{replay_port}"
+        exits.enter_context(
+            running(
+                [
+                    python,
+                    "-m",
+                    "exporter.replay.cli",
+                    f"--scenario={run.scenario}",
+                    f"--web.listen-address=127.0.0.1:{replay_port}",
+                    f"--speed={run.speed}",
+                    f"--start-offset={run.start_offset}",
+                    "--no-rate-limit",
+                ],
+                f"{replay_url}/_replay/status",
+                workdir / "replay.log",
+            )
+        )
+        status = httpx.get(f"{replay_url}/_replay/status", timeout=5).json()
+        zero_wall = float(status["scenario_zero_wall_ms"]) / 1000
+
+        exporter_port = free_port()
+        exporter_url = f"127.0.0.1:{exporter_port}"
+        config = _write_yaml(workdir / "config.yaml", exporter_config(run.scenario, run.speed, replay_url))
+        exits.enter_context(
+            running(
+                [
+                    python,
+                    "-m",
+                    "exporter.cli",
+                    f"--config.file={config}",
+                    f"--web.listen-address={exporter_url}",
+                ],
+                f"http://{exporter_url}/-/healthy",
+                workdir / "exporter.log",
+            )
+        )
+
+        urls = [
+            exits.enter_context(
+                _running_prometheus(
+                    prometheus, rules, exporter_url, interval, run.speed, workdir / f"prometheus-{index}"
+                )
+            )
+            for index, rules in enumerate(run.rule_sets)
+        ]
+        yield RunningScenario(run, replay_url, urls, zero_wall, interval)
+
+
+@contextlib.contextmanager
+def _running_prometheus(
+    binary: str, rules: tuple[Path, ...], target: str, interval: float, speed: float, home: Path
+) -> Iterator[str]:
+    rules_dir = home / "rules"
+    write_scaled_rule_files(list(rules), rules_dir, speed)
+    milliseconds = f"{max(1, round(interval * 1000))}ms"
+    config = {
+        "global": {
+            "scrape_interval": milliseconds,
+            "scrape_timeout": milliseconds,
+            "evaluation_interval": milliseconds,
+        },
+        "rule_files": [str(rules_dir / "*.rules.yml")],
+        "scrape_configs": [{"job_name": "hyperliquid", "static_configs": [{"targets": [target]}]}],
+    }
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running(
+        [
+            binary,
+            f"--config.file={_write_yaml(home / 'prometheus.yml', config)}",
+            f"--storage.tsdb.path={home / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        f"{url}/-/ready",
+        home / "prometheus.log",
+    ):
+        yield url

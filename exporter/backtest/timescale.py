@@ -1,0 +1,102 @@
+"""Compress the rules' time the way `hyperliquid-replay --speed N` compresses a scenario's.
+
+With the simulator N times faster, dividing every `for`, range selector, subquery and `offset` of
+the shipped rules by N keeps each rule's meaning in scenario time: "OI fell 5% in 1m" still
+compares points one scenario minute apart. Rates per second are not scaled (they grow N-fold),
+and absolute constants such as staleness thresholds in seconds are left as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_UNIT_MS = {
+    "ms": 1,
+    "s": 1000,
+    "m": 60_000,
+    "h": 3_600_000,
+    "d": 86_400_000,
+    "w": 604_800_000,
+    "y": 31_536_000_000,
+}
+_DURATION = r"(?:\d+(?:ms|s|m|h|d|w|y))+"
+_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
+_RANGE = re.compile(rf"\[({_DURATION})(?::({_DURATION})?)?\]")
+_OFFSET = re.compile(rf"\boffset\s+(-?)({_DURATION})")
+
+
+def duration_ms(text: str) -> int:
+    if not re.fullmatch(_DURATION, text):
+        raise ValueError(f"not a Prometheus duration: {text!r}")
+    return sum(int(number) * _UNIT_MS[unit] for number, unit in _PART.findall(text))
+
+
+def scaled(text: str, factor: float) -> str:
+    return f"{max(1, round(duration_ms(text) / factor))}ms"
+
+
+def scale_expr(expr: str, factor: float) -> str:
+    def range_(match: re.Match[str]) -> str:
+        window, step = match.group(1), match.group(2)
+        if ":" not in match.group(0):
+            return f"[{scaled(window, factor)}]"
+        return f"[{scaled(window, factor)}:{scaled(step, factor) if step else ''}]"
+
+    def offset(match: re.Match[str]) -> str:
+        return f"offset {match.group(1)}{scaled(match.group(2), factor)}"
+
+    return _OFFSET.sub(offset, _RANGE.sub(range_, expr))
+
+
+def scale_rule_groups(document: dict[str, Any], factor: float) -> dict[str, Any]:
+    for group in document.get("groups", []):
+        if "interval" in group:
+            group["interval"] = scaled(str(group["interval"]), factor)
+        for rule in group.get("rules", []):
+            rule["expr"] = scale_expr(str(rule["expr"]), factor)
+            for key in ("for", "keep_firing_for"):
+                if key in rule:
+                    rule[key] = scaled(str(rule[key]), factor)
+    return document
+
+
+def rule_files(paths: list[Path]) -> list[Path]:
+    """Rule files from a mix of files and directories (a directory stands for its `*.rules.yml`)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.rules.yml")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"no rule file or directory {path}")
+    if not files:
+        raise FileNotFoundError(f"no *.rules.yml in {', '.join(map(str, paths))}")
+    return files
+
+
+def write_scaled_rule_files(files: list[Path], output_dir: Path, factor: float) -> list[Path]:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for index, path in enumerate(files):
+        document = scale_rule_groups(yaml.safe_load(path.read_text()), factor)
+        # Numbered: two rule sets may hold files of the same name.
+        target = output_dir / f"{index:02d}-{path.name.removesuffix('.rules.yml')}.rules.yml"
+        target.write_text(yaml.safe_dump(document, sort_keys=False, width=1_000_000))
+        written.append(target)
+    return written
+
+
+def write_scaled_rules(source_dir: Path, output_dir: Path, factor: float) -> list[Path]:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(source_dir.glob("*.rules.yml")):
+        document = scale_rule_groups(yaml.safe_load(path.read_text()), factor)
+        target = output_dir / path.name
+        target.write_text(yaml.safe_dump(document, sort_keys=False, width=1_000_000))
+        written.append(target)
+    return written

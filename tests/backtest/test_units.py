@@ -1,0 +1,90 @@
+"""The backtest's pieces that need no stack: intervals, unions, differences, onsets, rule files, text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exporter.backtest.cli import incident_coin
+from exporter.backtest.collect import _runs
+from exporter.backtest.model import AlertInterval, Backtest, Timeline
+from exporter.backtest.report import human, seconds_text
+from exporter.backtest.summary import by_alert, differences, union
+from exporter.backtest.timescale import rule_files, write_scaled_rule_files
+from exporter.replay.scenario import load_scenario, parse_scenario, scenario_onset
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _alert(
+    name: str, start: float, end: float, severity: str = "critical", coin: str = "BTC"
+) -> AlertInterval:
+    return AlertInterval(name, severity, (("coin", coin),), start, end, False, start, 1.0)
+
+
+def _backtest(*alerts: AlertInterval, onset: float | None = 100.0) -> Backtest:
+    return Backtest("t", "s", "r", Timeline(0.0, 10.0), 0.0, 100.0, onset, [], list(alerts))
+
+
+def test_runs_split_at_gaps_longer_than_one_and_a_half_steps() -> None:
+    assert _runs([1, 2, 3, 6, 7, 10], step=1) == [(1, 3), (6, 7), (10, 10)]
+    assert _runs([], step=1) == []
+
+
+def test_union_merges_overlapping_spans_only() -> None:
+    assert union([(5, 8), (1, 3), (2, 4)]) == [(1, 4), (5, 8)]
+    assert union([(1, 2), (3, 4)], gap=1) == [(1, 4)]
+
+
+def test_alerts_grouped_critical_first_then_by_first_firing() -> None:
+    groups = by_alert([_alert("B", 5, 6, "warning"), _alert("C", 9, 10), _alert("A", 7, 8)])
+    assert list(groups) == [("A", "critical"), ("C", "critical"), ("B", "warning")]
+
+
+def test_differences_name_alerts_of_one_rule_set_and_moved_first_firings() -> None:
+    # Timeline speed 10: wall seconds count ten scenario seconds.
+    a = _backtest(_alert("Both", 110, 120), _alert("OnlyA", 110, 120), _alert("Moved", 110, 130))
+    b = _backtest(_alert("Both", 111, 120), _alert("OnlyB", 110, 120), _alert("Moved", 115, 130))
+    found = {(d.alertname, d.what, d.first_a, d.first_b) for d in differences(a, b, tolerance=20)}
+    assert found == {
+        ("OnlyA", "only in A", 100.0, None),
+        ("OnlyB", "only in B", None, 100.0),
+        ("Moved", "first firing moved", 100.0, 150.0),
+    }
+
+
+def test_a_scenario_onset_is_its_annotation_else_its_first_event() -> None:
+    assert scenario_onset(load_scenario("cascade-2025-10-10")) == 30.0
+    plain = parse_scenario(
+        {"name": "x", "events": [{"at": 40, "kind": "transfer", "account": "a", "usd": 1}]}, "test"
+    )
+    assert scenario_onset(plain) == 40.0
+    assert scenario_onset(parse_scenario({"name": "x"}, "test")) == 0.0
+
+
+def test_rule_files_take_directories_and_files_and_keep_same_names_apart(tmp_path: Path) -> None:
+    shipped = rule_files([REPO / "rules"])
+    assert len(shipped) >= 5
+    assert all(path.name.endswith(".rules.yml") for path in shipped)
+    again = rule_files([REPO / "rules" / "hyperliquid-hlp.rules.yml", REPO / "rules"])
+    written = write_scaled_rule_files(again, tmp_path, 10)
+    assert len({path.name for path in written}) == len(again)
+    with pytest.raises(FileNotFoundError):
+        rule_files([tmp_path / "missing"])
+
+
+def test_numbers_and_durations_read_at_a_glance() -> None:
+    assert human(60_123_456) == "60.1M"
+    assert human(-2_500) == "-2.5k"
+    assert human(0.0004) == "0.0004"
+    assert human(None) == "–"
+    assert seconds_text(45) == "45 s"
+    assert seconds_text(185) == "3 min 05 s"
+    assert seconds_text(-30) == "-30 s"
+
+
+def test_the_price_panel_shows_the_coin_the_incident_is_about() -> None:
+    assert incident_coin(load_scenario("jelly-2025-03-26")) == "JELLY"
+    assert incident_coin(load_scenario("cascade-2025-10-10")) == "BTC"
+    assert incident_coin(load_scenario("oracle-deviation")) == "SOL"

@@ -3,7 +3,9 @@
 With the simulator N times faster, dividing every `for`, range selector, subquery and `offset` of
 the shipped rules by N keeps each rule's meaning in scenario time: "OI fell 5% in 1m" still
 compares points one scenario minute apart. Rates per second are not scaled (they grow N-fold),
-and absolute constants such as staleness thresholds in seconds are left as they are.
+and absolute constants such as staleness thresholds in seconds are left as they are. Neither is the
+`for` of an alert on Prometheus' own scrapes (`up`): a scrape's timeout is wall time, so "down for a
+minute" divided by 10 would page on six slow scrapes of a busy test machine.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _DURATION = r"(?:\d+(?:ms|s|m|h|d|w|y))+"
 _PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 _RANGE = re.compile(rf"\[({_DURATION})(?::({_DURATION})?)?\]")
 _OFFSET = re.compile(rf"\boffset\s+(-?)({_DURATION})")
+_SCRAPE_HEALTH = re.compile(r"\bup\s*\{")
 
 
 def duration_ms(text: str) -> int:
@@ -57,9 +60,10 @@ def scale_rule_groups(document: dict[str, Any], factor: float) -> dict[str, Any]
         if "interval" in group:
             group["interval"] = scaled(str(group["interval"]), factor)
         for rule in group.get("rules", []):
+            judges_scrapes = _SCRAPE_HEALTH.search(str(rule["expr"])) is not None
             rule["expr"] = scale_expr(str(rule["expr"]), factor)
             for key in ("for", "keep_firing_for"):
-                if key in rule:
+                if key in rule and not judges_scrapes:
                     rule[key] = scaled(str(rule[key]), factor)
     return document
 

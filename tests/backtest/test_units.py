@@ -11,7 +11,7 @@ from exporter.backtest.collect import _runs
 from exporter.backtest.model import AlertInterval, Backtest, Timeline
 from exporter.backtest.report import human, seconds_text
 from exporter.backtest.summary import by_alert, differences, union
-from exporter.backtest.timescale import rule_files, write_scaled_rule_files
+from exporter.backtest.timescale import rule_files, scale_rule_groups, write_scaled_rule_files
 from exporter.replay.scenario import load_scenario, parse_scenario, scenario_onset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,3 +88,25 @@ def test_the_price_panel_shows_the_coin_the_incident_is_about() -> None:
     assert incident_coin(load_scenario("jelly-2025-03-26")) == "JELLY"
     assert incident_coin(load_scenario("cascade-2025-10-10")) == "BTC"
     assert incident_coin(load_scenario("oracle-deviation")) == "SOL"
+
+
+def test_compressed_rules_keep_scrape_health_in_wall_time() -> None:
+    """Scrapes time out in wall seconds: "down for 1m" at speed 10 must not become six slow scrapes."""
+    document = {
+        "groups": [
+            {
+                "name": "g",
+                "interval": "10s",
+                "rules": [
+                    {"alert": "Down", "expr": 'up{job="hyperliquid"} == 0', "for": "1m"},
+                    {"alert": "Drop", "expr": "x / x offset 5m < 0.9", "for": "1m"},
+                ],
+            }
+        ]
+    }
+    scaled = scale_rule_groups(document, 10.0)
+    down, drop = scaled["groups"][0]["rules"]
+    assert down["for"] == "1m"
+    assert drop["for"] == "6000ms"
+    assert drop["expr"] == "x / x offset 30000ms < 0.9"
+    assert scaled["groups"][0]["interval"] == "1000ms"

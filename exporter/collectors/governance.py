@@ -59,6 +59,7 @@ class GovernancePoller:
         fitting = 60.0 * per_poll / max(room_per_minute, MIN_WEIGHT_PER_MINUTE)
         self.interval = max(config.interval_seconds, fitting)
         self.max_age = config.max_age(self.interval)
+        self._first_poll = True
 
     @property
     def planned_weight_per_minute(self) -> float:
@@ -68,15 +69,21 @@ class GovernancePoller:
         )
 
     async def _info(self, body: dict[str, Any]) -> Any:
-        # Behind everything else in the budget's queue: these change over hours, a wait costs nothing.
-        return await self._context.client.info(body, COLLECTOR, priority=Priority.LOW)
+        # Behind everything else in the budget's queue (these change over hours, a wait costs nothing),
+        # except the first poll: with the streams down the queue is never empty of higher priorities,
+        # and `/-/ready` waits for every poller's first poll.
+        priority = Priority.NORMAL if self._first_poll else Priority.LOW
+        return await self._context.client.info(body, COLLECTOR, priority=priority)
 
     async def poll(self) -> Sequence[Metric]:
-        votes_raw, validators_raw, fund_raw = await asyncio.gather(
-            self._info({"type": VALIDATOR_L1_VOTES}),
-            self._info({"type": VALIDATOR_SUMMARIES}),
-            self._info({"type": SPOT_CLEARINGHOUSE_STATE, "user": self._config.assistance_fund}),
-        )
+        try:
+            votes_raw, validators_raw, fund_raw = await asyncio.gather(
+                self._info({"type": VALIDATOR_L1_VOTES}),
+                self._info({"type": VALIDATOR_SUMMARIES}),
+                self._info({"type": SPOT_CLEARINGHOUSE_STATE, "user": self._config.assistance_fund}),
+            )
+        finally:
+            self._first_poll = False
         votes = parse_validator_l1_votes(votes_raw)
         validators = parse_validator_summaries(validators_raw)
         count_skipped(self._context, (*votes.skipped, *validators.skipped))

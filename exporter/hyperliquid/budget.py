@@ -43,6 +43,8 @@ COLLECTOR_PRIORITY = {
     "liveness": Priority.CRITICAL,  # weight 2: never queued behind fill paging
     "vaults": Priority.HIGH,
     "accounts": Priority.HIGH,
+    # Hyperliquid spot mids, the reference of HYPE's and PURR's oracles: ahead of fill paging.
+    "prices": Priority.HIGH,
 }
 DEFAULT_PRIORITY = Priority.NORMAL
 DEFAULT_MAX_PAUSE_SECONDS = 10.0

@@ -19,7 +19,6 @@ from exporter.collectors.accounts import AccountFamilies, MonitoredAccount
 from exporter.collectors.context import CollectorContext
 from exporter.collectors.market import market_families
 from exporter.hyperliquid.accounts import AccountState, parse_clearinghouse_state
-from exporter.hyperliquid.budget import Priority
 from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.hyperliquid.fields import JsonObject, as_list
 from exporter.hyperliquid.fills import USER_FILLS_BY_TIME, FillCursor, ParsedFills, follow, parse_fills
@@ -104,8 +103,7 @@ class FillsFeed:
 
         async def fetch_page(start_ms: int) -> ParsedFills:
             body = {"type": USER_FILLS_BY_TIME, "user": user, "startTime": start_ms, "aggregateByTime": False}
-            # Reconciliation behind the pushes: after every poll that feeds a live alert in the queue.
-            parsed = parse_fills(await self._context.client.info(body, self._collector, Priority.LOW))
+            parsed = parse_fills(await self._context.client.info(body, self._collector))
             for _ in range(parsed.malformed):
                 self._context.count_malformed(USER_FILLS_BY_TIME)
             return parsed

@@ -38,7 +38,7 @@ CASES = {
         "chain-freeze", "HyperliquidChainHalted", 120.0, 60.0, 80.0, "HyperliquidAPIDegraded"
     ),
     "api-outage-2025-07-29": Case(
-        "api-outage-2025-07-29", "HyperliquidAPIDegraded", 300.0, 90.0, 150.0, "HyperliquidChainHalted"
+        "api-outage-2025-07-29", "HyperliquidAPIDegraded", 300.0, 90.0, 240.0, "HyperliquidChainHalted"
     ),
 }
 

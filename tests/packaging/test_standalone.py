@@ -60,7 +60,7 @@ def test_no_file_refers_to_a_directory_outside_the_repository() -> None:
 
 
 def test_the_check_sees_an_escape(tmp_path: Path) -> None:
-    assert escapes(REPO_ROOT / "tests", "../../shared/fixtures")
+    assert escapes(REPO_ROOT / "tests", "../../outside/fixtures")
     assert not escapes(REPO_ROOT / "deploy", "../config.yaml")
 
 

@@ -6,6 +6,7 @@ nothing it explains pages beside it, and it resolves once the venue recovers.
 - `api-outage-2025-07-29` (the info API fails from 300 s while the chain runs): `HyperliquidAPIDegraded`
   within 90 s, never `HyperliquidChainHalted`.
 The recovery is forced with POST /_replay/venue {"fault": "none"} once the alert has been delivered.
+Both cases run at the same time, each in its own stack.
 Only firing messages sent from the onset on count: what the exporter's own start-up raises (a stream
 still backfilling, a poll behind the start-up burst), and its resolution, is not the venue's failure.
 """
@@ -13,6 +14,8 @@ still backfilling, a poll behind the start-up burst), and its resolution, is not
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,11 +67,19 @@ def _webhook_statuses(stack: Stack, alertname: str) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_the_venue_failure_pages_once_within_its_deadline_and_resolves(name: str, tmp_path: Path) -> None:
-    case = CASES[name]
+@dataclass(frozen=True)
+class Observed:
+    delivered_at: float
+    firing: set[str]
+    firing_after: set[str]
+    chats: set[str]
+    chats_after: set[str]
+    log_dir: Path
+
+
+def observe(case: Case, workdir: Path) -> Observed:
     options = StackOptions(scenario=case.scenario, start_offset=case.start_offset, rate_limit=False)
-    with running_stack(options, tmp_path / name) as stack:
+    with running_stack(options, workdir) as stack:
         assert stack.scenario_time() < case.onset, "the stack must be up before the venue fails"
         onset_wall = stack.scenario_zero_wall + case.onset
 
@@ -89,10 +100,28 @@ def test_the_venue_failure_pages_once_within_its_deadline_and_resolves(name: str
         )
         firing_after = {alert["labels"]["alertname"] for alert in stack.firing_alerts()}
         chats_after = _chat_names_since(stack, onset_wall)
-    explain = f"firing {sorted(firing)}, chats {sorted(chats_after)}, logs {tmp_path / name}"
-    assert delivered_at - case.onset <= case.within, f"delivered at t={delivered_at:.0f}s; {explain}"
+    return Observed(delivered_at, firing, firing_after, chats, chats_after, workdir)
+
+
+@pytest.fixture(scope="module")
+def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[Observed]]]:
+    """Both cases at once, each in its own stack: in real time a stack mostly waits on the clock."""
+    root = tmp_path_factory.mktemp("liveness")
+    with ThreadPoolExecutor(max_workers=len(CASES), thread_name_prefix="liveness") as pool:
+        yield {name: pool.submit(observe, case, root / name) for name, case in CASES.items()}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_venue_failure_pages_once_within_its_deadline_and_resolves(
+    name: str, observed: dict[str, Future[Observed]]
+) -> None:
+    case = CASES[name]
+    seen = observed[name].result()
+    explain = f"firing {sorted(seen.firing)}, chats {sorted(seen.chats_after)}, logs {seen.log_dir}"
+    late = f"delivered at t={seen.delivered_at:.0f}s; {explain}"
+    assert seen.delivered_at - case.onset <= case.within, late
     # One situation, one page: what it explains is inhibited; the other diagnosis never even fires.
-    assert chats == {case.alert}, explain
-    assert chats_after == {case.alert}, explain
-    assert case.never not in firing | firing_after, explain
-    assert case.alert not in firing_after, explain
+    assert seen.chats == {case.alert}, explain
+    assert seen.chats_after == {case.alert}, explain
+    assert case.never not in seen.firing | seen.firing_after, explain
+    assert case.alert not in seen.firing_after, explain

@@ -20,6 +20,7 @@ from exporter.backtest.model import Backtest, Timeline
 from exporter.backtest.panels import panels
 from exporter.backtest.prometheus_api import PrometheusAPI
 from exporter.backtest.report import render
+from exporter.backtest.rule_changes import changed_alerts
 from exporter.backtest.stack import ScenarioRun, running_scenario
 from exporter.backtest.summary import differences
 from exporter.backtest.timescale import rule_files
@@ -178,6 +179,7 @@ def _recorded_backtest(args: argparse.Namespace) -> Backtest:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     began = time.monotonic()
+    rule_sets: list[list[Path]] = []
     try:
         if args.prometheus:
             backtests = [_recorded_backtest(args)]
@@ -194,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(backtests) == 2:
         # The two Prometheus servers scrape and evaluate at their own instants: an evaluation apart
         # (10 scenario seconds) is no difference.
-        found = differences(backtests[0], backtests[1], tolerance=10.0)
+        changed = changed_alerts(rule_files(rule_sets[0]), rule_files(rule_sets[1]))
+        found = differences(backtests[0], backtests[1], tolerance=10.0, changed=changed)
     name = (args.scenario and Path(args.scenario).stem) or "prometheus"
     output = args.output or Path(f"backtest-{name}.html")
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -195,9 +195,7 @@ def _column(backtest: Backtest, div_id: str) -> str:
     )
 
 
-def _differences_table(items: list[Difference]) -> str:
-    if not items:
-        return '<p class="none">Both rule sets fire the same alerts at the same times.</p>'
+def _differences_rows(items: list[Difference], css_class: str) -> str:
     rows = "".join(
         f'<tr data-alert="{html.escape(d.alertname)}"><td>{html.escape(d.what)}</td>'
         f"<td>{html.escape(d.alertname)}</td><td>{html.escape(d.severity)}</td><td>{html.escape(d.labels)}</td>"
@@ -205,10 +203,29 @@ def _differences_table(items: list[Difference]) -> str:
         for d in items
     )
     return (
-        '<table class="differences"><thead><tr><th>difference</th><th>alert</th><th>severity</th>'
+        f'<table class="{css_class}"><thead><tr><th>difference</th><th>alert</th><th>severity</th>'
         "<th>labels</th><th>first firing, A (from onset)</th><th>first firing, B</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
+
+
+def _differences_table(items: list[Difference]) -> str:
+    by_rules = [d for d in items if d.rule_changed]
+    by_timing = [d for d in items if not d.rule_changed]
+    parts = [
+        _differences_rows(by_rules, "differences")
+        if by_rules
+        else '<p class="none">Both rule sets fire the same alerts at the same times.</p>'
+    ]
+    if by_timing:
+        parts.append(
+            "<h3>Same rule in both sets: evaluation timing</h3>"
+            '<p class="meta">These alerts, and every recorded series they read, are defined the same way in '
+            "A and B. The two Prometheus servers scrape and evaluate a moment apart, so a condition at the "
+            "edge of its threshold can hold at one's instants and not the other's.</p>"
+            + _differences_rows(by_timing, "timing-differences")
+        )
+    return "".join(parts)
 
 
 _STYLE = """

@@ -40,6 +40,9 @@ class Difference:
     what: str  # "only in A", "only in B", "first firing moved"
     first_a: float | None  # seconds from the onset (or from the range's start)
     first_b: float | None
+    # False: both sets define the alert (and what it reads) the same way, so the two servers' scrape and
+    # evaluation instants made the difference, not the rules.
+    rule_changed: bool = True
 
 
 def _first_firings(backtest: Backtest) -> dict[tuple[str, str, str], float]:
@@ -52,9 +55,12 @@ def _first_firings(backtest: Backtest) -> dict[tuple[str, str, str], float]:
     return first
 
 
-def differences(a: Backtest, b: Backtest, tolerance: float) -> list[Difference]:
+def differences(
+    a: Backtest, b: Backtest, tolerance: float, changed: set[str] | None = None
+) -> list[Difference]:
     """Alerts that fire under one rule set only, and those whose first firing moved by more than
-    `tolerance` seconds (two runs of one scenario differ by an evaluation or two)."""
+    `tolerance` seconds (two runs of one scenario differ by an evaluation or two). `changed`: the alerts
+    the two sets define differently (exporter/backtest/rule_changes.py); None counts every alert."""
     first_a, first_b = _first_firings(a), _first_firings(b)
     result = []
     for key in sorted(first_a.keys() | first_b.keys(), key=lambda k: (SEVERITY_ORDER.get(k[1], 9), k)):
@@ -67,5 +73,6 @@ def differences(a: Backtest, b: Backtest, tolerance: float) -> list[Difference]:
             what = "first firing moved"
         else:
             continue
-        result.append(Difference(key[0], key[1], key[2], what, in_a, in_b))
+        rule_changed = changed is None or key[0] in changed
+        result.append(Difference(key[0], key[1], key[2], what, in_a, in_b, rule_changed))
     return result

@@ -137,8 +137,9 @@ def _running_prometheus(
     binary: str, rules: tuple[Path, ...], target: str, interval: float, speed: float, home: Path
 ) -> Iterator[str]:
     rules_dir = home / "rules"
-    write_scaled_rule_files(list(rules), rules_dir, speed)
-    milliseconds = f"{max(1, round(interval * 1000))}ms"
+    scrape_ms = max(1, round(interval * 1000))
+    write_scaled_rule_files(list(rules), rules_dir, speed, min_interval_ms=scrape_ms)
+    milliseconds = f"{scrape_ms}ms"
     config = {
         "global": {
             "scrape_interval": milliseconds,

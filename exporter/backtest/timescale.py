@@ -5,7 +5,9 @@ the shipped rules by N keeps each rule's meaning in scenario time: "OI fell 5% i
 compares points one scenario minute apart. Rates per second are not scaled (they grow N-fold),
 and absolute constants such as staleness thresholds in seconds are left as they are. Neither is the
 `for` of an alert on Prometheus' own scrapes (`up`): a scrape's timeout is wall time, so "down for a
-minute" divided by 10 would page on six slow scrapes of a busy test machine.
+minute" divided by 10 would page on six slow scrapes of a busy test machine. A group's own
+`interval` is floored at the scrape interval: a group evaluated between two scrapes sees the same
+samples again, so the shipped 1 s groups at speed 10 would cost ten evaluations a second for nothing.
 """
 
 from __future__ import annotations
@@ -55,10 +57,12 @@ def scale_expr(expr: str, factor: float) -> str:
     return _OFFSET.sub(offset, _RANGE.sub(range_, expr))
 
 
-def scale_rule_groups(document: dict[str, Any], factor: float) -> dict[str, Any]:
+def scale_rule_groups(document: dict[str, Any], factor: float, min_interval_ms: int = 1) -> dict[str, Any]:
+    """Every duration divided by `factor`; group intervals no shorter than `min_interval_ms`."""
     for group in document.get("groups", []):
         if "interval" in group:
-            group["interval"] = scaled(str(group["interval"]), factor)
+            interval = max(min_interval_ms, duration_ms(scaled(str(group["interval"]), factor)))
+            group["interval"] = f"{interval}ms"
         for rule in group.get("rules", []):
             judges_scrapes = _SCRAPE_HEALTH.search(str(rule["expr"])) is not None
             rule["expr"] = scale_expr(str(rule["expr"]), factor)
@@ -83,11 +87,13 @@ def rule_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def write_scaled_rule_files(files: list[Path], output_dir: Path, factor: float) -> list[Path]:
+def write_scaled_rule_files(
+    files: list[Path], output_dir: Path, factor: float, min_interval_ms: int = 1
+) -> list[Path]:
     output_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for index, path in enumerate(files):
-        document = scale_rule_groups(yaml.safe_load(path.read_text()), factor)
+        document = scale_rule_groups(yaml.safe_load(path.read_text()), factor, min_interval_ms)
         # Numbered: two rule sets may hold files of the same name.
         target = output_dir / f"{index:02d}-{path.name.removesuffix('.rules.yml')}.rules.yml"
         target.write_text(yaml.safe_dump(document, sort_keys=False, width=1_000_000))
@@ -95,11 +101,13 @@ def write_scaled_rule_files(files: list[Path], output_dir: Path, factor: float) 
     return written
 
 
-def write_scaled_rules(source_dir: Path, output_dir: Path, factor: float) -> list[Path]:
+def write_scaled_rules(
+    source_dir: Path, output_dir: Path, factor: float, min_interval_ms: int = 1
+) -> list[Path]:
     output_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in sorted(source_dir.glob("*.rules.yml")):
-        document = scale_rule_groups(yaml.safe_load(path.read_text()), factor)
+        document = scale_rule_groups(yaml.safe_load(path.read_text()), factor, min_interval_ms)
         target = output_dir / path.name
         target.write_text(yaml.safe_dump(document, sort_keys=False, width=1_000_000))
         written.append(target)

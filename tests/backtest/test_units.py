@@ -110,3 +110,16 @@ def test_compressed_rules_keep_scrape_health_in_wall_time() -> None:
     assert drop["for"] == "6000ms"
     assert drop["expr"] == "x / x offset 30000ms < 0.9"
     assert scaled["groups"][0]["interval"] == "1000ms"
+
+
+def test_compressed_group_intervals_are_floored_at_the_scrape_interval() -> None:
+    document = {
+        "groups": [
+            {"name": "fast", "interval": "1s", "rules": [{"record": "a", "expr": "x"}]},
+            {"name": "slow", "interval": "1m", "rules": [{"record": "b", "expr": "x"}]},
+        ]
+    }
+    fast, slow = scale_rule_groups(document, 10.0, min_interval_ms=1000)["groups"]
+    # 100 ms would evaluate ten times between two scrapes of 1 s.
+    assert fast["interval"] == "1000ms"
+    assert slow["interval"] == "6000ms"

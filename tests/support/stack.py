@@ -293,7 +293,8 @@ def running_stack(options: StackOptions, workdir: Path) -> Iterator[Stack]:
         prometheus_port = free_port()
         stack.prometheus_url = f"http://127.0.0.1:{prometheus_port}"
         rules_dir = workdir / "rules"
-        write_scaled_rules(REPO_ROOT / "rules", rules_dir, options.speed)
+        scrape_ms = round(options.scrape_interval * 1000)
+        write_scaled_rules(REPO_ROOT / "rules", rules_dir, options.speed, min_interval_ms=scrape_ms)
         prometheus_config = _write_yaml(workdir / "prometheus.yml", _prometheus_config(stack, rules_dir))
         exits.enter_context(
             running(

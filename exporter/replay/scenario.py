@@ -120,7 +120,7 @@ class DexSpec(StrictModel):
     oracle_updater: Address | None = None
     coins: list[CoinSpec] = Field(min_length=1)  # bare names (TSLA); prices are the deployer's oracle
     open_interest_cap_usd: Annotated[float, Field(gt=0)] = 250_000_000.0  # per coin
-    collateral_token: Annotated[int, Field(ge=0)] = 0  # spot token index (0: USDC)
+    collateral_token: Annotated[int, Field(ge=0)] = 0  # spot token index (0: USDC, 360: USDH)
     total_open_interest_cap_usd: Annotated[float, Field(gt=0)] = 500_000_000.0
     net_deposit: TimePath = Field(default_factory=lambda: [[0.0, 100_000_000.0]])  # USDC in minus out
     listed_from: float | None = None  # absent from perpDexs before this scenario second

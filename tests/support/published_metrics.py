@@ -97,6 +97,9 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_dex_open_interest_size_cap_per_perp",
         "hyperliquid_dex_max_transfer_notional_usd",
         "hyperliquid_dex_collateral_token",
+        "hyperliquid_dex_collateral_info",
+        "hyperliquid_dex_collateral_price",
+        "hyperliquid_dex_collateral_priced",
         "hyperliquid_dex_market_halted",
         # margin tiers of the first dex (issue 30)
         "hyperliquid_margin_table_tier_lower_bound_usd",

@@ -179,13 +179,25 @@ class HlpSpec(StrictModel):
     followers: Annotated[int, Field(ge=0, le=100)] = 5
 
 
+class StakerSpec(StrictModel):
+    """One account's HYPE staking as delegatorSummary gives it (constant over the scenario)."""
+
+    address: Address
+    delegated_hype: Annotated[float, Field(ge=0)] = 0.0
+    undelegated_hype: Annotated[float, Field(ge=0)] = 0.0
+    pending_withdrawal_hype: Annotated[float, Field(ge=0)] = 0.0  # in the 7-day unstaking queue
+    pending_withdrawals: Annotated[int, Field(ge=0)] = 0
+
+
 class GovernanceSpec(StrictModel):
-    """The validator set (validatorSummaries) and the Assistance Fund's HYPE (spotClearinghouseState)."""
+    """The validator set (validatorSummaries), the Assistance Fund's HYPE (spotClearinghouseState) and
+    accounts' staking (delegatorSummary; any other account stakes nothing)."""
 
     validators: Annotated[int, Field(ge=1, le=200)] = 24
     total_stake_hype: Annotated[float, Field(gt=0)] = 430_000_000.0
     largest_stake_share: Annotated[float, Field(gt=0, le=1)] = 0.12  # the rest is shared equally
     assistance_fund_hype: TimePath = Field(default_factory=lambda: [[0.0, 40_000_000.0]])
+    stakers: list[StakerSpec] = Field(default_factory=list)
 
 
 class EventBase(StrictModel):

@@ -115,6 +115,11 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_validator_active_stake_ratio",
         "hyperliquid_validator_largest_stake_ratio",
         "hyperliquid_assistance_fund_hype",
+        # the monitored accounts' HYPE staking and unstaking queue (issue 30)
+        "hyperliquid_account_staked_hype",
+        "hyperliquid_account_staking_undelegated_hype",
+        "hyperliquid_account_unstaking_pending_hype",
+        "hyperliquid_account_unstaking_pending_withdrawals",
         # the WebSocket feeds (exporter/streaming/metrics.py)
         "hyperliquid_stream_connected",
         "hyperliquid_stream_connections_total",

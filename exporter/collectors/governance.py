@@ -239,7 +239,8 @@ def validator_families(validators: Validators, interval: float) -> list[Metric]:
 
 
 def staking_accounts(config: Config) -> list[str]:
-    """Whose staking summary is read: the configured vaults (HLP) and the watched accounts."""
+    """Whose staking summary is read, in this order: the watched accounts (the likelier stakers, read
+    first after a start) and the configured vaults (HLP)."""
     if not config.collectors.governance.staking_summaries:
         return []
     collectors = config.collectors
@@ -247,7 +248,7 @@ def staking_accounts(config: Config) -> list[str]:
     watched = (
         [account.address for account in collectors.accounts.watched] if collectors.accounts.enabled else []
     )
-    return [*vaults, *watched]
+    return [*watched, *vaults]
 
 
 def pollers(config: Config, context: CollectorContext, planned_elsewhere: float = 0.0) -> list[Poller]:

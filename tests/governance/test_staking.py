@@ -82,7 +82,7 @@ def test_the_rotation_reads_one_account_per_poll_and_publishes_only_stakers() ->
 
 def test_the_hlp_vault_and_the_watched_accounts_are_read_unless_switched_off() -> None:
     watched = {"collectors": {"accounts": {"watched": [{"address": STAKER, "name": "s"}]}}}
-    assert staking_accounts(Config.model_validate(watched)) == [HLP_VAULT, STAKER]
+    assert staking_accounts(Config.model_validate(watched)) == [STAKER, HLP_VAULT]
     off = {"collectors": {**watched["collectors"], "governance": {"staking_summaries": False}}}
     assert staking_accounts(Config.model_validate(off)) == []
 

@@ -254,6 +254,9 @@ class GovernanceCollectorConfig(CollectorConfig):
 
     interval_seconds: Seconds = 300.0
     assistance_fund: Address = ASSISTANCE_FUND
+    # Read the HYPE staking and unstaking queue (delegatorSummary, weight 20) of the configured vaults and
+    # the watched accounts, one account per poll in turn: the public API has no venue-wide queue.
+    staking_summaries: bool = True
 
 
 class CollectorsConfig(StrictModel):

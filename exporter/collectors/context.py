@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from exporter.collectors.dex_collateral import LatestSpotTokens
 from exporter.collectors.liquidators import LiquidatorRoles
 from exporter.collectors.universe import SharedCoinList
 from exporter.hyperliquid.budget import WeightBudget
@@ -34,6 +35,9 @@ class CollectorContext:
     # Open interest and day volume in USD per listed coin, from the market poller's latest answer: how
     # the book-depth poller picks the coins that matter.
     market_sizes: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # Hyperliquid spot's tokens and their USDC prices, from the spot-volume poller's latest answer: how
+    # the dexes poller names and prices each builder dex's collateral.
+    spot_tokens: LatestSpotTokens = field(default_factory=LatestSpotTokens)
 
     def count_malformed(self, request_type: str) -> None:
         """One malformed field or item: costs one sample and one error count, never the poll."""

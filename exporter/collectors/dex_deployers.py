@@ -1,5 +1,6 @@
 """What a builder dex's deployer controls, published per dex: sub-deployers, funding multipliers, caps
-from perpDexLimits, the collateral token and which markets are halted.
+from perpDexLimits, the collateral token (and its price in USDC, dex_collateral.py) and which markets are
+halted.
 
 Halted markets: no public SDK schema carries a halt flag (nktkas/hyperliquid's meta.ts and perpDexs.ts
 have none; `haltTrading {coin, isHalted}` is the deployer's action). A halted builder-dex perp is read
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from exporter.collectors.dex_collateral import CollateralPegFamilies
 from exporter.hyperliquid.dexes import PERP_DEX_LIMITS, PERP_DEXS, PerpDex, PerpDexLimits
 from exporter.hyperliquid.market import META_AND_ASSET_CTXS, MarketData
+from exporter.hyperliquid.spot import SpotTokens
 
 
 def _gauge(name: str, meaning: str, labels: list[str], request: str) -> GaugeMetricFamily:
@@ -20,7 +23,9 @@ def _gauge(name: str, meaning: str, labels: list[str], request: str) -> GaugeMet
 
 
 class DeployerFamilies:
-    def __init__(self) -> None:
+    def __init__(self, spot: SpotTokens | None = None) -> None:
+        """`spot`: the latest fresh spot token table, which names and prices each dex's collateral."""
+        self.collateral_peg = CollateralPegFamilies(spot)
         self.sub_deployers = _gauge(
             "hyperliquid_dex_sub_deployer_info",
             "Address the dex's deployer delegated an action to (function: e.g. setOracle); always 1",
@@ -75,6 +80,7 @@ class DeployerFamilies:
             self.halted.add_metric([perp.spec.name, dex], 1.0 if perp.spec.delisted else 0.0)
         if data.terms is not None and data.terms.collateral_token is not None:
             self.collateral.add_metric([dex], float(data.terms.collateral_token))
+            self.collateral_peg.add(dex, data.terms.collateral_token)
 
     def add_limits(self, dex: str, limits: PerpDexLimits) -> None:
         for coin, cap in limits.open_interest_caps:
@@ -92,5 +98,6 @@ class DeployerFamilies:
             self.size_cap,
             self.transfer_cap,
             self.collateral,
+            *self.collateral_peg.families(),
             self.halted,
         ]

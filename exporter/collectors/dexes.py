@@ -49,6 +49,7 @@ from exporter.hyperliquid.market import (
     parse_meta_and_asset_ctxs,
     parse_open_interest_caps,
 )
+from exporter.hyperliquid.spot import SpotTokens
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -433,8 +434,9 @@ class DexesPoller:
 
     def families(self) -> list[Metric]:
         """The snapshot of every covered dex now (after a poll, or a push)."""
+        now = self._context.clock()
         return DexFamilies(self._config, self.schedule_for, self.streamed).build(
-            list(self.dexes.values()), self._context.clock()
+            list(self.dexes.values()), now, self._context.spot_tokens.fresh(now)
         )
 
 
@@ -454,7 +456,8 @@ class DexFamilies:
     def _gauge(self, name: str, meaning: str, labels: Sequence[str], request: str) -> GaugeMetricFamily:
         return GaugeMetricFamily(name, f"{meaning} (polled from {request}).", labels=list(labels))
 
-    def build(self, states: Sequence[DexState], now: float) -> list[Metric]:
+    def build(self, states: Sequence[DexState], now: float, spot: SpotTokens | None = None) -> list[Metric]:
+        """`spot`: the latest fresh spot token table (collateral names and prices), if any."""
         info = self._gauge(
             "hyperliquid_dex_info",
             "Builder-deployed perp dex (HIP-3) that is covered, with deployer and oracle updater; always 1",
@@ -538,7 +541,7 @@ class DexFamilies:
             CLEARINGHOUSE_STATE,
         )
         market: list[list[Metric]] = []
-        deployers = DeployerFamilies()
+        deployers = DeployerFamilies(spot)
         for state in states:
             dex = state.dex
             name = dex.name

@@ -1,9 +1,11 @@
 """What validators and the protocol decide (collector `governance`): pending validator votes and the coins
-they concern, the validator set's health, and the Assistance Fund's HYPE.
+they concern, the validator set's health, the Assistance Fund's HYPE, and the HYPE staking and unstaking
+queue of the monitored accounts.
 
-One poller, every `interval_seconds` (300 s): validatorL1Votes (20), validatorSummaries (20) and the
-Assistance Fund's spotClearinghouseState (2), 8.4 weight/min. These move in hours (a vote stays open
-for days), so a slow poll costs no detection that matters. A vote's stake share is the stake of the
+One poller, every `interval_seconds` (300 s): validatorL1Votes (20), validatorSummaries (20), the
+Assistance Fund's spotClearinghouseState (2) and one monitored account's delegatorSummary (20, in turn:
+staking.py), 12.4 weight/min. These move in hours (a vote stays open for days, an unstaking takes 7), so
+a slow poll costs no detection that matters. A vote's stake share is the stake of the
 validators that voted for it (matched by validator or signer address) over the whole set's stake.
 """
 
@@ -21,8 +23,10 @@ from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.collectors.dex_schedule import discovery_weight_per_minute
 from exporter.collectors.market import count_skipped
+from exporter.collectors.staking import StakingRotation
 from exporter.config import Config, GovernanceCollectorConfig
 from exporter.hyperliquid.budget import Priority
+from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.hyperliquid.governance import (
     SPOT_CLEARINGHOUSE_STATE,
     VALIDATOR_L1_VOTES,
@@ -33,6 +37,7 @@ from exporter.hyperliquid.governance import (
     parse_validator_l1_votes,
     parse_validator_summaries,
 )
+from exporter.hyperliquid.staking import DELEGATOR_SUMMARY, parse_delegator_summary
 from exporter.hyperliquid.weights import weight_per_minute
 
 log = logging.getLogger(__name__)
@@ -48,25 +53,30 @@ class GovernancePoller:
     collector = COLLECTOR
 
     def __init__(
-        self, config: GovernanceCollectorConfig, context: CollectorContext, room_per_minute: float = math.inf
+        self,
+        config: GovernanceCollectorConfig,
+        context: CollectorContext,
+        room_per_minute: float = math.inf,
+        staking: StakingRotation | None = None,
     ) -> None:
         self._config = config
         self._context = context
+        self._staking = staking if staking is not None and staking.accounts else None
         # These change over hours: when the other collectors leave less room in the budget than a poll
         # every interval_seconds costs, the interval stretches to fit (never below one weight a minute).
-        per_poll = weight_per_minute(VALIDATOR_L1_VOTES, 60.0) + weight_per_minute(VALIDATOR_SUMMARIES, 60.0)
-        per_poll += weight_per_minute(SPOT_CLEARINGHOUSE_STATE, 60.0)
+        per_poll = sum(weight_per_minute(request, 60.0) for request in self._requests())
         fitting = 60.0 * per_poll / max(room_per_minute, MIN_WEIGHT_PER_MINUTE)
         self.interval = max(config.interval_seconds, fitting)
         self.max_age = config.max_age(self.interval)
         self._first_poll = True
 
+    def _requests(self) -> tuple[str, ...]:
+        requests = (VALIDATOR_L1_VOTES, VALIDATOR_SUMMARIES, SPOT_CLEARINGHOUSE_STATE)
+        return (*requests, DELEGATOR_SUMMARY) if self._staking is not None else requests
+
     @property
     def planned_weight_per_minute(self) -> float:
-        return sum(
-            weight_per_minute(request, self.interval)
-            for request in (VALIDATOR_L1_VOTES, VALIDATOR_SUMMARIES, SPOT_CLEARINGHOUSE_STATE)
-        )
+        return sum(weight_per_minute(request, self.interval) for request in self._requests())
 
     async def _info(self, body: dict[str, Any]) -> Any:
         # Behind everything else in the budget's queue (these change over hours, a wait costs nothing),
@@ -77,10 +87,11 @@ class GovernancePoller:
 
     async def poll(self) -> Sequence[Metric]:
         try:
-            votes_raw, validators_raw, fund_raw = await asyncio.gather(
+            votes_raw, validators_raw, fund_raw, _ = await asyncio.gather(
                 self._info({"type": VALIDATOR_L1_VOTES}),
                 self._info({"type": VALIDATOR_SUMMARIES}),
                 self._info({"type": SPOT_CLEARINGHOUSE_STATE, "user": self._config.assistance_fund}),
+                self._read_staking(),
             )
         finally:
             self._first_poll = False
@@ -99,7 +110,22 @@ class GovernancePoller:
                 self.interval,
                 [([], fund_hype)],
             ),
+            *(self._staking.families(self._context.clock(), self.interval) if self._staking else []),
         ]
+
+    async def _read_staking(self) -> None:
+        """One monitored account's staking summary; its failure costs that reading, not the poll."""
+        account = self._staking.next_account() if self._staking is not None else None
+        if self._staking is None or account is None:
+            return
+        try:
+            summary = parse_delegator_summary(await self._info({"type": DELEGATOR_SUMMARY, "user": account}))
+        except (UpstreamError, ParseError) as exc:
+            log.info("staking summary of %s unavailable (%s); read again at its next turn", account, exc)
+            if isinstance(exc, ParseError):
+                self._context.count_malformed(DELEGATOR_SUMMARY)
+            return
+        self._staking.observe(account, summary, self._context.clock())
 
 
 def _gauge(
@@ -212,6 +238,19 @@ def validator_families(validators: Validators, interval: float) -> list[Metric]:
     ]
 
 
+def staking_accounts(config: Config) -> list[str]:
+    """Whose staking summary is read, in this order: the watched accounts (the likelier stakers, read
+    first after a start) and the configured vaults (HLP)."""
+    if not config.collectors.governance.staking_summaries:
+        return []
+    collectors = config.collectors
+    vaults = [vault.address for vault in collectors.vaults.vaults] if collectors.vaults.enabled else []
+    watched = (
+        [account.address for account in collectors.accounts.watched] if collectors.accounts.enabled else []
+    )
+    return [*watched, *vaults]
+
+
 def pollers(config: Config, context: CollectorContext, planned_elsewhere: float = 0.0) -> list[Poller]:
     """`planned_elsewhere`: what the collectors before it plan; the builder dexes' discovery is kept
     room for (they take what is left after governance)."""
@@ -221,7 +260,7 @@ def pollers(config: Config, context: CollectorContext, planned_elsewhere: float 
     dexes = config.collectors.dexes
     reserved = discovery_weight_per_minute(dexes) if dexes.enabled else 0.0
     room = config.hyperliquid.weight_budget_per_minute - planned_elsewhere - reserved
-    poller = GovernancePoller(section, context, room)
+    poller = GovernancePoller(section, context, room, StakingRotation(staking_accounts(config)))
     if poller.interval > section.interval_seconds:
         log.warning(
             "the other collectors leave %.1f weight/min of the %.0f budget: governance is polled every "

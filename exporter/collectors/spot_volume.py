@@ -1,5 +1,6 @@
 """24-hour notional volume of the Hyperliquid spot pairs behind the USDC-denominated perps (HYPE, PURR),
-and the USDC price of the stablecoins watched on Hyperliquid spot (USDH, builder dexes' collateral).
+and the USDC price of the stablecoins watched on Hyperliquid spot (USDH). The spot token table of the same
+answer names and prices each builder dex's collateral (published by the dexes poller, dex_collateral.py).
 
 Spot is those perps' main oracle source, so a thin spot market is a weak oracle. `allMids` (the spot
 prices poller) carries no volume; `spotMetaAndAssetCtxs` (weight 20) does, for every pair, and volume
@@ -21,7 +22,12 @@ from exporter.collectors.market import count_skipped
 from exporter.config import Config
 from exporter.failure_tracker import FailureTracker
 from exporter.hyperliquid.errors import ParseError, UpstreamError
-from exporter.hyperliquid.spot import SPOT_META_AND_ASSET_CTXS, parse_spot_volumes, parse_stablecoin_mids
+from exporter.hyperliquid.spot import (
+    SPOT_META_AND_ASSET_CTXS,
+    parse_spot_tokens,
+    parse_spot_volumes,
+    stablecoin_prices,
+)
 from exporter.hyperliquid.weights import weight_per_minute
 from exporter.prices.quotes import STABLECOIN_PRICE_HELP
 from exporter.scheduler import failure_kind
@@ -71,7 +77,7 @@ class SpotVolumePoller:
             body = {"type": SPOT_META_AND_ASSET_CTXS}
             response = await self._context.client.info(body, COLLECTOR)
             volumes = parse_spot_volumes(response)
-            stablecoins = parse_stablecoin_mids(response, self._stablecoins)
+            tokens = parse_spot_tokens(response)
         except (UpstreamError, ParseError) as exc:
             kind, message = failure_kind(exc)
             if self._failure.failed(kind):
@@ -79,6 +85,9 @@ class SpotVolumePoller:
             return [family, stablecoin]
         if self._failure.succeeded():
             log.info("spot volumes available again")
+        # The builder dexes' collateral is named and priced from the same table (dex_collateral.py).
+        self._context.spot_tokens.publish(tokens, self._context.clock(), self.max_age)
+        stablecoins = stablecoin_prices(tokens, self._stablecoins)
         count_skipped(self._context, volumes.skipped)
         for coin, pair in self._pairs.items():
             volume = volumes.by_pair.get(pair)

@@ -46,6 +46,7 @@ _KNOWN_INFO_TYPES = {
     "validatorL1Votes",
     "validatorSummaries",
     "spotClearinghouseState",
+    "delegatorSummary",
 }
 
 

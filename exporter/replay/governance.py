@@ -44,6 +44,7 @@ class Governance:
         ]
         self.jailed = Path(0.0)
         self.votes: list[SimVote] = []
+        self.stakers = {staker.address: staker for staker in spec.stakers}
         self.assistance_fund_hype = Path.from_points(
             [(point[0], point[1]) for point in spec.assistance_fund_hype]
         )

@@ -1,5 +1,6 @@
-"""Governance bodies of `/info`: validatorL1Votes, validatorSummaries, and spotClearinghouseState (the
-Assistance Fund's HYPE; any other account holds no spot balance here)."""
+"""Governance bodies of `/info`: validatorL1Votes, validatorSummaries, spotClearinghouseState (the
+Assistance Fund's HYPE; any other account holds no spot balance here) and delegatorSummary (an account's
+HYPE staking and unstaking queue)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,23 @@ class GovernanceBodies:
             }
             for index, v in enumerate(self._governance.validators)
         ]
+
+    def delegator_summary(self, user: str) -> Json:
+        """Shape: the GitBook info-endpoint example and nktkas/hyperliquid delegatorSummary.ts."""
+        staker = self._governance.stakers.get(user)
+        if staker is None:
+            return {
+                "delegated": "0.0",
+                "undelegated": "0.0",
+                "totalPendingWithdrawal": "0.0",
+                "nPendingWithdrawals": 0,
+            }
+        return {
+            "delegated": decimal_string(staker.delegated_hype, 8),
+            "undelegated": decimal_string(staker.undelegated_hype, 8),
+            "totalPendingWithdrawal": decimal_string(staker.pending_withdrawal_hype, 8),
+            "nPendingWithdrawals": staker.pending_withdrawals,
+        }
 
     def spot_clearinghouse_state(self, user: str, now: float) -> Json:
         """Shape: nktkas/hyperliquid spotClearinghouseState.ts."""

@@ -101,7 +101,8 @@ class MarketBodies:
         return {"coin": coin, "time": self._clock.wall_ms(now), "levels": sides}
 
     def spot_meta_and_asset_ctxs(self, now: float) -> Json:
-        """The spot pairs of the USDC-denominated perps (`spot_pair`), against USDC (token 0)."""
+        """The spot pairs of the USDC-denominated perps (`spot_pair`) and USDH, against USDC (token 0).
+        The perps' spot tokens are numbered from 1 in listing order; USDH is token 360."""
         tokens: list[Json] = [_spot_token("USDC", 0)]
         universe: list[Json] = []
         ctxs: list[Json] = []
@@ -127,11 +128,11 @@ class MarketBodies:
                     "dayBaseVlm": size_string(volume / price if price else 0.0, 2),
                 }
             )
-        # USDH/USDC: Native Markets' USDH against USDC.
-        token = len(tokens)
-        tokens.append(_spot_token("USDH", token))
+        # USDH/USDC: Native Markets' USDH against USDC, under its mainnet token index, so a builder dex
+        # whose `collateral_token` is 360 is margined in USDH.
+        tokens.append(_spot_token("USDH", USDH_TOKEN))
         universe.append(
-            {"name": USDH_PAIR, "tokens": [token, 0], "index": int(USDH_PAIR[1:]), "isCanonical": False}
+            {"name": USDH_PAIR, "tokens": [USDH_TOKEN, 0], "index": int(USDH_PAIR[1:]), "isCanonical": False}
         )
         usdh = self._market.usd_rate["USDH"].value_at(now) / self._market.usd_rate["USDC"].value_at(now)
         ctxs.append(
@@ -236,7 +237,9 @@ BOOK_STEP = 0.002
 BOOK_SHARE_OF_DAY_VOLUME = 0.01
 BOOK_MIN_NOTIONAL = 10_000.0
 
-# The simulator's USDH/USDC pair key (not a recorded mainnet index).
+# USDH's spot token index and its USDC pair's key, as in the mainnet spotMetaAndAssetCtxs recorded on
+# 9 Nov 2025 (tests/fixtures/hyperliquid-recorded/test_spot_asset_ctx.json).
+USDH_TOKEN = 360
 USDH_PAIR = "@230"
 
 
@@ -250,6 +253,7 @@ def _spot_token(name: str, index: int) -> Json:
         "isCanonical": index == 0,
         "evmContract": None,
         "fullName": None,
+        "deployerTradingFeeShare": "0.0",
     }
 
 

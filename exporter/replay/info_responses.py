@@ -76,6 +76,8 @@ class InfoResponder:
             return InfoAnswer(votes, len(votes))
         if kind == "validatorSummaries":
             return InfoAnswer(self._governance.validator_summaries(now), 0)
+        if kind == "delegatorSummary":
+            return InfoAnswer(self._governance.delegator_summary(_address(request, "user")), 0)
         if kind == "spotClearinghouseState":
             user = _address(request, "user")
             return InfoAnswer(self._governance.spot_clearinghouse_state(user, now), 0)

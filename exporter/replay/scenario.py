@@ -120,7 +120,7 @@ class DexSpec(StrictModel):
     oracle_updater: Address | None = None
     coins: list[CoinSpec] = Field(min_length=1)  # bare names (TSLA); prices are the deployer's oracle
     open_interest_cap_usd: Annotated[float, Field(gt=0)] = 250_000_000.0  # per coin
-    collateral_token: Annotated[int, Field(ge=0)] = 0  # spot token index (0: USDC)
+    collateral_token: Annotated[int, Field(ge=0)] = 0  # spot token index (0: USDC, 360: USDH)
     total_open_interest_cap_usd: Annotated[float, Field(gt=0)] = 500_000_000.0
     net_deposit: TimePath = Field(default_factory=lambda: [[0.0, 100_000_000.0]])  # USDC in minus out
     listed_from: float | None = None  # absent from perpDexs before this scenario second
@@ -179,13 +179,25 @@ class HlpSpec(StrictModel):
     followers: Annotated[int, Field(ge=0, le=100)] = 5
 
 
+class StakerSpec(StrictModel):
+    """One account's HYPE staking as delegatorSummary gives it (constant over the scenario)."""
+
+    address: Address
+    delegated_hype: Annotated[float, Field(ge=0)] = 0.0
+    undelegated_hype: Annotated[float, Field(ge=0)] = 0.0
+    pending_withdrawal_hype: Annotated[float, Field(ge=0)] = 0.0  # in the 7-day unstaking queue
+    pending_withdrawals: Annotated[int, Field(ge=0)] = 0
+
+
 class GovernanceSpec(StrictModel):
-    """The validator set (validatorSummaries) and the Assistance Fund's HYPE (spotClearinghouseState)."""
+    """The validator set (validatorSummaries), the Assistance Fund's HYPE (spotClearinghouseState) and
+    accounts' staking (delegatorSummary; any other account stakes nothing)."""
 
     validators: Annotated[int, Field(ge=1, le=200)] = 24
     total_stake_hype: Annotated[float, Field(gt=0)] = 430_000_000.0
     largest_stake_share: Annotated[float, Field(gt=0, le=1)] = 0.12  # the rest is shared equally
     assistance_fund_hype: TimePath = Field(default_factory=lambda: [[0.0, 40_000_000.0]])
+    stakers: list[StakerSpec] = Field(default_factory=list)
 
 
 class EventBase(StrictModel):

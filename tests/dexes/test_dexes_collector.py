@@ -51,7 +51,7 @@ def scenario(dexes: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
 class DexesOnReplay:
     def __init__(
         self,
-        body: dict[str, Any],
+        body: str | dict[str, Any],
         dexes_config: dict[str, Any] | None = None,
         watched: list[dict[str, str]] | None = None,
         fail: Callable[[dict[str, Any]], bool] = lambda body: False,

@@ -55,3 +55,16 @@ def test_margin_tier_change_doubles_btc_maintenance_margin_without_moving_its_pr
     mark_before = float(replay.at(320).ctx("BTC")[1]["markPx"])
     mark_after = float(replay.at(340).ctx("BTC")[1]["markPx"])
     assert abs(mark_after / mark_before - 1) < 0.005
+
+
+def test_the_delist_vote_holder_stakes_with_hype_in_the_unstaking_queue() -> None:
+    """Its staking gives the overview dashboard's unstaking panels data in an end-to-end scenario."""
+    replay = Replay("governance-delist-vote").at(10)
+    watched = "0x5eed000000000000000000000000000000000033"
+    summary = replay.info({"type": "delegatorSummary", "user": watched})
+    assert summary == {
+        "delegated": "20000.0",
+        "undelegated": "0.0",
+        "totalPendingWithdrawal": "5000.0",
+        "nPendingWithdrawals": 1,
+    }

@@ -1,6 +1,7 @@
 """The simulator answers the new requests in the shapes of the public SDK schemas (nktkas/hyperliquid
 src/api/info/_methods/{perpDexs,perpDexLimits,validatorL1Votes,validatorSummaries,
-spotClearinghouseState}.ts), and the exporter's parsers read those answers without a skipped item."""
+spotClearinghouseState,delegatorSummary}.ts), and the exporter's parsers read those answers without a
+skipped item."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from exporter.hyperliquid.governance import (
     parse_validator_l1_votes,
     parse_validator_summaries,
 )
+from exporter.hyperliquid.staking import parse_delegator_summary
 from tests.dexes.test_dex_deployers import SDK_ENTRY
 from tests.governance.test_governance_collector import VALIDATORS, VOTES
+from tests.governance.test_staking import DOCUMENTED, SCENARIO, STAKER
 from tests.replay.shapes import mismatches, schema_of
 from tests.replay.support import Replay
 
@@ -60,3 +63,12 @@ def test_validator_votes_summaries_and_the_assistance_fund() -> None:
     fund = replay.info({"type": "spotClearinghouseState", "user": "0x" + "fe" * 20})
     assert_shape(SPOT_STATE, fund)
     assert parse_spot_balance(fund, "HYPE") == 40_000_000.0
+
+
+def test_delegator_summary_for_a_staker_and_for_anyone_else() -> None:
+    replay = Replay(SCENARIO).at(10)
+    for user in (STAKER, "0x" + "12" * 20):
+        simulated = replay.info({"type": "delegatorSummary", "user": user})
+        assert_shape(DOCUMENTED, simulated)
+        parse_delegator_summary(simulated)
+    assert parse_delegator_summary(replay.info({"type": "delegatorSummary", "user": STAKER})).stakes

@@ -154,7 +154,7 @@ def _builder_dex_lines(now: float) -> list[str]:
 
 
 def _governance_lines(now: float) -> list[str]:
-    """Validators, a pending vote and the Assistance Fund (collector governance), and HYPE's mark."""
+    """Validators, a vote, the Assistance Fund and a staker (collector governance), and HYPE's mark."""
     vote = {"action": "D", "coin": "kPEPE"}
     return [
         _line("hyperliquid_mark_price", {"coin": "HYPE", "quote": "USDC"}, 35),
@@ -169,6 +169,16 @@ def _governance_lines(now: float) -> list[str]:
         _line("hyperliquid_governance_votes_pending", vote, 1),
         _line("hyperliquid_governance_vote_stake_ratio", vote, 0.3),
         _line("hyperliquid_governance_vote_expiry_timestamp_seconds", vote, now + 86_400),
+        # A watched account that stakes, with HYPE in the unstaking queue (delegatorSummary).
+        *(
+            _line(name, {"account": "0x" + "5e" * 20}, value)
+            for name, value in (
+                ("hyperliquid_account_staked_hype", 1_000_000),
+                ("hyperliquid_account_staking_undelegated_hype", 0),
+                ("hyperliquid_account_unstaking_pending_hype", 250_000),
+                ("hyperliquid_account_unstaking_pending_withdrawals", 3),
+            )
+        ),
     ]
 
 

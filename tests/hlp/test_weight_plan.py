@@ -45,8 +45,9 @@ async def test_default_plan_stays_under_half_the_limit() -> None:
             "accounts_watched": 80.0,  # 20 x clearinghouseState every 30 s
             "fills": 160.0 + 40.0,  # 4 liquidators every 30 s, 20 watched every 600 s (base weight)
             "liveness_exchange_status": 8.0,  # exchangeStatus (2) every 15 s
-            # validatorL1Votes, validatorSummaries (20), spotClearinghouseState (2): 8.4 every 300 s,
-            # stretched to the 2 the others leave of the 600 (a poll every 21 minutes)
+            # validatorL1Votes, validatorSummaries (20), spotClearinghouseState (2) and one of the 21
+            # monitored accounts' delegatorSummary (20): 12.4 every 300 s, stretched to the 2 the others
+            # leave of the 600 (a poll every 31 minutes; each account's staking every 11 hours)
             "governance": 2.0,
             # builder dexes: what the others leave of 85% of the 600 (tests/dexes): only perpDexs here
             "dexes": 4.0,

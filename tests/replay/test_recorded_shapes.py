@@ -114,3 +114,25 @@ def test_portfolio(cascade: Replay) -> None:
         simulated = cascade.info({"type": "portfolio", "user": user})
         assert [window for window, _ in simulated] == [window for window, _ in real]
         assert_same_shape(real, simulated)
+
+
+def test_spot_meta_and_asset_ctxs_with_usdh_as_on_mainnet() -> None:
+    request, real = recorded("test_spot_asset_ctx.json")
+    simulated = Replay("usdh-collateral-depeg").at(30).info(request)
+    # `evmContract` is an object for bridged tokens and null for the others (the simulator's).
+    problems = mismatches(
+        schema_of(real),
+        simulated,
+        extra_allowed=NEWER_FIELDS,
+        missing_allowed=OLDER_ONLY_FIELDS,
+        nullable=NULLABLE | {"evmContract", "fullName", "midPx"},
+    )
+    assert not problems, "\n".join(problems)
+    real_usdh = next(token for token in real[0]["tokens"] if token["name"] == "USDH")
+    simulated_usdh = next(token for token in simulated[0]["tokens"] if token["name"] == "USDH")
+    assert simulated_usdh["index"] == real_usdh["index"] == 360
+    real_pair = next(pair for pair in real[0]["universe"] if pair["tokens"] == [360, 0])
+    assert (
+        next(pair for pair in simulated[0]["universe"] if pair["tokens"] == [360, 0])["name"]
+        == real_pair["name"]
+    )

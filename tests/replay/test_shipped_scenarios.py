@@ -28,6 +28,7 @@ SHIPPED = [
     "oracle-deviation",
     "popcat-buildup",
     "usdc-depeg-2023-03-11",
+    "usdh-collateral-depeg",
     "usdt-depeg-2022-05",
     "venue-wide-crash",
     "watched-whale",

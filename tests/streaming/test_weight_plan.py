@@ -15,7 +15,8 @@ WATCHED = [{"address": f"0x{2000 + n:040x}", "name": f"watched-{n}"} for n in ra
     [
         # No watched account: 4 liquidators stream; everything they back polls every 60-300 s.
         # Order-book depth (8 coins' l2Book, 2, every 30 s: 32) takes what the others leave of the 600.
-        ([], None, 16.0, 27.6, 8.4, 32.0, 210.0),
+        # Governance reads the HLP vault's staking summary too (12.4); the dexes get 4 less.
+        ([], None, 16.0, 23.6, 12.4, 32.0, 210.0),
         # 20 watched: 6 fit in the user quota, so the watched group stays on REST every 30 s. Governance is
         # planned at the REST rates of the others (before the streams): stretched to 2 a minute.
         # Depth is off: at their REST rates the others leave nothing of the budget.
@@ -47,9 +48,10 @@ async def test_default_streaming_plan(
         "prices_hyperliquid_spot": 12.0,  # allMids every 10 s: spot as HYPE's and PURR's reference
         "prices_hyperliquid_spot_volume": 4.0,  # spotMetaAndAssetCtxs every 300 s: the spot pairs' volume
         "liveness_exchange_status": 8.0,  # exchangeStatus (2) every 15 s: is the chain's clock running?
-        "governance": governance,  # validatorL1Votes, validatorSummaries (20), spotClearinghouseState (2)
+        # validatorL1Votes, validatorSummaries (20), spotClearinghouseState (2), one delegatorSummary (20)
+        "governance": governance,
         # Builder dexes start with what the others leave of 85% of the budget at their fast (fallback)
-        # rates: 27.6 without watched accounts, else perpDexs. Once the streams are live they also get what
+        # rates: 23.6 without watched accounts, else perpDexs. Once the streams are live they also get what
         # the streams save (tests/dexes/test_dex_weight_plan.py), and give it back when one drops.
         "dexes": dexes,
     }

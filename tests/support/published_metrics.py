@@ -97,6 +97,9 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_dex_open_interest_size_cap_per_perp",
         "hyperliquid_dex_max_transfer_notional_usd",
         "hyperliquid_dex_collateral_token",
+        "hyperliquid_dex_collateral_info",
+        "hyperliquid_dex_collateral_price",
+        "hyperliquid_dex_collateral_priced",
         "hyperliquid_dex_market_halted",
         # margin tiers of the first dex (issue 30)
         "hyperliquid_margin_table_tier_lower_bound_usd",
@@ -112,6 +115,11 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_validator_active_stake_ratio",
         "hyperliquid_validator_largest_stake_ratio",
         "hyperliquid_assistance_fund_hype",
+        # the monitored accounts' HYPE staking and unstaking queue (issue 30)
+        "hyperliquid_account_staked_hype",
+        "hyperliquid_account_staking_undelegated_hype",
+        "hyperliquid_account_unstaking_pending_hype",
+        "hyperliquid_account_unstaking_pending_withdrawals",
         # the WebSocket feeds (exporter/streaming/metrics.py)
         "hyperliquid_stream_connected",
         "hyperliquid_stream_connections_total",

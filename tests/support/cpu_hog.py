@@ -13,6 +13,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 MAX_SECONDS = 900
 
 _BUSY_LOOP = f"""
+import threading
 import time
 end = time.monotonic() + {MAX_SECONDS}
 while time.monotonic() < end:
@@ -49,3 +51,32 @@ def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
         fields = stat.read().rsplit(")", 1)[1].split()
     # utime and stime are fields 14 and 15 of /proc/PID/stat (1-based): 12th and 13th after the ")".
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class SharedCpuHog:
+    """One hog for every concurrent user: scenarios that run side by side (tests/e2e lanes) each ask
+    for a busy neighbour, and get the same one, so the machine has one spinning core, not one per lane."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._exits: contextlib.ExitStack | None = None
+
+    @contextlib.contextmanager
+    def __call__(self, wanted: bool = True) -> Iterator[None]:
+        if not wanted:
+            yield
+            return
+        with self._lock:
+            if self._users == 0:
+                self._exits = contextlib.ExitStack()
+                self._exits.enter_context(cpu_hog(1))
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._exits is not None:
+                    self._exits.close()
+                    self._exits = None

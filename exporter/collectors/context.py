@@ -14,6 +14,7 @@ from exporter.collectors.universe import SharedCoinList
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import InfoClient, RequestStats
 from exporter.prices.latest import LatestPrices
+from exporter.prices.market_prices import MarketPrices
 
 
 @dataclass
@@ -34,6 +35,17 @@ class CollectorContext:
     # Open interest and day volume in USD per listed coin, from the market poller's latest answer: how
     # the book-depth poller picks the coins that matter.
     market_sizes: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # Each perp venue's latest mids (sources binance_perp, okx_perp, ...): written by the perp-ticker
+    # pollers, read by the mark replica.
+    perp_prices: LatestPrices = field(default_factory=LatestPrices)
+    # The latest oracle, mark and mid per perp, from the market poller or stream: read by the mark replica.
+    market_prices: MarketPrices = field(default_factory=MarketPrices)
+    # Coins each account group (HLP, its liquidators, watched accounts) holds a position in, by poller
+    # or feed name: read by the book-depth poller, whose coins that matter include them.
+    held_coins: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def coins_held(self) -> frozenset[str]:
+        return frozenset().union(*self.held_coins.values()) if self.held_coins else frozenset()
 
     def count_malformed(self, request_type: str) -> None:
         """One malformed field or item: costs one sample and one error count, never the poll."""

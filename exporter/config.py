@@ -314,6 +314,31 @@ class OracleReplicaConfig(StrictModel):
     without_spot_coins: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL"])
 
 
+class PerpPricesConfig(StrictModel):
+    """Perp mids of the venues in the mark's third component (Binance, OKX, Bybit, Gate, MEXC), one bulk
+    ticker request per venue and poll, no keys. Published as hyperliquid_external_perp_price."""
+
+    binance: PriceSourceConfig = PriceSourceConfig(base_url="https://fapi.binance.com")
+    okx: PriceSourceConfig = PriceSourceConfig(base_url="https://www.okx.com")
+    bybit: PriceSourceConfig = PriceSourceConfig(base_url="https://api.bybit.com")
+    gate: PriceSourceConfig = PriceSourceConfig(base_url="https://api.gateio.ws")
+    mexc: PriceSourceConfig = PriceSourceConfig(base_url="https://contract.mexc.com")
+
+
+class MarkReplicaConfig(StrictModel):
+    """The mark's formula, replicated from the oracle, the book mid and the perp venues
+    (prices/mark_replica.py). Costs no request."""
+
+    enabled: bool = True
+    # How often the oracle, mid and mark are sampled into the EMAs and the replica published; the EMAs
+    # are only as fine as the market data (every collectors.market.interval_seconds over REST).
+    interval_seconds: Seconds = 10.0
+    # The venue's EMA time constants (of mid - oracle, and of the book component). Change them only to
+    # replay a simulator scenario in compressed time.
+    ema_seconds: Seconds = 150.0
+    book_ema_seconds: Seconds = 30.0
+
+
 class ReferencePricesConfig(StrictModel):
     enabled: bool = True
     binance: PriceSourceConfig = PriceSourceConfig(base_url="https://api.binance.com")
@@ -336,6 +361,8 @@ class ReferencePricesConfig(StrictModel):
     symbols: dict[str, SymbolMapping] = Field(default_factory=_default_symbols)
     hyperliquid_spot: HyperliquidSpotConfig = Field(default_factory=HyperliquidSpotConfig)
     oracle_replica: OracleReplicaConfig = Field(default_factory=OracleReplicaConfig)
+    perps: PerpPricesConfig = Field(default_factory=PerpPricesConfig)
+    mark_replica: MarkReplicaConfig = Field(default_factory=MarkReplicaConfig)
     # Perps whose oracle is in USDC; every other perp's oracle is in USDT (Hyperliquid's contract specs).
     usdc_denominated_coins: list[str] = Field(default_factory=lambda: ["PURR", "HYPE"])
     # Pre-launch perps (oracle = 8-hour EMA of their own mark). The API has no flag for them: keep

@@ -64,6 +64,18 @@ def exporter_config(
             "hyperliquid_spot": {"interval_seconds": 10 / speed},
             # The replica's own poll too: unscaled it would trail the compressed market by 100 s.
             "oracle_replica": {"interval_seconds": 10 / speed},
+            # The perp venues (the mark's third component) are served by the simulator too.
+            "perps": {
+                venue: {"base_url": replay_url, "interval_seconds": 10 / speed}
+                for venue in ("binance", "okx", "bybit", "gate", "mexc")
+            },
+            # The mark replica's EMAs run on the exporter's clock: compressed like the intervals, they
+            # keep the venue's 150 s and 30 s in scenario time.
+            "mark_replica": {
+                "interval_seconds": 10 / speed,
+                "ema_seconds": 150 / speed,
+                "book_ema_seconds": 30 / speed,
+            },
         },
     }
     if speed > 1:

@@ -188,6 +188,7 @@ class AccountFamilies:
 
         account = ["account"]
         position = ["account", "coin"]
+        self._held: set[str] = set()
         self.info = gauge(
             "hyperliquid_account_info",
             "Monitored account: name, role (hlp, hlp_liquidator, watched) and parent vault; always 1",
@@ -224,6 +225,7 @@ class AccountFamilies:
 
     def add(self, account: MonitoredAccount, state: AccountState) -> None:
         address = account.address
+        self._held.update(position.coin for position in state.positions if position.size)
         self.info.add_metric([address, account.name, account.role, account.vault], 1.0)
         self.value.add_metric([address], state.account_value_usd)
         if state.cross_maintenance_margin_used_usd is not None:
@@ -239,6 +241,10 @@ class AccountFamilies:
                 self.liquidation.add_metric(
                     [*labels, margin_label(position.leverage_type)], position.liquidation_price_usd
                 )
+
+    def coins_held(self) -> frozenset[str]:
+        """Coins any added account holds a position in."""
+        return frozenset(self._held)
 
     def families(self) -> list[Metric]:
         return [
@@ -309,6 +315,7 @@ class AccountGroupPoller(ABC):
             if isinstance(result, BaseException):
                 raise result
             families.add(account, result)
+        self._context.held_coins[self.name] = families.coins_held()
         return families.families()
 
 

@@ -1,7 +1,9 @@
 """Order-book depth within ±1 % and ±2 % of the mid, per side, from `l2Book` (REST, weight 2 a coin) for
-the coins that matter: the configured ones, and the markets with the most open interest for their
-Hyperliquid volume (the market poller's latest sizes). `impactPxs` measures only a few tens of thousands
-of dollars; a build-up (JELLY, POPCAT) shows as open interest many times the book within 2 %.
+the coins that matter: the configured ones, the coins HLP or a watched account holds, and the markets
+with the most open interest for their Hyperliquid volume (the market poller's latest sizes); the
+automatic picks together stay within max_auto_coins, so the weight plan is unchanged. `impactPxs`
+measures only a few tens of thousands of dollars; a build-up (JELLY, POPCAT) shows as open interest many
+times the book within 2 %.
 
 One failed coin costs only that coin's series; the failure counts in the request error metrics.
 """
@@ -9,7 +11,7 @@ One failed coin costs only that coin's series; the failure counts in the request
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
@@ -28,8 +30,23 @@ COLLECTOR = "market"
 MIN_WEIGHT_PER_MINUTE = 1.0
 
 
-def coins_that_matter(config: BookDepthConfig, sizes: dict[str, tuple[float, float]]) -> list[str]:
+def coins_that_matter(
+    config: BookDepthConfig, sizes: dict[str, tuple[float, float]], held: Collection[str] = ()
+) -> list[str]:
+    """The configured coins, then up to max_auto_coins more: first the coins HLP or a watched account
+    holds, then the other markets with at least min_open_interest_usd; each group the thinnest first
+    (most open interest per dollar of day volume)."""
     chosen = [coin for coin in config.coins if coin in sizes]
+
+    def thinness(coin: str) -> tuple[float, str]:
+        open_interest, volume = sizes[coin]
+        return (-open_interest / max(volume, 1.0), coin)
+
+    holdings = sorted(
+        (coin for coin in held if coin in sizes and coin not in chosen and ":" not in coin), key=thinness
+    )
+    chosen += holdings[: config.max_auto_coins]
+    room = config.max_auto_coins - min(len(holdings), config.max_auto_coins)
     candidates = sorted(
         (
             (open_interest / max(volume, 1.0), coin)
@@ -38,7 +55,7 @@ def coins_that_matter(config: BookDepthConfig, sizes: dict[str, tuple[float, flo
         ),
         reverse=True,
     )
-    return chosen + [coin for _, coin in candidates[: config.max_auto_coins]]
+    return chosen + [coin for _, coin in candidates[:room]]
 
 
 def polled_coins(config: BookDepthConfig) -> int:
@@ -71,7 +88,8 @@ class BookDepthPoller:
             ),
             labels=["coin", "side", "band"],
         )
-        for coin in coins_that_matter(self._config, self._context.market_sizes):
+        held = self._context.coins_held()
+        for coin in coins_that_matter(self._config, self._context.market_sizes, held):
             try:
                 depth = parse_depth(
                     await self._context.client.info({"type": L2_BOOK, "coin": coin}, COLLECTOR)

@@ -15,6 +15,7 @@ from exporter.collectors.universe import SharedCoinList
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import InfoClient, RequestStats
 from exporter.prices.latest import LatestPrices
+from exporter.prices.market_prices import MarketPrices
 
 
 @dataclass
@@ -38,6 +39,17 @@ class CollectorContext:
     # Hyperliquid spot's tokens and their USDC prices, from the spot-volume poller's latest answer: how
     # the dexes poller names and prices each builder dex's collateral.
     spot_tokens: LatestSpotTokens = field(default_factory=LatestSpotTokens)
+    # Each perp venue's latest mids (sources binance_perp, okx_perp, ...): written by the perp-ticker
+    # pollers, read by the mark replica.
+    perp_prices: LatestPrices = field(default_factory=LatestPrices)
+    # The latest oracle, mark and mid per perp, from the market poller or stream: read by the mark replica.
+    market_prices: MarketPrices = field(default_factory=MarketPrices)
+    # Coins each account group (HLP, its liquidators, watched accounts) holds a position in, by poller
+    # or feed name: read by the book-depth poller, whose coins that matter include them.
+    held_coins: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def coins_held(self) -> frozenset[str]:
+        return frozenset().union(*self.held_coins.values()) if self.held_coins else frozenset()
 
     def count_malformed(self, request_type: str) -> None:
         """One malformed field or item: costs one sample and one error count, never the poll."""

@@ -24,6 +24,7 @@ from exporter.hyperliquid.market import (
     parse_open_interest_caps,
 )
 from exporter.hyperliquid.weights import weight_per_minute
+from exporter.prices.market_prices import MarketPrices
 from exporter.prices.quotes import oracle_currency
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ class MarketPoller:
             for perp in data.perps
             if perp.context is not None
         }
+        self._context.market_prices = MarketPrices.of(data, self._context.clock())
         return market_families(data, self.interval, self._usdc_coins)
 
 

@@ -1,5 +1,6 @@
 """Reference prices of Hyperliquid's listed coins from Binance, OKX, Bybit, Kraken, KuCoin, Gate, MEXC,
-Coinbase and Hyperliquid spot, and each exchange's 24-hour volume where its ticker carries it.
+Coinbase and Hyperliquid spot, and each exchange's 24-hour volume where its ticker carries it; the perp
+mids of Binance, OKX, Bybit, Gate and MEXC for the mark replica.
 
 Every price is in the coin's oracle currency (label `quote`: USDT, or USDC for the USDC-denominated
 perps), converted with each exchange's own stablecoin prices, which are published too. One poller per
@@ -17,7 +18,7 @@ from collections.abc import Collection, Sequence
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
-from exporter.collectors import oracle_replica
+from exporter.collectors import mark_replica, oracle_replica
 from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.config import Config, PriceSourceConfig
@@ -25,6 +26,12 @@ from exporter.failure_tracker import FailureTracker
 from exporter.hyperliquid.weights import weight_per_minute
 from exporter.prices import binance, bybit, coinbase, gate, hyperliquid_spot, kraken, kucoin, mexc, okx
 from exporter.prices.errors import SourceError
+from exporter.prices.latest import LatestPrices
+from exporter.prices.perps import binance as binance_perp
+from exporter.prices.perps import bybit as bybit_perp
+from exporter.prices.perps import gate as gate_perp
+from exporter.prices.perps import mexc as mexc_perp
+from exporter.prices.perps import okx as okx_perp
 from exporter.prices.quotes import STABLECOIN_PRICE_HELP, Quotes
 from exporter.prices.source import PriceSource
 from exporter.prices.symbols import SymbolMap
@@ -93,14 +100,34 @@ class ReferencePricePoller:
             quotes = await self._source.fetch(self._context.http, bases)
         except SourceError as exc:
             self.health.failed(exc)
-            self._context.reference_prices.forget(self._source.name)
+            self._latest().forget(self._source.name)
             return self._families({}, {}, Quotes(), up=False)
         now = self._context.clock()
         self.health.succeeded(now)
         prices = self._symbols.coin_prices(coins, quotes)
-        self._context.reference_prices.record(self._source.name, prices, now, self.max_age)
+        self._latest().record(self._source.name, prices, now, self.max_age)
         volumes = self._symbols.coin_volumes(coins, quotes)
         return self._families(prices, volumes, quotes, up=True)
+
+    def _latest(self) -> LatestPrices:
+        """Where each success is handed on (and a failure withdrawn): the oracle replica's inputs."""
+        return self._context.reference_prices
+
+    def _health_families(self, up: bool) -> list[Metric]:
+        source = self._source.name
+        up_gauge = GaugeMetricFamily(
+            "hyperliquid_external_source_up",
+            f"1 if the last poll of this reference exchange gave usable prices, 0 otherwise ({_POLLED}).",
+            labels=["source"],
+        )
+        up_gauge.add_metric([source], 1.0 if up else 0.0)
+        last_success = GaugeMetricFamily(
+            "hyperliquid_external_source_last_success_timestamp_seconds",
+            f"Unix time of this reference exchange's last successful poll, 0 if none yet ({_POLLED}).",
+            labels=["source"],
+        )
+        last_success.add_metric([source], self.health.last_success)
+        return [up_gauge, last_success]
 
     def _families(
         self, prices: dict[str, float], volumes: dict[str, float], quotes: Quotes, up: bool
@@ -131,19 +158,31 @@ class ReferencePricePoller:
         )
         for (coin, currency), value in sorted(quotes.stablecoin_prices().items()):
             stablecoin.add_metric([source, coin, currency], value)
-        up_gauge = GaugeMetricFamily(
-            "hyperliquid_external_source_up",
-            f"1 if the last poll of this reference exchange gave usable prices, 0 otherwise ({_POLLED}).",
-            labels=["source"],
+        return [price, volume, stablecoin, *self._health_families(up)]
+
+
+class PerpPricePoller(ReferencePricePoller):
+    """A perp venue's mids (source `<exchange>_perp`) for the mark replica: published apart from the spot
+    references (`hyperliquid_external_perp_price`), so the oracle's rules never read a perp as a spot
+    source, with the same per-source health gauges."""
+
+    def _latest(self) -> LatestPrices:
+        return self._context.perp_prices
+
+    def _families(
+        self, prices: dict[str, float], volumes: dict[str, float], quotes: Quotes, up: bool
+    ) -> list[Metric]:
+        source = self._source.name
+        price = GaugeMetricFamily(
+            "hyperliquid_external_perp_price",
+            "Book mid of a listed Hyperliquid coin's perpetual on another venue (one of the mark's inputs), "
+            "in the coin's oracle currency (label quote), per unit of the coin (contracts listed per 1,000 "
+            f"units divided) ({_POLLED}).",
+            labels=["coin", "source", "quote"],
         )
-        up_gauge.add_metric([source], 1.0 if up else 0.0)
-        last_success = GaugeMetricFamily(
-            "hyperliquid_external_source_last_success_timestamp_seconds",
-            f"Unix time of this reference exchange's last successful poll, 0 if none yet ({_POLLED}).",
-            labels=["source"],
-        )
-        last_success.add_metric([source], self.health.last_success)
-        return [price, volume, stablecoin, up_gauge, last_success]
+        for coin, value in prices.items():
+            price.add_metric([coin, source, self._symbols.quote_currency(coin)], value)
+        return [price, *self._health_families(up)]
 
 
 class HyperpListPoller:
@@ -226,4 +265,28 @@ def pollers(config: Config, context: CollectorContext) -> list[Poller]:
     built.append(HyperpListPoller(prices.hyperps, config.collectors.market.interval_seconds, context))
     if prices.oracle_replica.enabled:
         built.append(oracle_replica.poller(config, context))
+    built += perp_pollers(config, symbols, context)
+    if prices.mark_replica.enabled:
+        built.append(mark_replica.poller(config, context))
     return built
+
+
+def perp_pollers(config: Config, symbols: SymbolMap, context: CollectorContext) -> list[Poller]:
+    perps = config.reference_prices.perps
+    return [
+        PerpPricePoller(
+            module.source(settings),
+            settings,
+            symbols,
+            context,
+            excluded_coins=config.reference_prices.exclude_coins,
+        )
+        for module, settings in (
+            (binance_perp, perps.binance),
+            (okx_perp, perps.okx),
+            (bybit_perp, perps.bybit),
+            (gate_perp, perps.gate),
+            (mexc_perp, perps.mexc),
+        )
+        if settings.enabled
+    ]

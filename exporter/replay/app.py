@@ -19,6 +19,7 @@ from exporter.replay.clock import ScenarioClock
 from exporter.replay.exchange_responses import OUTAGE_BODIES, ExchangeResponder
 from exporter.replay.faults import Fault, FaultSet
 from exporter.replay.info_responses import InfoRequestError, InfoResponder
+from exporter.replay.perp_responses import PerpResponder
 from exporter.replay.rate_limit import WeightLimiter
 from exporter.replay.scenario import Exchange
 from exporter.replay.timeline import Timeline
@@ -133,6 +134,7 @@ def create_app(state: ReplayState) -> Starlette:
     state.ws.frozen = venue.frozen
     info = InfoResponder(state.timeline, state.clock, now=venue.chain_time)
     exchanges = ExchangeResponder(state.timeline.market, state.clock, state.timeline.scenario.seed)
+    perps = PerpResponder(state.timeline.market, state.clock, state.timeline.scenario.seed)
 
     async def post_info(request: Request) -> Response:
         try:
@@ -171,10 +173,30 @@ def create_app(state: ReplayState) -> Starlette:
         return await exchange("binance", lambda: exchanges.binance(request.query_params.get("symbol")))
 
     async def okx(request: Request) -> Response:
-        return await exchange("okx", lambda: exchanges.okx(request.query_params.get("instType")))
+        inst_type = request.query_params.get("instType")
+        if inst_type == "SWAP":
+            return await perp("okx", perps.okx)
+        return await exchange("okx", lambda: exchanges.okx(inst_type))
 
     async def bybit(request: Request) -> Response:
-        return await exchange("bybit", lambda: exchanges.bybit(request.query_params.get("category")))
+        category = request.query_params.get("category")
+        if category == "linear":
+            return await perp("bybit", perps.bybit)
+        return await exchange("bybit", lambda: exchanges.bybit(category))
+
+    async def perp(name: str, build: Any) -> Response:
+        """A perp venue's tickers: spot outages leave them up; faults aimed at `<name>_perp` apply."""
+        code, body = build()
+        return await _apply_faults(state, f"{name}_perp", _json(body, status=code))
+
+    async def binance_perp(_: Request) -> Response:
+        return await perp("binance", perps.binance)
+
+    async def gate_perp(_: Request) -> Response:
+        return await perp("gate", perps.gate)
+
+    async def mexc_perp(_: Request) -> Response:
+        return await perp("mexc", perps.mexc)
 
     async def coinbase(request: Request) -> Response:
         return await exchange("coinbase", lambda: exchanges.coinbase(request.path_params["pair"]))
@@ -279,6 +301,9 @@ def create_app(state: ReplayState) -> Starlette:
         Route("/api/v1/market/allTickers", kucoin, methods=["GET"]),
         Route("/api/v4/spot/tickers", gate, methods=["GET"]),
         Route("/api/v3/ticker/24hr", mexc, methods=["GET"]),
+        Route("/fapi/v1/ticker/bookTicker", binance_perp, methods=["GET"]),
+        Route("/api/v4/futures/usdt/tickers", gate_perp, methods=["GET"]),
+        Route("/api/v1/contract/ticker", mexc_perp, methods=["GET"]),
         Route("/_replay/status", status, methods=["GET"]),
         Route("/_replay/faults", get_faults, methods=["GET"]),
         Route("/_replay/faults", set_faults, methods=["POST"]),

@@ -2,8 +2,9 @@
 limiting with a Retry-After, bodies dripped byte by byte and responses that never end.
 
 A fault has a target: `info` (every Hyperliquid request), `info:<type>` (one request type),
-an exchange name (`binance`, `okx`, `bybit`, `kraken`, `kucoin`, `gate`, `mexc`, `coinbase`), `exchanges`
-(all of them) or `*`.
+an exchange name (`binance`, `okx`, `bybit`, `kraken`, `kucoin`, `gate`, `mexc`, `coinbase`), a perp
+venue's tickers (`binance_perp`, `okx_perp`, `bybit_perp`, `gate_perp`, `mexc_perp`), `exchanges` (all
+of them, perps included) or `*`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 FaultKind = Literal["latency", "error", "malformed", "down", "rate_limit", "drip", "hang"]
 _TARGET = re.compile(
-    r"^(\*|info|info:[A-Za-z]+|exchanges|binance|okx|bybit|kraken|kucoin|gate|mexc|coinbase)$"
+    r"^(\*|info|info:[A-Za-z]+|exchanges|binance|okx|bybit|kraken|kucoin|gate|mexc|coinbase"
+    r"|binance_perp|okx_perp|bybit_perp|gate_perp|mexc_perp)$"
 )
 _FLAG = re.compile(
     r"^(?P<target>[^:=@]+(?::[A-Za-z]+)?):(?P<kind>[a-z_]+)(?:=(?P<value>[0-9.]+))?(?:@(?P<p>[0-9.]+))?$"

@@ -23,6 +23,7 @@ from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.hyperliquid.fields import JsonObject, as_list
 from exporter.hyperliquid.fills import USER_FILLS_BY_TIME, FillCursor, ParsedFills, follow, parse_fills
 from exporter.hyperliquid.market import META_AND_ASSET_CTXS, parse_meta_and_asset_ctxs
+from exporter.prices.market_prices import MarketPrices
 from exporter.streaming.connection import Resubscribe
 from exporter.streaming.dedup import DeduplicatedCounters
 from exporter.streaming.plan import FEED_ACCOUNTS, FEED_FILLS, FEED_MARKET
@@ -152,9 +153,12 @@ class AccountStateFeed:
         help_suffix: str,
         stats: StreamStats,
         on_change: Callable[[AccountGroup], None],
+        held_coins: dict[str, frozenset[str]] | None = None,
     ) -> None:
         self.groups = tuple(groups)
         self._help = help_suffix
+        # Shared with the book-depth poller (CollectorContext.held_coins), keyed like the REST pollers.
+        self._held_coins = held_coins if held_coins is not None else {}
         self.stats: FeedStats = stats.feed(self.name)
         self._on_change = on_change
         self.states: dict[str, AccountState] = {}
@@ -177,6 +181,7 @@ class AccountStateFeed:
         families = AccountFamilies(self._help)
         for account in group.accounts:
             families.add(account, self.states[account.address])
+        self._held_coins[group.poller] = families.coins_held()
         return families.families()
 
     def session_started(self) -> None:
@@ -282,6 +287,7 @@ class MarketContextsFeed:
         for error in data.skipped:
             self._context.count_malformed(error.request_type)
         self._context.universe.publish(data.listed)
+        self._context.market_prices = MarketPrices.of(data, self._context.clock())
         return market_families(data, self._interval)
 
     def session_started(self) -> None:

@@ -183,7 +183,11 @@ class StreamingService:
     def _account_feed(self) -> AccountStateFeed:
         if self.accounts is None:
             self.accounts = AccountStateFeed(
-                (), help_suffix(self.config.collectors.accounts), self.stats, self._account_changed
+                (),
+                help_suffix(self.config.collectors.accounts),
+                self.stats,
+                self._account_changed,
+                self.context.held_coins,
             )
         return self.accounts
 

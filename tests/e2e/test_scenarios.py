@@ -99,6 +99,8 @@ SCENARIOS: dict[str, Expected] = {
                 "HyperliquidPriceMoveFast",
                 # open interest x4.5 within 30 s in a market no exchange trades: the radar's pattern
                 "HyperliquidManipulationRisk",
+                # the mark premium pushed and released faster than the mark's 150 s EMA (0.30% held 30 s)
+                "HyperliquidMarkFormulaDeviation",
             }
         ),
         content=(
@@ -124,6 +126,8 @@ SCENARIOS: dict[str, Expected] = {
                 "HyperliquidHLPLiquidatorDrawdown",
                 # the insider whale's ETH short is deleveraged at 156 s; its fills are read every 600 s
                 "HyperliquidAccountAutoDeleveraged",
+                # the -0.4% mark dislocation over 60 s (0.09% held 30 s in process; a loaded run skews more)
+                "HyperliquidMarkFormulaDeviation",
             }
         ),
         content=(("HyperliquidAutoDeleveraging", r"\b[A-Z]{2,}\b"),),
@@ -147,6 +151,7 @@ SCENARIOS: dict[str, Expected] = {
                 # ADL closes the liquidators' inventory at a loss (12,000+ fills): their realized PnL falls
                 "HyperliquidHLPLiquidatorDrawdown",
                 "HyperliquidAccountAutoDeleveraged",
+                "HyperliquidMarkFormulaDeviation",
             }
         ),
     ),

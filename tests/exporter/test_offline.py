@@ -26,6 +26,11 @@ def test_exporter_without_upstream_keeps_serving(tmp_path: Path) -> None:
         "HL_KUCOIN_URL": CLOSED,
         "HL_GATE_URL": CLOSED,
         "HL_MEXC_URL": CLOSED,
+        "HL_BINANCE_PERP_URL": CLOSED,
+        "HL_OKX_PERP_URL": CLOSED,
+        "HL_BYBIT_PERP_URL": CLOSED,
+        "HL_GATE_PERP_URL": CLOSED,
+        "HL_MEXC_PERP_URL": CLOSED,
     }
     log_path = tmp_path / "exporter.log"
     argv = [

@@ -368,6 +368,12 @@ def exporter_config(base_url: str, **overrides: Any) -> dict[str, Any]:
             # This venue serves the four exchanges above; the oracle's other sources are tested against
             # recorded shapes (tests/market/test_prices.py) and the simulator (tests/replay).
             **{name: {**source, "enabled": False} for name in ("kraken", "kucoin", "gate", "mexc")},
+            # Nor the perp venues: the mark replica is tested against recorded shapes
+            # (tests/market/test_perp_prices.py) and the simulator (tests/replay/test_perp_tickers.py).
+            "perps": {
+                name: {**source, "enabled": False} for name in ("binance", "okx", "bybit", "gate", "mexc")
+            },
+            "mark_replica": {"enabled": False},
         },
         # The golden files show REST polling; tests/streaming covers the streams.
         "streaming": {"enabled": False},

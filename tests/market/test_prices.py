@@ -301,6 +301,12 @@ def config(**prices: Any) -> Config:
                 "kucoin": {"base_url": KUCOIN},
                 "gate": {"base_url": GATE},
                 "mexc": {"base_url": MEXC},
+                # The perp venues and the mark replica are tested in tests/market/test_mark_replica.py.
+                "perps": {
+                    venue: {"base_url": "https://perps.test", "enabled": False}
+                    for venue in ("binance", "okx", "bybit", "gate", "mexc")
+                },
+                "mark_replica": {"enabled": False},
                 **prices,
             },
         }

@@ -31,7 +31,8 @@ def test_okx_spot_tickers(replay: Replay) -> None:
     ids = {row["instId"] for row in body["data"]}
     assert {"BTC-USDT", "USDC-USDT", "HYPE-USDT"} <= ids
     assert all(isinstance(row["last"], str) for row in body["data"])
-    wrong = replay.client.get("/api/v5/market/tickers", params={"instType": "SWAP"}).json()
+    # SWAP is served too (tests/replay/test_perp_tickers.py); other instrument types are not.
+    wrong = replay.client.get("/api/v5/market/tickers", params={"instType": "FUTURES"}).json()
     assert wrong["code"] != "0"
 
 
@@ -42,7 +43,8 @@ def test_bybit_spot_tickers(replay: Replay) -> None:
     assert body["result"]["category"] == "spot"
     symbols = {row["symbol"]: row["lastPrice"] for row in body["result"]["list"]}
     assert {"BTCUSDT", "USDCUSDT", "HYPEUSDT"} <= set(symbols)
-    assert replay.client.get("/v5/market/tickers", params={"category": "linear"}).json()["retCode"] != 0
+    # linear is served too (tests/replay/test_perp_tickers.py); other categories are not.
+    assert replay.client.get("/v5/market/tickers", params={"category": "inverse"}).json()["retCode"] != 0
 
 
 def test_coinbase_spot_price(replay: Replay) -> None:

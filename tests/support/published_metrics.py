@@ -78,6 +78,11 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_oracle_replica_price",
         "hyperliquid_oracle_replica_source_weight",
         "hyperliquid_book_depth",
+        # the mark replica and its perp venues (issue 29)
+        "hyperliquid_external_perp_price",
+        "hyperliquid_mark_replica_price",
+        "hyperliquid_mark_replica_component_price",
+        "hyperliquid_mark_replica_deviation_ratio",
         # the exporter's own process (prometheus_client's process collector; HyperliquidDataStale)
         "process_start_time_seconds",
         # builder dexes (HIP-3)

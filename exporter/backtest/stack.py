@@ -59,7 +59,7 @@ class RunningScenario:
             time.sleep(remaining)
 
 
-def _prometheus_binary(name: str) -> str:
+def prometheus_binary(name: str) -> str:
     found = shutil.which(name)
     if found is None:
         raise FileNotFoundError(
@@ -69,7 +69,7 @@ def _prometheus_binary(name: str) -> str:
     return found
 
 
-def _write_yaml(path: Path, document: object) -> Path:
+def write_yaml(path: Path, document: object) -> Path:
     path.write_text(yaml.safe_dump(document, sort_keys=False, width=1_000_000))
     return path
 
@@ -77,7 +77,7 @@ def _write_yaml(path: Path, document: object) -> Path:
 @contextlib.contextmanager
 def running_scenario(run: ScenarioRun, workdir: Path) -> Iterator[RunningScenario]:
     workdir.mkdir(parents=True, exist_ok=True)
-    prometheus = _prometheus_binary(run.prometheus_binary)
+    prometheus = prometheus_binary(run.prometheus_binary)
     python = sys.executable
     # As tests/e2e: one scrape and one evaluation every 10 scenario seconds (the liquidation and HLP
     # groups set their own, shorter, interval).
@@ -106,7 +106,7 @@ def running_scenario(run: ScenarioRun, workdir: Path) -> Iterator[RunningScenari
 
         exporter_port = free_port()
         exporter_url = f"127.0.0.1:{exporter_port}"
-        config = _write_yaml(workdir / "config.yaml", exporter_config(run.scenario, run.speed, replay_url))
+        config = write_yaml(workdir / "config.yaml", exporter_config(run.scenario, run.speed, replay_url))
         exits.enter_context(
             running(
                 [
@@ -123,7 +123,7 @@ def running_scenario(run: ScenarioRun, workdir: Path) -> Iterator[RunningScenari
 
         urls = [
             exits.enter_context(
-                _running_prometheus(
+                running_prometheus(
                     prometheus, rules, exporter_url, interval, run.speed, workdir / f"prometheus-{index}"
                 )
             )
@@ -133,17 +133,29 @@ def running_scenario(run: ScenarioRun, workdir: Path) -> Iterator[RunningScenari
 
 
 @contextlib.contextmanager
-def _running_prometheus(
-    binary: str, rules: tuple[Path, ...], target: str, interval: float, speed: float, home: Path
+def running_prometheus(
+    binary: str,
+    rules: tuple[Path, ...],
+    target: str,
+    interval: float,
+    speed: float,
+    home: Path,
+    scrape_interval: float | None = None,
 ) -> Iterator[str]:
+    """A Prometheus scraping `target` every `scrape_interval` (default: `interval`) wall seconds and
+    evaluating `rules`, scaled to `speed`, every `interval` (groups with their own interval: scaled)."""
     rules_dir = home / "rules"
     write_scaled_rule_files(list(rules), rules_dir, speed)
-    milliseconds = f"{max(1, round(interval * 1000))}ms"
+
+    def milliseconds(seconds: float) -> str:
+        return f"{max(1, round(seconds * 1000))}ms"
+
+    scrape = milliseconds(scrape_interval or interval)
     config = {
         "global": {
-            "scrape_interval": milliseconds,
-            "scrape_timeout": milliseconds,
-            "evaluation_interval": milliseconds,
+            "scrape_interval": scrape,
+            "scrape_timeout": scrape,
+            "evaluation_interval": milliseconds(interval),
         },
         "rule_files": [str(rules_dir / "*.rules.yml")],
         "scrape_configs": [{"job_name": "hyperliquid", "static_configs": [{"targets": [target]}]}],
@@ -153,7 +165,7 @@ def _running_prometheus(
     with running(
         [
             binary,
-            f"--config.file={_write_yaml(home / 'prometheus.yml', config)}",
+            f"--config.file={write_yaml(home / 'prometheus.yml', config)}",
             f"--storage.tsdb.path={home / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}",
         ],

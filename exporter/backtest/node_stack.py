@@ -16,18 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from exporter.backtest.exporter_config import node_exporter_config
 from exporter.backtest.node_hour import HourPace, HourReplay, HourSummary
 from exporter.backtest.processes import free_port, running
-from exporter.backtest.stack import prometheus_binary, running_prometheus, write_yaml
+from exporter.backtest.stack import prometheus_binary, running_prometheus, wait_for_first_scrape, write_yaml
 
 # Wall seconds between the first scrape and the first line written: a few scrapes of the counters at 0,
 # so that increase() sees the first event.
 LEAD_SECONDS = 1.0
-# Prometheus hands its targets to the scrape manager at most every 5 s: the first scrape comes that late.
-FIRST_SCRAPE_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -102,19 +98,9 @@ def running_node_hour(run: NodeHourRun, workdir: Path) -> Iterator[RunningNodeHo
             for index, rules in enumerate(run.rule_sets)
         ]
         for url in urls:
-            _wait_for_first_scrape(url)
+            wait_for_first_scrape(url)
         pace = HourPace(run.chain_start, run.chain_end, time.time() + LEAD_SECONDS, run.speed)
         replay = HourReplay(run.hour, data_dir, pace)
         replay.start()
         exits.callback(replay.stop)
         yield RunningNodeHour(run, urls, pace, replay, interval)
-
-
-def _wait_for_first_scrape(url: str) -> None:
-    deadline = time.monotonic() + FIRST_SCRAPE_TIMEOUT
-    while time.monotonic() < deadline:
-        answer = httpx.get(f"{url}/api/v1/query", params={"query": 'up{job="hyperliquid"} == 1'}, timeout=5)
-        if answer.status_code == 200 and answer.json()["data"]["result"]:
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not scrape the exporter within {FIRST_SCRAPE_TIMEOUT:g} s")

@@ -23,7 +23,7 @@ import yaml
 
 from exporter.backtest.exporter_config import exporter_config
 from exporter.backtest.processes import free_port, running
-from exporter.backtest.timescale import write_scaled_rule_files
+from exporter.backtest.timescale import evaluation_ms, write_scaled_rule_files
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,21 @@ class RunningScenario:
         remaining = (self.wall_time(scenario_seconds) - time.time()) + self.evaluation_interval
         if remaining > 0:
             time.sleep(remaining)
+
+
+# Prometheus hands its targets to the scrape manager at most every 5 s: the first scrape comes that late.
+FIRST_SCRAPE_TIMEOUT = 30.0
+
+
+def wait_for_first_scrape(url: str) -> None:
+    """Until the Prometheus at `url` has scraped its target once."""
+    deadline = time.monotonic() + FIRST_SCRAPE_TIMEOUT
+    while time.monotonic() < deadline:
+        answer = httpx.get(f"{url}/api/v1/query", params={"query": 'up{job="hyperliquid"} == 1'}, timeout=5)
+        if answer.status_code == 200 and answer.json()["data"]["result"]:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not scrape its target within {FIRST_SCRAPE_TIMEOUT:g} s")
 
 
 def prometheus_binary(name: str) -> str:
@@ -147,15 +162,13 @@ def running_prometheus(
     rules_dir = home / "rules"
     write_scaled_rule_files(list(rules), rules_dir, speed)
 
-    def milliseconds(seconds: float) -> str:
-        return f"{max(1, round(seconds * 1000))}ms"
-
-    scrape = milliseconds(scrape_interval or interval)
+    # Rounded up to the millisecond, as the rule groups' own intervals (timescale.scaled_interval).
+    scrape = f"{evaluation_ms(scrape_interval or interval, 1)}ms"
     config = {
         "global": {
             "scrape_interval": scrape,
             "scrape_timeout": scrape,
-            "evaluation_interval": milliseconds(interval),
+            "evaluation_interval": f"{evaluation_ms(interval, 1)}ms",
         },
         "rule_files": [str(rules_dir / "*.rules.yml")],
         "scrape_configs": [{"job_name": "hyperliquid", "static_configs": [{"targets": [target]}]}],

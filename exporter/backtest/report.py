@@ -19,7 +19,23 @@ from exporter.backtest.summary import SEVERITY_ORDER, Difference, by_alert, unio
 SEVERITY_COLOURS = {"critical": "#d62728", "warning": "#ff9f0a", "info": "#1f77b4"}
 DEFAULT_COLOUR = "#7f7f7f"
 # The series' colours: none of them a severity's, so a line never reads as an alert.
-SERIES_COLOURS = ["#1f3fbf", "#2ca02c", "#9467bd", "#111111", "#17becf", "#8c564b", "#e377c2", "#bcbd22"]
+# Twelve: the price panel has mark, oracle, the replica and nine references.
+SERIES_COLOURS = [
+    "#1f3fbf",
+    "#2ca02c",
+    "#9467bd",
+    "#111111",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#006d2c",
+    "#6a3d9a",
+    "#b15928",
+    "#01665e",
+]
+# Lines computed by the exporter rather than read from a venue: dashed, so they read as derived.
+DASHED = {"oracle replica"}
 FONT = "DejaVu Sans, Arial, sans-serif"
 
 
@@ -96,7 +112,11 @@ def figure(backtest: Backtest) -> go.Figure:
                     y=trace.y,
                     mode="lines",
                     name=trace.name,
-                    line={"width": 3, "color": SERIES_COLOURS[index % len(SERIES_COLOURS)]},
+                    line={
+                        "width": 3,
+                        "color": SERIES_COLOURS[index % len(SERIES_COLOURS)],
+                        "dash": "dash" if trace.name in DASHED else "solid",
+                    },
                     legend=legend,
                 ),
                 row=row,

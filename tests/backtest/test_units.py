@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,11 +127,11 @@ class _RecordedSeries(PrometheusAPI):
         return [series for metric, series in self.by_metric.items() if re.search(rf"\b{metric}\{{", expr)]
 
 
-def _prices_figure_traces(by_metric: dict[str, Series]) -> dict[str, list[float]]:
+def _prices_figure_traces(by_metric: dict[str, Series]) -> dict[str, Any]:
     read = read_panels(_RecordedSeries(by_metric), panels("BTC"), Range(0.0, 20.0, 10.0), Timeline(0.0, 1.0))
     backtest = Backtest("t", "s", "r", Timeline(0.0, 1.0), 0.0, 20.0, None, read, [])
     prices_row_axis = "y2"  # the alerts row first, then the prices panel
-    return {trace.name: list(trace.y) for trace in figure(backtest).data if trace.yaxis == prices_row_axis}
+    return {trace.name: trace for trace in figure(backtest).data if trace.yaxis == prices_row_axis}
 
 
 def test_the_price_panel_draws_the_oracle_replica_where_the_exporter_publishes_it() -> None:
@@ -141,8 +142,12 @@ def test_the_price_panel_draws_the_oracle_replica_where_the_exporter_publishes_i
     }
     replica = Series({"coin": "BTC"}, times, [100.4, 100.6, 99.4])
     drawn = _prices_figure_traces({**market, "hyperliquid_oracle_replica_price": replica})
-    assert drawn["oracle replica"] == [100.4, 100.6, 99.4]
+    assert list(drawn["oracle replica"].y) == [100.4, 100.6, 99.4]
     assert {"mark", "oracle"} <= drawn.keys()
+    # Derived from the references, not read from the venue: dashed, in a colour of its own.
+    assert drawn["oracle replica"].line.dash == "dash"
+    assert drawn["oracle"].line.dash == "solid"
+    assert len({trace.line.color for trace in drawn.values()}) == len(drawn)
     without = _prices_figure_traces(market)
     assert "oracle replica" not in without
     assert {"mark", "oracle"} <= without.keys()

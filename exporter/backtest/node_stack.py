@@ -21,9 +21,10 @@ from exporter.backtest.node_hour import HourPace, HourReplay, HourSummary
 from exporter.backtest.processes import free_port, running
 from exporter.backtest.stack import prometheus_binary, running_prometheus, wait_for_first_scrape, write_yaml
 
-# Wall seconds between the first scrape and the first line written: a few scrapes of the counters at 0,
-# so that increase() sees the first event.
-LEAD_SECONDS = 1.0
+# Scrapes between the first one and the first line written: the counters are on /metrics at 0 from the
+# exporter's start, so increase() sees the first event. No longer: until a block arrives the node reads as
+# stalled, and HyperliquidNodeStalled's `for` (30 s of the hour's time) must not run out first.
+LEAD_SCRAPES = 2
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,9 @@ def running_node_hour(run: NodeHourRun, workdir: Path) -> Iterator[RunningNodeHo
         ]
         for url in urls:
             wait_for_first_scrape(url)
-        pace = HourPace(run.chain_start, run.chain_end, time.time() + LEAD_SECONDS, run.speed)
+        pace = HourPace(
+            run.chain_start, run.chain_end, time.time() + LEAD_SCRAPES * scrape_interval, run.speed
+        )
         replay = HourReplay(run.hour, data_dir, pace)
         replay.start()
         exits.callback(replay.stop)

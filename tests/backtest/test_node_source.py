@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import lz4.frame
 import orjson
 import pytest
 
@@ -106,3 +107,20 @@ def test_bad_node_arguments_get_a_clear_error(
     assert main([*filled, f"--output={tmp_path / 'x.html'}"]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
+
+
+def test_an_archive_hour_in_lz4_is_found_and_read_alike(tmp_path: Path) -> None:
+    plain = scan_hour(write_node_hour(tmp_path / "plain" / "21"))
+    archive = tmp_path / "archive" / HOUR.parent / "21.lz4"
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(lz4.frame.compress((tmp_path / "plain" / "21").read_bytes()))
+    found = locate_hour(tmp_path / "archive", "20251010/21")
+    assert found == archive
+    read = scan_hour(found)
+    assert (read.stream, read.lines, read.first_s, read.last_s, read.coins) == (
+        plain.stream,
+        plain.lines,
+        plain.first_s,
+        plain.last_s,
+        plain.coins,
+    )

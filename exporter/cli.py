@@ -7,7 +7,8 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from exporter.config import ConfigError, load_config
 from exporter.listen import split_listen_address
@@ -15,6 +16,9 @@ from exporter.logs import setup_logging
 from exporter.web.config import WebConfigError
 from exporter.web.flags import WebOptions, add_server_flags
 from exporter.web.layer import WebLayer, check_telemetry_path
+
+if TYPE_CHECKING:
+    from exporter.app import Exporter
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +38,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prepare: Callable[[Exporter], None] | None = None) -> int:
+    """`prepare` sees the built exporter before it serves (hyperliquid-backtest's node source lists the
+    coins a market poller would have listed)."""
     args = parse_args(argv)
     setup_logging(args.log_level, args.log_format)
     try:
@@ -63,7 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from exporter.app import build_exporter, serve
     from exporter.runtime import ExporterRuntime
 
-    runtime = ExporterRuntime(args.config_file, build_exporter(config))
+    exporter = build_exporter(config)
+    if prepare is not None:
+        prepare(exporter)
+    runtime = ExporterRuntime(args.config_file, exporter)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(runtime, web, args.listen_address, args.telemetry_path))

@@ -4,6 +4,7 @@
     hyperliquid-backtest --scenario=jelly-2025-03-26 --rules rules/ --compare-rules proposal/
     hyperliquid-backtest --prometheus=http://prometheus:9090 --from=2025-10-10T21:00:00Z \\
         --to=2025-10-10T22:00:00Z --onset=2025-10-10T21:15:00Z --coin=BTC
+    hyperliquid-backtest --node=~/hl/data --hour=20251010/21 --onset=2025-10-10T21:15:00Z --speed=20
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from exporter.backtest.collect import Range, read_backtest
+from exporter.backtest.collect import EVERY_ALERT, Range, read_backtest
 from exporter.backtest.model import Backtest, Timeline
-from exporter.backtest.panels import panels
+from exporter.backtest.node_hour import HourSummary, locate_hour, scan_hour
+from exporter.backtest.node_stack import NodeHourRun, running_node_hour
+from exporter.backtest.panels import NOT_IN_A_NODE_HOUR, node_panels, panels
 from exporter.backtest.prometheus_api import PrometheusAPI
 from exporter.backtest.report import render
 from exporter.backtest.rule_changes import changed_alerts
@@ -45,21 +48,32 @@ def _parser() -> argparse.ArgumentParser:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--scenario", help="a shipped scenario's name or a scenario YAML file")
     source.add_argument("--prometheus", metavar="URL", help="a Prometheus holding a recorded range")
+    source.add_argument(
+        "--node",
+        type=Path,
+        metavar="FILE_OR_DIR",
+        help="a recorded hour of a node's fills: an hourly node_fills_by_block or node_fills file (plain or "
+        "the archive's .lz4), or a node data directory with --hour",
+    )
+    parser.add_argument("--hour", metavar="YYYYMMDD/H", help="--node DIR: the hour to replay from it")
     parser.add_argument(
         "--from",
         dest="from_",
         metavar="TIME",
-        help="start: scenario seconds (default: 60 s before the onset), or for --prometheus RFC 3339 / epoch",
+        help="start: scenario seconds (default: 60 s before the onset), or for --prometheus RFC 3339 / "
+        "epoch; for --node seconds after the hour's first block or RFC 3339 (default: its first block)",
     )
     parser.add_argument(
         "--to",
         metavar="TIME",
-        help="end: scenario seconds (default: 300 s after the onset), or for --prometheus RFC 3339 / epoch",
+        help="end: scenario seconds (default: 300 s after the onset), or for --prometheus RFC 3339 / epoch; "
+        "for --node as --from (default: its last block)",
     )
     parser.add_argument(
         "--onset",
         metavar="TIME",
-        help="the incident's onset, to measure alerts from (default: the scenario's annotated onset)",
+        help="the incident's onset, to measure alerts from (default: the scenario's annotated onset, or a "
+        "node hour's first block)",
     )
     parser.add_argument(
         "--rules",
@@ -153,6 +167,80 @@ def _scenario_backtests(
         ]
 
 
+# A node hour is judged by the rules on the node's series. The others judge series it has not (prices, HLP)
+# or the exporter's own health, whose API collectors are off: HyperliquidAPIUnreachable would fire.
+NODE_ALERTS = f'{EVERY_ALERT}, collector="node"'
+
+
+def _node_instant(text: str, first_s: float) -> float:
+    """A time in a node hour: seconds after its first line, or epoch seconds, or RFC 3339."""
+    try:
+        value = float(text)
+    except ValueError:
+        return _instant(text)
+    # No hour is 10^9 seconds long: a number that large is an epoch time.
+    return value if value >= 1e9 else first_s + value
+
+
+def _utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _node_source_text(hour: HourSummary, start: float, end: float, speed: float) -> str:
+    return (
+        f"node hour {hour.path} ({hour.stream.value}, {hour.lines} lines from {_utc(hour.first_s)} to "
+        f"{_utc(hour.last_s)}), {_utc(start)} to {_utc(end)} run at speed {speed:g}; alerts: the rules "
+        'labelled collector="node" (the others judge series a node hour has not)'
+    )
+
+
+def _node_backtests(args: argparse.Namespace, rule_sets: list[list[Path]], workdir: Path) -> list[Backtest]:
+    if args.coin:
+        raise ValueError("--coin chooses the price and funding panels: a node hour has neither")
+    hour = scan_hour(locate_hour(args.node.expanduser(), args.hour))
+    start = _node_instant(args.from_, hour.first_s) if args.from_ is not None else hour.first_s
+    end = _node_instant(args.to, hour.first_s) if args.to is not None else hour.last_s
+    onset = _node_instant(args.onset, hour.first_s) if args.onset is not None else hour.first_s
+    if end <= start:
+        raise ValueError(f"--to ({_utc(end)}) must be after --from ({_utc(start)})")
+    run = NodeHourRun(
+        hour=hour,
+        # The blocks before the range are written too (the rules' windows hold them when it begins).
+        chain_start=max(hour.first_s, start - args.warmup * args.speed),
+        chain_end=end,
+        rule_sets=tuple(tuple(rule_files(rules)) for rules in rule_sets),
+        speed=args.speed,
+        prometheus_binary=args.prometheus_binary,
+    )
+    with running_node_hour(run, workdir) as running:
+        running.wait_for_chain_time(end)
+        span = Range(
+            start=running.wall_time(start),
+            end=min(time.time(), running.wall_time(end)),
+            # Every second of the hour: the node group evaluates that often.
+            step=1 / args.speed,
+            speed=args.speed,
+        )
+        timeline = Timeline(running.pace.wall_start, args.speed, utc_at_zero=running.pace.chain_start)
+        backtests = [
+            read_backtest(
+                PrometheusAPI(url),
+                node_panels(),
+                span,
+                timeline,
+                title=args.title or f"Backtest: node hour {_utc(hour.first_s)[:13]}h",
+                source=_node_source_text(hour, start, end, args.speed),
+                rules=_rules_label(rules),
+                onset=running.wall_time(onset),
+                alerts=NODE_ALERTS,
+            )
+            for url, rules in zip(running.prometheus_urls, rule_sets, strict=True)
+        ]
+    for backtest in backtests:
+        backtest.not_drawn = dict(NOT_IN_A_NODE_HOUR)
+    return backtests
+
+
 def _recorded_backtest(args: argparse.Namespace) -> Backtest:
     if args.rules or args.compare_rules:
         raise ValueError(
@@ -181,15 +269,18 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     rule_sets: list[list[Path]] = []
     try:
+        if args.hour is not None and args.node is None:
+            raise ValueError("--hour applies to --node")
         if args.prometheus:
             backtests = [_recorded_backtest(args)]
         else:
             rule_sets = [args.rules or [Path("rules")]]
             if args.compare_rules:
                 rule_sets.append(args.compare_rules)
+            run = _node_backtests if args.node else _scenario_backtests
             with tempfile.TemporaryDirectory(prefix="hl-backtest-") as temp:
-                backtests = _scenario_backtests(args, rule_sets, args.workdir or Path(temp))
-    except (ScenarioError, ValueError, FileNotFoundError, RuntimeError) as exc:
+                backtests = run(args, rule_sets, args.workdir or Path(temp))
+    except (ScenarioError, ValueError, FileNotFoundError, RuntimeError, OSError) as exc:
         print(f"hyperliquid-backtest: {exc}", file=sys.stderr)
         return 2
     found = None
@@ -198,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         # (10 scenario seconds) is no difference.
         changed = changed_alerts(rule_files(rule_sets[0]), rule_files(rule_sets[1]))
         found = differences(backtests[0], backtests[1], tolerance=10.0, changed=changed)
-    name = (args.scenario and Path(args.scenario).stem) or "prometheus"
+    name = (args.scenario and Path(args.scenario).stem) or ("node" if args.node else "prometheus")
     output = args.output or Path(f"backtest-{name}.html")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(backtests, found), encoding="utf-8")

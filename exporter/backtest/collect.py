@@ -13,6 +13,8 @@ from exporter.backtest.timescale import scale_expr
 
 # ALERTS labels that are not the alert's identity in a report.
 _NOT_IDENTITY = {"__name__", "alertname", "alertstate", "severity", "instance", "job"}
+# The alerts a report reads: all but the always-firing watchdog.
+EVERY_ALERT = 'alertname!="HyperliquidWatchdog"'
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,12 @@ def _value(api: PrometheusAPI, rule: AlertingRule | None, labels: Labels, times:
     return None
 
 
-def read_alerts(api: PrometheusAPI, span: Range) -> list[AlertInterval]:
+def read_alerts(api: PrometheusAPI, span: Range, selector: str = EVERY_ALERT) -> list[AlertInterval]:
+    """The firing intervals of the `ALERTS{selector}` series over the range."""
     rules = api.alerting_rules()
     pending: dict[tuple[tuple[str, str], ...], list[tuple[float, float]]] = defaultdict(list)
     firing: list[tuple[Labels, float, float]] = []
-    for series in api.query_range(
-        'ALERTS{alertname!="HyperliquidWatchdog"}', span.start, span.end, span.step
-    ):
+    for series in api.query_range(f"ALERTS{{{selector}}}", span.start, span.end, span.step):
         state = series.labels.get("alertstate")
         identity = tuple(sorted((k, v) for k, v in series.labels.items() if k != "alertstate"))
         for start, end in _runs(series.times, span.step):
@@ -119,6 +120,7 @@ def read_backtest(
     source: str,
     rules: str,
     onset: float | None,
+    alerts: str = EVERY_ALERT,
 ) -> Backtest:
     return Backtest(
         title=title,
@@ -129,5 +131,5 @@ def read_backtest(
         end=span.end,
         onset=onset,
         panels=read_panels(api, panels, span, timeline),
-        alerts=read_alerts(api, span),
+        alerts=read_alerts(api, span, alerts),
     )

@@ -32,6 +32,8 @@ def panels(coin: str) -> list[Panel]:
             (
                 Query(f"max by (coin) (hyperliquid_mark_price{{{selector}}})", "mark"),
                 Query(f"max by (coin) (hyperliquid_oracle_price{{{selector}}})", "oracle"),
+                # The exporter's replica of the oracle's weighted median, where it prices the coin.
+                Query(f"max by (coin) (hyperliquid_oracle_replica_price{{{selector}}})", "oracle replica"),
                 Query(f"max by (source) (hyperliquid_external_price{{{selector}}})", "{source}"),
             ),
         ),
@@ -64,22 +66,66 @@ def panels(coin: str) -> list[Panel]:
                 ),
             ),
         ),
-        Panel(
-            "liquidations",
-            "Liquidations and auto-deleverages per minute",
-            "fills / min",
-            (
-                Query(
-                    "sum by (method) (max without(instance) (increase(hyperliquid_liquidations_total[1m])))",
-                    "liquidations ({method})",
-                ),
-                Query(
-                    "sum(max without(instance) (increase(hyperliquid_auto_deleverages_total[1m])))",
-                    "auto-deleverages",
-                ),
-            ),
-        ),
+        LIQUIDATIONS,
     ]
+
+
+LIQUIDATIONS = Panel(
+    "liquidations",
+    "Liquidations and auto-deleverages per minute",
+    "fills / min",
+    (
+        # What the monitored accounts' fills show, and with node mode on, the whole venue.
+        Query(
+            "sum by (method) (max without(instance) (increase(hyperliquid_liquidations_total[1m])))",
+            "liquidations ({method})",
+        ),
+        Query(
+            "sum(max without(instance) (increase(hyperliquid_auto_deleverages_total[1m])))",
+            "auto-deleverages",
+        ),
+        Query(
+            "sum by (method) (max without(instance) (increase(hyperliquid_venue_liquidations_total[1m])))",
+            "venue liquidations ({method})",
+        ),
+        Query(
+            "sum(max without(instance) (increase(hyperliquid_venue_auto_deleverages_total[1m])))",
+            "venue auto-deleverages",
+        ),
+    ),
+)
+
+VENUE_NOTIONAL = Panel(
+    "venue_notional",
+    "Venue: USD liquidated and auto-deleveraged per minute",
+    "USD / min",
+    (
+        Query(
+            "sum by (method) (max without(instance)"
+            " (increase(hyperliquid_venue_liquidated_notional_usd_total[1m])))",
+            "liquidated ({method})",
+        ),
+        Query(
+            "sum(max without(instance)"
+            " (increase(hyperliquid_venue_auto_deleveraged_notional_usd_total[1m])))",
+            "auto-deleveraged",
+        ),
+    ),
+)
+
+_FILLS_ONLY = "a node hour holds the venue's fills only"
+# What a node hour cannot show: the other panels' titles, and why.
+NOT_IN_A_NODE_HOUR = {
+    "Mark, oracle and references": f"{_FILLS_ONLY}: no mark, oracle or reference prices",
+    "Open interest": f"{_FILLS_ONLY}: no open interest",
+    "Funding rate (hourly)": f"{_FILLS_ONLY}: no funding rates",
+    "HLP: net exposure and unrealized PnL": f"{_FILLS_ONLY}: no positions or account values",
+}
+
+
+def node_panels() -> list[Panel]:
+    """The panels a recorded node hour has data for: the venue's liquidations and ADL."""
+    return [LIQUIDATIONS, VENUE_NOTIONAL]
 
 
 def legend(template: str, labels: dict[str, str]) -> str:

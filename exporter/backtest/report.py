@@ -13,13 +13,29 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from exporter.backtest.model import AlertInterval, Backtest
+from exporter.backtest.model import AlertInterval, Backtest, PanelData
 from exporter.backtest.summary import SEVERITY_ORDER, Difference, by_alert, union
 
 SEVERITY_COLOURS = {"critical": "#d62728", "warning": "#ff9f0a", "info": "#1f77b4"}
 DEFAULT_COLOUR = "#7f7f7f"
 # The series' colours: none of them a severity's, so a line never reads as an alert.
-SERIES_COLOURS = ["#1f3fbf", "#2ca02c", "#9467bd", "#111111", "#17becf", "#8c564b", "#e377c2", "#bcbd22"]
+# Twelve: the price panel has mark, oracle, the replica and nine references.
+SERIES_COLOURS = [
+    "#1f3fbf",
+    "#2ca02c",
+    "#9467bd",
+    "#111111",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#006d2c",
+    "#6a3d9a",
+    "#b15928",
+    "#01665e",
+]
+# Lines computed by the exporter rather than read from a venue: dashed, so they read as derived.
+DASHED = {"oracle replica"}
 FONT = "DejaVu Sans, Arial, sans-serif"
 
 
@@ -49,18 +65,24 @@ def seconds_text(seconds: float | None) -> str:
     return f"{sign}{int(seconds // 60)} min {seconds % 60:02.0f} s"
 
 
+def drawn_panels(backtest: Backtest) -> list[PanelData]:
+    """The panels with a series in the range: an empty one is named in the report, not drawn as axes."""
+    return [panel for panel in backtest.panels if panel.traces]
+
+
 def figure(backtest: Backtest) -> go.Figure:
     timeline = backtest.timeline
     groups = by_alert(backtest.alerts)
-    titles = ["Alerts firing", *(panel.title for panel in backtest.panels)]
+    panels = drawn_panels(backtest)
+    titles = ["Alerts firing", *(panel.title for panel in panels)]
     alert_rows = max(1, len(groups))
     fig = make_subplots(
         rows=len(titles),
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.035,
+        vertical_spacing=0.035 if len(panels) > 2 else 0.08,
         subplot_titles=titles,
-        row_heights=[0.06 * alert_rows + 0.1] + [1.0] * len(backtest.panels),
+        row_heights=[0.06 * alert_rows + 0.1] + [1.0] * len(panels),
     )
     for (name, severity), intervals in groups.items():
         label = f"{name.removeprefix('Hyperliquid')} ({severity})"
@@ -80,7 +102,7 @@ def figure(backtest: Backtest) -> go.Figure:
                 col=1,
             )
     fig.update_yaxes(autorange="reversed", row=1, col=1)
-    for row, panel in enumerate(backtest.panels, start=2):
+    for row, panel in enumerate(panels, start=2):
         # A legend per panel, beside it: one legend for all would list five panels' lines in one place.
         legend = f"legend{row}"
         for index, trace in enumerate(panel.traces):
@@ -90,7 +112,11 @@ def figure(backtest: Backtest) -> go.Figure:
                     y=trace.y,
                     mode="lines",
                     name=trace.name,
-                    line={"width": 3, "color": SERIES_COLOURS[index % len(SERIES_COLOURS)]},
+                    line={
+                        "width": 3,
+                        "color": SERIES_COLOURS[index % len(SERIES_COLOURS)],
+                        "dash": "dash" if trace.name in DASHED else "solid",
+                    },
                     legend=legend,
                 ),
                 row=row,
@@ -123,7 +149,7 @@ def figure(backtest: Backtest) -> go.Figure:
     fig.update_xaxes(title_text=timeline.axis_title, row=len(titles), col=1)
     fig.update_xaxes(showgrid=True, gridcolor="#ddd")
     fig.update_layout(
-        height=320 * len(backtest.panels) + 70 * alert_rows + 200,
+        height=320 * len(panels) + 70 * alert_rows + 200,
         template="plotly_white",
         font={"family": FONT, "size": 18, "color": "#111"},
         hoverlabel={"font_size": 18},
@@ -190,9 +216,25 @@ def _column(backtest: Backtest, div_id: str) -> str:
         f'<p class="meta">Rules: <b>{html.escape(backtest.rules)}</b>'
         f"<br>Source: {html.escape(backtest.source)}"
         f"<br>Onset: {html.escape(onset)}</p>"
+        f"{_no_data(backtest)}"
         f"<div class=\"figure\" data-panels='{html.escape(json.dumps(panels))}'>{plot}</div>"
         f'<h2>Alerts</h2><div class="alerts">{_alert_tables(backtest)}</div></div>'
     )
+
+
+def _no_data(backtest: Backtest) -> str:
+    """The panels not drawn, and why: those this source cannot have, and those with no series here."""
+    missing = dict(backtest.not_drawn)
+    for panel in backtest.panels:
+        if not panel.traces:
+            missing[panel.title] = "no series in this range"
+    if not missing:
+        return ""
+    items = "".join(
+        f'<li data-panel="{html.escape(title)}"><b>{html.escape(title)}</b>: {html.escape(why)}</li>'
+        for title, why in missing.items()
+    )
+    return f'<div class="no-data"><p>Panels not drawn, for want of data:</p><ul>{items}</ul></div>'
 
 
 def _differences_rows(items: list[Difference], css_class: str) -> str:
@@ -238,6 +280,7 @@ th, td { border: 1px solid #bbb; padding: 6px 10px; text-align: left; vertical-a
 th { background: #eee; }
 .severity { color: #fff; padding: 2px 10px; border-radius: 4px; font-size: 18px; }
 .none { font-style: italic; }
+.no-data { font-size: 20px; background: #f4f4f4; border-left: 6px solid #7f7f7f; padding: 4px 14px; }
 summary { cursor: pointer; font-size: 19px; margin-bottom: 8px; }
 """
 

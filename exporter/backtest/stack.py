@@ -23,7 +23,7 @@ import yaml
 
 from exporter.backtest.exporter_config import exporter_config
 from exporter.backtest.processes import free_port, running
-from exporter.backtest.timescale import write_scaled_rule_files
+from exporter.backtest.timescale import evaluation_ms, write_scaled_rule_files
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,22 @@ class RunningScenario:
             time.sleep(remaining)
 
 
-def _prometheus_binary(name: str) -> str:
+# Prometheus hands its targets to the scrape manager at most every 5 s: the first scrape comes that late.
+FIRST_SCRAPE_TIMEOUT = 30.0
+
+
+def wait_for_first_scrape(url: str) -> None:
+    """Until the Prometheus at `url` has scraped its target once."""
+    deadline = time.monotonic() + FIRST_SCRAPE_TIMEOUT
+    while time.monotonic() < deadline:
+        answer = httpx.get(f"{url}/api/v1/query", params={"query": 'up{job="hyperliquid"} == 1'}, timeout=5)
+        if answer.status_code == 200 and answer.json()["data"]["result"]:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not scrape its target within {FIRST_SCRAPE_TIMEOUT:g} s")
+
+
+def prometheus_binary(name: str) -> str:
     found = shutil.which(name)
     if found is None:
         raise FileNotFoundError(
@@ -69,7 +84,7 @@ def _prometheus_binary(name: str) -> str:
     return found
 
 
-def _write_yaml(path: Path, document: object) -> Path:
+def write_yaml(path: Path, document: object) -> Path:
     path.write_text(yaml.safe_dump(document, sort_keys=False, width=1_000_000))
     return path
 
@@ -77,7 +92,7 @@ def _write_yaml(path: Path, document: object) -> Path:
 @contextlib.contextmanager
 def running_scenario(run: ScenarioRun, workdir: Path) -> Iterator[RunningScenario]:
     workdir.mkdir(parents=True, exist_ok=True)
-    prometheus = _prometheus_binary(run.prometheus_binary)
+    prometheus = prometheus_binary(run.prometheus_binary)
     python = sys.executable
     # As tests/e2e: one scrape and one evaluation every 10 scenario seconds (the liquidation and HLP
     # groups set their own, shorter, interval).
@@ -106,7 +121,7 @@ def running_scenario(run: ScenarioRun, workdir: Path) -> Iterator[RunningScenari
 
         exporter_port = free_port()
         exporter_url = f"127.0.0.1:{exporter_port}"
-        config = _write_yaml(workdir / "config.yaml", exporter_config(run.scenario, run.speed, replay_url))
+        config = write_yaml(workdir / "config.yaml", exporter_config(run.scenario, run.speed, replay_url))
         exits.enter_context(
             running(
                 [
@@ -123,7 +138,7 @@ def running_scenario(run: ScenarioRun, workdir: Path) -> Iterator[RunningScenari
 
         urls = [
             exits.enter_context(
-                _running_prometheus(
+                running_prometheus(
                     prometheus, rules, exporter_url, interval, run.speed, workdir / f"prometheus-{index}"
                 )
             )
@@ -133,18 +148,27 @@ def running_scenario(run: ScenarioRun, workdir: Path) -> Iterator[RunningScenari
 
 
 @contextlib.contextmanager
-def _running_prometheus(
-    binary: str, rules: tuple[Path, ...], target: str, interval: float, speed: float, home: Path
+def running_prometheus(
+    binary: str,
+    rules: tuple[Path, ...],
+    target: str,
+    interval: float,
+    speed: float,
+    home: Path,
+    scrape_interval: float | None = None,
 ) -> Iterator[str]:
+    """A Prometheus scraping `target` every `scrape_interval` (default: `interval`) wall seconds and
+    evaluating `rules`, scaled to `speed`, every `interval` (groups with their own interval: scaled)."""
     rules_dir = home / "rules"
-    scrape_ms = max(1, round(interval * 1000))
+    # Rounded up to the millisecond, as the rule groups' own intervals (timescale.scaled_interval).
+    scrape_ms = evaluation_ms(scrape_interval or interval, 1)
     write_scaled_rule_files(list(rules), rules_dir, speed, min_interval_ms=scrape_ms)
-    milliseconds = f"{scrape_ms}ms"
+    scrape = f"{scrape_ms}ms"
     config = {
         "global": {
-            "scrape_interval": milliseconds,
-            "scrape_timeout": milliseconds,
-            "evaluation_interval": milliseconds,
+            "scrape_interval": scrape,
+            "scrape_timeout": scrape,
+            "evaluation_interval": f"{evaluation_ms(interval, 1)}ms",
         },
         "rule_files": [str(rules_dir / "*.rules.yml")],
         "scrape_configs": [{"job_name": "hyperliquid", "static_configs": [{"targets": [target]}]}],
@@ -154,7 +178,7 @@ def _running_prometheus(
     with running(
         [
             binary,
-            f"--config.file={_write_yaml(home / 'prometheus.yml', config)}",
+            f"--config.file={write_yaml(home / 'prometheus.yml', config)}",
             f"--storage.tsdb.path={home / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}",
         ],

@@ -8,10 +8,15 @@ and absolute constants such as staleness thresholds in seconds are left as they 
 minute" divided by 10 would page on six slow scrapes of a busy test machine. A group's own
 `interval` is floored at the scrape interval: a group evaluated between two scrapes sees the same
 samples again, so the shipped 1 s groups at speed 10 would cost ten evaluations a second for nothing.
+
+Evaluation intervals are rounded up to the millisecond, the rest to the nearest: at speed 30 a 10 s
+interval is 334 ms, so a `for: 1m` (2000 ms) still holds after six evaluations as it does in real time
+(six of 333 ms are 1998 ms: the alert would fire one evaluation late).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -44,6 +49,16 @@ def scaled(text: str, factor: float) -> str:
     return f"{max(1, round(duration_ms(text) / factor))}ms"
 
 
+def scaled_interval(text: str, factor: float) -> str:
+    """An evaluation interval, compressed and rounded up to the millisecond."""
+    return f"{evaluation_ms(duration_ms(text) / 1000, factor)}ms"
+
+
+def evaluation_ms(seconds: float, factor: float) -> int:
+    # Less a nanosecond: a quotient that is whole in exact arithmetic may come out a hair above it.
+    return max(1, math.ceil(seconds * 1000 / factor - 1e-6))
+
+
 def scale_expr(expr: str, factor: float) -> str:
     def range_(match: re.Match[str]) -> str:
         window, step = match.group(1), match.group(2)
@@ -61,7 +76,7 @@ def scale_rule_groups(document: dict[str, Any], factor: float, min_interval_ms: 
     """Every duration divided by `factor`; group intervals no shorter than `min_interval_ms`."""
     for group in document.get("groups", []):
         if "interval" in group:
-            interval = max(min_interval_ms, duration_ms(scaled(str(group["interval"]), factor)))
+            interval = max(min_interval_ms, duration_ms(scaled_interval(str(group["interval"]), factor)))
             group["interval"] = f"{interval}ms"
         for rule in group.get("rules", []):
             judges_scrapes = _SCRAPE_HEALTH.search(str(rule["expr"])) is not None

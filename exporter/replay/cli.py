@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--node-archive",
         type=Path,
         metavar="HOUR.lz4",
-        help="replay one hour of the public node-data archive (node_fills_by_block/hourly/YYYYMMDD/H.lz4) "
+        help="replay one hour of the public node-data archive (node_fills_by_block/hourly/YYYYMMDD/H.lz4, "
+        "or an hour file the node wrote) "
         "into --node-data-dir at --speed times its block times, then exit (no scenario, no server)",
     )
     parser.add_argument(

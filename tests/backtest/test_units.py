@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from exporter.backtest.cli import incident_coin
-from exporter.backtest.collect import _runs
-from exporter.backtest.model import AlertInterval, Backtest, Timeline
-from exporter.backtest.report import human, seconds_text
+from exporter.backtest.collect import Range, _runs, read_panels
+from exporter.backtest.model import AlertInterval, Backtest, PanelData, Timeline, Trace
+from exporter.backtest.panels import panels
+from exporter.backtest.prometheus_api import PrometheusAPI, Series
+from exporter.backtest.report import figure, human, render, seconds_text
 from exporter.backtest.summary import by_alert, differences, union
 from exporter.backtest.timescale import rule_files, scale_rule_groups, write_scaled_rule_files
 from exporter.replay.scenario import load_scenario, parse_scenario, scenario_onset
@@ -123,3 +127,55 @@ def test_compressed_group_intervals_are_floored_at_the_scrape_interval() -> None
     # 100 ms would evaluate ten times between two scrapes of 1 s.
     assert fast["interval"] == "1000ms"
     assert slow["interval"] == "6000ms"
+
+
+class _RecordedSeries(PrometheusAPI):
+    """Answers a range query with the series of the metrics its expression names."""
+
+    def __init__(self, by_metric: dict[str, Series]) -> None:
+        super().__init__("http://127.0.0.1:9")
+        self.by_metric = by_metric
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
+        return [series for metric, series in self.by_metric.items() if re.search(rf"\b{metric}\{{", expr)]
+
+
+def _prices_figure_traces(by_metric: dict[str, Series]) -> dict[str, Any]:
+    read = read_panels(_RecordedSeries(by_metric), panels("BTC"), Range(0.0, 20.0, 10.0), Timeline(0.0, 1.0))
+    backtest = Backtest("t", "s", "r", Timeline(0.0, 1.0), 0.0, 20.0, None, read, [])
+    prices_row_axis = "y2"  # the alerts row first, then the prices panel
+    return {trace.name: trace for trace in figure(backtest).data if trace.yaxis == prices_row_axis}
+
+
+def test_the_price_panel_draws_the_oracle_replica_where_the_exporter_publishes_it() -> None:
+    times = [0.0, 10.0, 20.0]
+    market = {
+        "hyperliquid_mark_price": Series({"coin": "BTC"}, times, [100.0, 101.0, 99.0]),
+        "hyperliquid_oracle_price": Series({"coin": "BTC"}, times, [100.5, 100.5, 99.5]),
+    }
+    replica = Series({"coin": "BTC"}, times, [100.4, 100.6, 99.4])
+    drawn = _prices_figure_traces({**market, "hyperliquid_oracle_replica_price": replica})
+    assert list(drawn["oracle replica"].y) == [100.4, 100.6, 99.4]
+    assert {"mark", "oracle"} <= drawn.keys()
+    # Derived from the references, not read from the venue: dashed, in a colour of its own.
+    assert drawn["oracle replica"].line.dash == "dash"
+    assert drawn["oracle"].line.dash == "solid"
+    assert len({trace.line.color for trace in drawn.values()}) == len(drawn)
+    without = _prices_figure_traces(market)
+    assert "oracle replica" not in without
+    assert {"mark", "oracle"} <= without.keys()
+
+
+def test_a_panel_without_series_is_named_not_drawn_as_empty_axes() -> None:
+    times: list[float | str] = [0.0, 10.0]
+    drawn = PanelData("prices", "BTC prices", "USD", [Trace("mark", times, [1.0, 2.0])])
+    empty = PanelData("funding", "BTC funding", "ratio", [])
+    backtest = Backtest("t", "s", "r", Timeline(0.0, 1.0), 0.0, 10.0, None, [drawn, empty], [])
+    backtest.not_drawn = {"HLP": "this source has no positions"}
+    titles = [annotation.text for annotation in figure(backtest).layout.annotations]
+    assert "BTC prices" in titles
+    assert "BTC funding" not in titles
+    page = render([backtest])
+    assert '<li data-panel="BTC funding"><b>BTC funding</b>: no series in this range</li>' in page
+    assert '<li data-panel="HLP"><b>HLP</b>: this source has no positions</li>' in page
+    assert 'data-panel="BTC prices"' not in page

@@ -5,13 +5,20 @@ automatic picks together stay within max_auto_coins, so the weight plan is uncha
 measures only a few tens of thousands of dollars; a build-up (JELLY, POPCAT) shows as open interest many
 times the book within 2 %.
 
-One failed coin costs only that coin's series; the failure counts in the request error metrics.
+One failed coin costs only that coin's series; the failure counts in the request error metrics. Depth is
+last in the weight plan and its own collector (`book_depth`, at the budget's normal priority): when the
+budget is busy (a cascade's fill paging), a poll takes the coins answered within one interval (the coins
+read longest ago first in the budget's queue) and keeps each other coin's last depth until it is
+`max_age` old. A busy budget thins the depth out; it never fails the market collector or withdraws what
+is still recent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Collection, Sequence
+import time
+from collections.abc import Callable, Collection, Sequence
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
@@ -25,7 +32,7 @@ from exporter.hyperliquid.weights import weight_per_minute
 
 log = logging.getLogger(__name__)
 
-COLLECTOR = "market"
+COLLECTOR = "book_depth"
 # Below this much room (weight per minute) depth is not read at all.
 MIN_WEIGHT_PER_MINUTE = 1.0
 
@@ -62,18 +69,28 @@ def polled_coins(config: BookDepthConfig) -> int:
     return len(config.coins) + config.max_auto_coins
 
 
+Depth = dict[tuple[str, float], float]
+
+
 class BookDepthPoller:
     name = "market_book_depth"
     collector = COLLECTOR
 
     def __init__(
-        self, config: BookDepthConfig, context: CollectorContext, interval: float | None = None
+        self,
+        config: BookDepthConfig,
+        context: CollectorContext,
+        interval: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._config = config
         self._context = context
+        self._monotonic = monotonic
         self.interval = interval or config.interval_seconds
         self.max_age = 3 * self.interval
         self.planned_weight_per_minute = polled_coins(config) * weight_per_minute(L2_BOOK, self.interval)
+        # coin -> (when read, its depth; None: the venue has no book for it)
+        self._read: dict[str, tuple[float, Depth | None]] = {}
 
     async def poll(self) -> Sequence[Metric]:
         await self._context.universe.wait(seconds=self.interval)
@@ -88,22 +105,48 @@ class BookDepthPoller:
             ),
             labels=["coin", "side", "band"],
         )
-        held = self._context.coins_held()
-        for coin in coins_that_matter(self._config, self._context.market_sizes, held):
-            try:
-                depth = parse_depth(
-                    await self._context.client.info({"type": L2_BOOK, "coin": coin}, COLLECTOR)
-                )
-            except ParseError as exc:
-                self._context.count_malformed(L2_BOOK)
-                log.debug("malformed l2Book for %s: %s", coin, exc)
-                continue
-            except UpstreamError as exc:
-                log.debug("no book depth for %s: %s", coin, exc)
-                continue
+        coins = coins_that_matter(self._config, self._context.market_sizes, self._context.coins_held())
+        read_now = await self._read_within_interval(coins)
+        self._forget_old()
+        if coins and not read_now and not any(coin in self._read for coin in coins):
+            raise UpstreamError("timeout", f"no l2Book answered within {self.interval:g} s")
+        for coin in coins:
+            _, depth = self._read.get(coin, (0.0, None))
             for (side, band), notional in sorted((depth or {}).items()):
                 family.add_metric([coin, side, f"{band:g}"], notional)
         return [family]
+
+    async def _read_within_interval(self, coins: list[str]) -> set[str]:
+        """Ask for every coin at once, the coins read longest ago first in the budget's queue, and take
+        the answers that come within one interval (a coin stuck behind the budget holds up no other)."""
+        oldest_first = sorted(coins, key=lambda coin: self._read.get(coin, (float("-inf"), None))[0])
+        tasks = {asyncio.create_task(self._read_one(coin)): coin for coin in oldest_first}
+        if not tasks:
+            return set()
+        done, pending = await asyncio.wait(tasks, timeout=self.interval)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if pending:
+            log.debug("book depth: %d of %d coins answered within %g s", len(done), len(tasks), self.interval)
+        return {tasks[task] for task in done if task.result()}
+
+    async def _read_one(self, coin: str) -> bool:
+        try:
+            answer = await self._context.client.info({"type": L2_BOOK, "coin": coin}, COLLECTOR)
+            self._read[coin] = (self._monotonic(), parse_depth(answer))
+            return True
+        except ParseError as exc:
+            self._context.count_malformed(L2_BOOK)
+            log.debug("malformed l2Book for %s: %s", coin, exc)
+        except UpstreamError as exc:
+            log.debug("no book depth for %s: %s", coin, exc)
+        return False
+
+    def _forget_old(self) -> None:
+        oldest = self._monotonic() - self.max_age
+        for coin in [coin for coin, (at, _) in self._read.items() if at < oldest]:
+            del self._read[coin]
 
 
 def pollers(config: Config, context: CollectorContext, planned_elsewhere: float = 0.0) -> list[Poller]:

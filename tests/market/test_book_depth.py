@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from exporter.collectors.book_depth import BookDepthPoller, coins_that_matter, pollers
 from exporter.config import BookDepthConfig, Config
 from exporter.hyperliquid.book import parse_depth
-from exporter.hyperliquid.errors import ParseError
+from exporter.hyperliquid.errors import ParseError, UpstreamError
 from tests.market.test_spot_volume import context_on
 from tests.replay.support import Replay
 
@@ -79,3 +81,46 @@ async def test_depth_of_a_build_up_from_the_simulator() -> None:
     assert 25_000 <= depth[("JELLY", "bid", "0.02")] <= 30_000  # the level at exactly 2% may round out
     assert 10_000 <= depth[("JELLY", "ask", "0.01")] <= 15_000
     assert depth[("BTC", "bid", "0.02")] > 1000 * depth[("JELLY", "bid", "0.02")]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_busy_budget_thins_the_depth_out_without_failing_or_withdrawing_what_is_recent() -> None:
+    replay = Replay("jelly-buildup").at(900.0)
+    context = context_on(replay)
+    context.universe.publish(["BTC", "JELLY"])
+    context.market_sizes = {"BTC": (2.5e9, 3e9), "JELLY": (3.5e6, 3e6)}
+    clock = _Clock()
+    poller = BookDepthPoller(BookDepthConfig(coins=["BTC", "JELLY"], max_auto_coins=0), context, 0.3, clock)
+    answer = context.client.info
+    stuck: set[str] = set()
+
+    async def info(body: dict[str, Any], collector: str, *args: Any, **kwargs: Any) -> Any:
+        assert collector == "book_depth"  # its own collector: a starved depth is never the market's
+        if body["coin"] in stuck:
+            await asyncio.sleep(3600)  # waiting for the weight budget
+        return await answer(body, collector, *args, **kwargs)
+
+    context.client.info = info  # type: ignore[method-assign]
+
+    def coins(families: Sequence[Any]) -> set[str]:
+        return {sample.labels["coin"] for family in families for sample in family.samples}
+
+    assert coins(await poller.poll()) == {"BTC", "JELLY"}
+    stuck.add("BTC")
+    clock.now += 0.3
+    # BTC is queued behind the budget: JELLY is read, BTC's depth of 0.3 s ago is kept.
+    assert coins(await poller.poll()) == {"BTC", "JELLY"}
+    clock.now += poller.max_age
+    # BTC is now older than max_age: withdrawn, while JELLY (read first, as the older) stays.
+    assert coins(await poller.poll()) == {"JELLY"}
+    stuck.add("JELLY")
+    clock.now += poller.max_age + 1
+    with pytest.raises(UpstreamError):
+        await poller.poll()

@@ -99,7 +99,8 @@ class BookDepthPoller:
             polled_help(
                 "Notional resting in the order book within `band` (0.01, 0.02: ±1 %, ±2 %) of the mid on "
                 "`side` (bid, ask), in the coin's quote currency (20 levels a side at most), for the "
-                "configured coins and the thinnest markets for their open interest",
+                "configured coins, the coins HLP or a watched account holds, and the thinnest markets "
+                "for their open interest",
                 self.interval,
                 L2_BOOK,
             ),

@@ -104,7 +104,9 @@ SCENARIOS: dict[str, Expected] = {
             }
         ),
         content=(
-            ("HyperliquidHLPBackstopTakeover", r"JELLY.*\b4\.\d+M USD|\b4\.\d+M USD.*JELLY"),
+            # $4.3M at the takeover's price; valued at the mark when the message goes out, which JELLY's
+            # pump raises by the time a loaded machine sends it.
+            ("HyperliquidHLPBackstopTakeover", r"JELLY.*\b[4-6]\.\d+M USD|\b[4-6]\.\d+M USD.*JELLY"),
             ("HyperliquidOpenInterestCapReached", r"JELLY"),
         ),
     ),
@@ -170,7 +172,10 @@ SCENARIOS: dict[str, Expected] = {
     ),
     "oracle-deviation": Expected(
         critical=frozenset({"HyperliquidOracleDeviation"}),
-        allowed=frozenset({"HyperliquidMarkOracleDivergence"}),
+        # The simulator's mark is its oracle times a premium (exporter/replay/market.py), so SOL's 1.8 %
+        # oracle offset carries the mark away from the perp venues faster than the replica's 150 s EMA
+        # follows: the mark has left its formula, as HyperliquidMarkFormulaDeviation says.
+        allowed=frozenset({"HyperliquidMarkOracleDivergence", "HyperliquidMarkFormulaDeviation"}),
         content=(("HyperliquidOracleDeviation", r"SOL"),),
     ),
     "delisting-precursors": Expected(

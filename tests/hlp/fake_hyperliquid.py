@@ -276,7 +276,8 @@ async def serving(fake: FakeHyperliquid) -> AsyncIterator[FakeHyperliquid]:
 def config_for(fake: FakeHyperliquid, collectors: dict[str, Any], market: bool = False) -> Config:
     """Collectors against the fake, with a budget that never makes a test wait and no retries."""
     sections: dict[str, Any] = {
-        "market": {"enabled": market},
+        # This fake serves no l2Book: tests/market/test_book_depth.py
+        "market": {"enabled": market, "book_depth": {"enabled": False}},
         "dexes": {"enabled": False},
         "liveness": {"enabled": False},
         "governance": {"enabled": False},

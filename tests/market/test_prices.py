@@ -591,7 +591,7 @@ async def test_disabled_sources_get_no_poller() -> None:
             "prices_oracle_replica",
             *NEW_SOURCES,
         }
-        assert {p.collector for p in switched_off.scheduler.pollers} == {"market"}
+        assert {p.collector for p in switched_off.scheduler.pollers} == {"market", "book_depth"}
         no_market = build_exporter(config_without_market())
         assert no_market.scheduler.pollers == []  # no coin list, so no reference prices either
         await no_market.aclose()

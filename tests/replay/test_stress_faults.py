@@ -86,7 +86,12 @@ def exporter_for(url: str) -> Exporter:
                 "weight_limit_per_minute": 1_000_000,
             },
             "collectors": {
-                "market": {**every, "open_interest_cap_interval_seconds": INTERVAL},
+                # Book depth is tests/market/test_book_depth.py's (its own collector, thinned under load).
+                "market": {
+                    **every,
+                    "open_interest_cap_interval_seconds": INTERVAL,
+                    "book_depth": {"enabled": False},
+                },
                 "vaults": every,
                 "accounts": {
                     **every,

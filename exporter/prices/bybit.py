@@ -19,16 +19,22 @@ PARAMS = {"category": "spot"}
 SUFFIXES = {"USDT": "USDT", "USDC": "USDC"}
 
 
-def parse(payload: Any) -> Quotes:
+def ticker_items(payload: Any, source: str) -> list[dict[str, Any]]:
+    """The tickers of a Bybit v5 answer (spot and linear alike), or a SourceError naming `source`."""
     if not isinstance(payload, dict):
-        raise SourceError(SOURCE, "shape", f"expected an object, got {type(payload).__name__}")
+        raise SourceError(source, "shape", f"expected an object, got {type(payload).__name__}")
     code = payload.get("retCode")
     if code != 0 or isinstance(code, bool):
-        raise SourceError(SOURCE, "api_error", f"retCode {code!r:.20}: {str(payload.get('retMsg'))[:200]}")
+        raise SourceError(source, "api_error", f"retCode {code!r:.20}: {str(payload.get('retMsg'))[:200]}")
     result = payload.get("result")
     tickers = result.get("list") if isinstance(result, dict) else None
     if not isinstance(tickers, list):
-        raise SourceError(SOURCE, "shape", "expected a list at result.list")
+        raise SourceError(source, "shape", "expected a list at result.list")
+    return [item for item in tickers if isinstance(item, dict)]
+
+
+def parse(payload: Any) -> Quotes:
+    tickers = ticker_items(payload, SOURCE)
     rows = (
         (
             item.get("symbol"),
@@ -36,7 +42,6 @@ def parse(payload: Any) -> Quotes:
             item.get("turnover24h"),
         )
         for item in tickers
-        if isinstance(item, dict)
     )
     return quotes_from_rows(rows, SUFFIXES)
 

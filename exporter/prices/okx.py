@@ -19,15 +19,21 @@ PARAMS = {"instType": "SPOT"}
 SUFFIXES = {"USDT": "-USDT", "USDC": "-USDC"}
 
 
-def parse(payload: Any) -> Quotes:
+def ticker_items(payload: Any, source: str) -> list[dict[str, Any]]:
+    """The tickers of an OKX v5 answer (spot and swaps alike), or a SourceError naming `source`."""
     if not isinstance(payload, dict):
-        raise SourceError(SOURCE, "shape", f"expected an object, got {type(payload).__name__}")
+        raise SourceError(source, "shape", f"expected an object, got {type(payload).__name__}")
     code = payload.get("code")
     if code != "0":
-        raise SourceError(SOURCE, "api_error", f"code {code!r:.20}: {str(payload.get('msg'))[:200]}")
+        raise SourceError(source, "api_error", f"code {code!r:.20}: {str(payload.get('msg'))[:200]}")
     data = payload.get("data")
     if not isinstance(data, list):
-        raise SourceError(SOURCE, "shape", f"expected a list at data, got {type(data).__name__}")
+        raise SourceError(source, "shape", f"expected a list at data, got {type(data).__name__}")
+    return [item for item in data if isinstance(item, dict)]
+
+
+def parse(payload: Any) -> Quotes:
+    data = ticker_items(payload, SOURCE)
     rows = (
         (
             item.get("instId"),
@@ -35,7 +41,6 @@ def parse(payload: Any) -> Quotes:
             item.get("volCcy24h"),
         )
         for item in data
-        if isinstance(item, dict)
     )
     return quotes_from_rows(rows, SUFFIXES)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from exporter.config import PriceSourceConfig
-from exporter.prices.errors import SourceError
+from exporter.prices.bybit import ticker_items
 from exporter.prices.perps.contracts import perp_quotes
 from exporter.prices.quotes import Quotes
 from exporter.prices.source import BulkTickerSource
@@ -23,19 +23,9 @@ SUFFIXES = {"USDT": "USDT", "USDC": "PERP"}
 
 
 def parse(payload: Any) -> Quotes:
-    if not isinstance(payload, dict):
-        raise SourceError(SOURCE, "shape", f"expected an object, got {type(payload).__name__}")
-    code = payload.get("retCode")
-    if code != 0 or isinstance(code, bool):
-        raise SourceError(SOURCE, "api_error", f"retCode {code!r:.20}: {str(payload.get('retMsg'))[:200]}")
-    result = payload.get("result")
-    tickers = result.get("list") if isinstance(result, dict) else None
-    if not isinstance(tickers, list):
-        raise SourceError(SOURCE, "shape", "expected a list at result.list")
     rows = (
         (item.get("symbol"), book_mid(item.get("bid1Price"), item.get("ask1Price"), item.get("lastPrice")))
-        for item in tickers
-        if isinstance(item, dict)
+        for item in ticker_items(payload, SOURCE)
     )
     return perp_quotes(rows, SUFFIXES)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from exporter.config import PriceSourceConfig
-from exporter.prices.errors import SourceError
+from exporter.prices.okx import ticker_items
 from exporter.prices.perps.contracts import perp_quotes
 from exporter.prices.quotes import Quotes
 from exporter.prices.source import BulkTickerSource
@@ -22,18 +22,9 @@ SUFFIXES = {"USDT": "-USDT-SWAP", "USDC": "-USDC-SWAP"}
 
 
 def parse(payload: Any) -> Quotes:
-    if not isinstance(payload, dict):
-        raise SourceError(SOURCE, "shape", f"expected an object, got {type(payload).__name__}")
-    code = payload.get("code")
-    if code != "0":
-        raise SourceError(SOURCE, "api_error", f"code {code!r:.20}: {str(payload.get('msg'))[:200]}")
-    data = payload.get("data")
-    if not isinstance(data, list):
-        raise SourceError(SOURCE, "shape", f"expected a list at data, got {type(data).__name__}")
     rows = (
         (item.get("instId"), book_mid(item.get("bidPx"), item.get("askPx"), item.get("last")))
-        for item in data
-        if isinstance(item, dict)
+        for item in ticker_items(payload, SOURCE)
     )
     return perp_quotes(rows, SUFFIXES)
 

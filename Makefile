@@ -40,7 +40,7 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install binaries chromium
-	PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
+	PATH="$(PROM_BIN):$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test: lint typecheck pytest
 

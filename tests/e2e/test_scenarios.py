@@ -298,6 +298,10 @@ SCENARIOS: dict[str, Expected] = {
 
 CHAT_ALERT_NAME = re.compile(r"\b(Hyperliquid[A-Za-z]+)\b")
 
+# The tests wait on scenarios that run three at a time, the longest first: the first test's wait includes
+# the lanes ahead of its scenario (266 s of a 300 s per-test timeout in a loaded fresh-clone run).
+pytestmark = pytest.mark.timeout(1200)
+
 
 @dataclass
 class Run:

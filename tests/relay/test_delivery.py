@@ -73,10 +73,12 @@ async def test_redeliveries_are_acknowledged_but_not_sent_twice(fake: FakeChatAP
 
 async def test_telegram_retry_after_is_honoured(fake: FakeChatAPI, tmp_path: Path) -> None:
     fake.behaviour.script.extend(["429:1"])
-    async with running_relay(relay_config(fake.url, str(tmp_path / "q.sqlite3"))) as (_, client):
+    async with running_relay(relay_config(fake.url, str(tmp_path / "q.sqlite3"))) as (service, client):
         started = time.monotonic()
         await client.post("/webhook/telegram", json=fixture_body("am025_webhook_firing"), headers=AUTH)
         await fake.until("telegram", 1)
+        # Counted before the delivery is recorded: an empty queue means the counters are final.
+        await wait_until(lambda: service._require_queue().backlog() == {}, what="delivery recorded")
         exposition = (await client.get("/metrics")).text
     assert fake.delivered[0].at - started >= 1.0  # the retry came after Telegram's retry_after
     assert (

@@ -352,12 +352,14 @@ async def test_an_old_message_is_sent_marked_late_never_dropped(fake: FakeChatAP
     config = relay_config(fake.url, str(tmp_path / "q.db"), late_after_seconds=3600)
     fake.behaviour.down_until = time.monotonic() + 2.0  # the first round fails whatever the machine's load
     clock = lambda: time.time() + offset["seconds"]  # noqa: E731
-    async with running_relay(config, clock=clock) as (_, client):
+    async with running_relay(config, clock=clock) as (service, client):
         await client.post("/webhook/telegram", json=fixture_body("am025_webhook_firing"), headers=AUTH)
         await client.post("/webhook/discord", json=fixture_body("am025_webhook_firing"), headers=AUTH)
         offset["seconds"] = 3 * 86400.0  # three days pass while the chats are down
         telegram = await fake.until("telegram", 1)
         await fake.until("discord", 1)
+        # Counted before the delivery is recorded: an empty queue means the counters are final.
+        await wait_until(lambda: service._require_queue().backlog() == {}, what="deliveries recorded")
         exposition = (await client.get("/metrics")).text
     assert telegram[0].startswith("<b>⏰ LATE: accepted 3d00h ago")
     assert "FIRING:1" in telegram[0]

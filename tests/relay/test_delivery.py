@@ -132,12 +132,13 @@ async def test_discord_429_without_via_and_429_then_400(fake: FakeChatAPI, tmp_p
 
 async def test_server_errors_and_slow_answers_are_retried(fake: FakeChatAPI, tmp_path: Path) -> None:
     fake.behaviour.script.extend(["500", "slow:0.5", "502"])
-    async with running_relay(relay_config(fake.url, str(tmp_path / "q.sqlite3"))) as (_, client):
+    async with running_relay(relay_config(fake.url, str(tmp_path / "q.sqlite3"))) as (service, client):
         await client.post("/webhook/telegram", json=fixture_body("am025_webhook_firing"), headers=AUTH)
         # Another group: a newer state of the same group would supersede the first message instead.
         resolved = group_payload("other", ["00000000000000ff"], status="resolved")
         await client.post("/webhook/telegram", json=resolved, headers=AUTH)
         texts = await fake.until("telegram", 2)
+        await wait_until(lambda: service._require_queue().backlog() == {}, what="deliveries recorded")
         exposition = (await client.get("/metrics")).text
     assert "FIRING" in texts[0]
     assert "RESOLVED" in texts[1]
@@ -237,11 +238,12 @@ async def test_answers_slower_than_the_timeout_are_retried(fake: FakeChatAPI, tm
     """A timed-out send may still have been accepted: delivery is at least once there (docs/relay.md)."""
     fake.behaviour.script.extend(["slow:1.5", "slow:1.5"])
     config = relay_config(fake.url, str(tmp_path / "q.sqlite3"), retry={"request_timeout_seconds": 0.5})
-    async with running_relay(config) as (_, client):
+    async with running_relay(config) as (service, client):
         await client.post("/webhook/telegram", json=fixture_body("am025_webhook_firing"), headers=AUTH)
         await client.post("/webhook/discord", json=fixture_body("am025_webhook_firing"), headers=AUTH)
         await fake.until("telegram", 1)
         await fake.until("discord", 1)
+        await wait_until(lambda: service._require_queue().backlog() == {}, what="deliveries recorded")
         exposition = (await client.get("/metrics")).text
     failed = "hyperliquid_relay_notifications_failed_total"
     channels = ("telegram", "discord")

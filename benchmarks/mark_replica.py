@@ -19,6 +19,7 @@ import statistics
 from collections import defaultdict, deque
 from collections.abc import Callable
 
+from benchmarks.oracle_replica import percentile
 from exporter.config import Config
 from exporter.hyperliquid.market import parse_meta_and_asset_ctxs
 from exporter.prices.mark_replica import MARK_EMA_SECONDS
@@ -109,11 +110,6 @@ def run(name: str, minutes: float) -> dict[str, list[float]]:
                     measures["sustained"].append(min(held))
         t += STEP_SECONDS
     return measures
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ counted one poll later, so `increase()` sees it.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ from exporter.collectors.context import CollectorContext
 from exporter.collectors.fill_events import EventCounters, totals_families
 from exporter.collectors.universe import UniverseUnavailable
 from exporter.config import Config, FillsCollectorConfig
-from exporter.hyperliquid.budget import Priority
+from exporter.hyperliquid.budget import BudgetBusy, Priority
 from exporter.hyperliquid.fills import (
     LARGEST_FILL_PAGE,
     META,
@@ -72,6 +71,8 @@ class FillsPoller:
         started_ms = int(context.clock() * 1000)
         self.cursors = {address: FillCursor(started_ms) for address in (*liquidators, *self._watched)}
         self.counters = EventCounters(is_liquidator=self._roles.__contains__)
+        # Accounts whose last poll stopped before reading up to the present (budget or page limit).
+        self._behind: set[str] = set()
         self.listed_coins: tuple[str, ...] | None = None
         self._universe_due = 0.0
         market = config.collectors.market
@@ -133,14 +134,19 @@ class FillsPoller:
         self.listed_coins = listed.coins
 
     async def _follow(self, account: FillsAccount, stop_at: float) -> None:
-        """Read this account's new fills, page by page, into the counters."""
+        """Read this account's new fills, page by page, into the counters, until `stop_at` (event-loop
+        time): a page still waiting for the weight budget then waits for the next poll instead. In a
+        cascade the pages queue behind market data and liquidator positions; a poll that ran into its
+        deadline would withdraw the counters exactly when the ADL and cascade alerts read them."""
         # Liquidators' fills feed critical alerts but queue behind market data and liquidator
         # positions; watched accounts' fills come last.
         priority = Priority.LOW if account.watched else Priority.NORMAL
         client = self._context.client
 
         async def fetched(body: dict[str, object], request_type: str) -> ParsedFills:
-            raw = await client.info(body, COLLECTOR, priority, max_items=LARGEST_FILL_PAGE)
+            raw = await client.info(
+                body, COLLECTOR, priority, max_items=LARGEST_FILL_PAGE, queue_until=stop_at
+            )
             # A cascade's pages hold thousands of fills: parsed off the event loop, so that market
             # and liquidator polls keep moving meanwhile.
             if isinstance(raw, list) and len(raw) > PARSE_IN_THREAD_FILLS:
@@ -167,15 +173,24 @@ class FillsPoller:
         def consume(fill: Fill) -> None:
             self.counters.add(account.address, fill)
 
-        await follow(
-            self._cursor(account.address),
-            fetch_page,
-            consume,
-            full_page=self._config.page_limit,
-            max_pages=self._config.max_pages_per_poll,
-            fetch_recent=fetch_recent,
-            more_time=lambda: time.monotonic() < stop_at,
-        )
+        loop = asyncio.get_running_loop()
+        try:
+            summary = await follow(
+                self._cursor(account.address),
+                fetch_page,
+                consume,
+                full_page=self._config.page_limit,
+                max_pages=self._config.max_pages_per_poll,
+                fetch_recent=fetch_recent,
+                more_time=lambda: loop.time() < stop_at,
+            )
+        except BudgetBusy:
+            self._behind.add(account.address)
+            return
+        if summary.caught_up:
+            self._behind.discard(account.address)
+        else:
+            self._behind.add(account.address)
 
     def _due_accounts(self, now: float) -> list[FillsAccount]:
         accounts = self._accounts()
@@ -197,7 +212,7 @@ class FillsPoller:
     async def poll(self) -> Sequence[Metric]:
         now = self._context.clock()
         # Paging stops after one interval; the rest is read next poll, so a poll never nears its deadline.
-        stop_at = time.monotonic() + self.interval
+        stop_at = asyncio.get_running_loop().time() + self.interval
         due = self._due_accounts(now)
         tasks = [self._refresh_universe(now), *(self._follow(account, stop_at) for account in due)]
         results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -262,9 +277,19 @@ class FillsPoller:
             f"by account (polled from userFillsByTime every {self.interval:g} s).",
             labels=["account"],
         )
+        backlog = GaugeMetricFamily(
+            "hyperliquid_fills_backlog_seconds",
+            "How far behind the present an account's fills are read, in seconds: 0 when its last poll read "
+            "up to now; otherwise the age of the oldest fill not yet read (a cascade's pages wait for the "
+            "weight budget behind market data and are read over the next polls), by account.",
+            labels=["account"],
+        )
+        now_ms = self._context.clock() * 1000
         for address, cursor in self.cursors.items():
             gaps.add_metric([address], float(cursor.gaps))
-        return [*families, gaps]
+            behind = address in self._behind
+            backlog.add_metric([address], max(0.0, now_ms - cursor.start_ms) / 1000 if behind else 0.0)
+        return [*families, gaps, backlog]
 
     def _account_families(self, help_suffix: str) -> list[Metric]:
         """Per monitored account: deleveraged, liquidated, and realized profit and loss."""

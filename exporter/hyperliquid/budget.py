@@ -50,6 +50,10 @@ DEFAULT_PRIORITY = Priority.NORMAL
 DEFAULT_MAX_PAUSE_SECONDS = 10.0
 
 
+class BudgetBusy(Exception):
+    """A request gave up waiting for its turn in the weight budget (nothing was spent or sent)."""
+
+
 def collector_priority(collector: str) -> Priority:
     return COLLECTOR_PRIORITY.get(collector, DEFAULT_PRIORITY)
 

@@ -24,7 +24,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from exporter.hyperliquid.budget import Priority, WeightBudget
+from exporter.hyperliquid.budget import BudgetBusy, Priority, WeightBudget
 from exporter.hyperliquid.errors import UpstreamError
 from exporter.hyperliquid.weights import base_weight, item_surcharge, items_surcharge
 from exporter.redaction import redact_url
@@ -126,11 +126,14 @@ class InfoClient:
         collector: str,
         priority: Priority | None = None,
         max_items: int = 0,
+        queue_until: float | None = None,
     ) -> Any:
         """POST `body` to /info on behalf of `collector`; return the decoded JSON.
 
         `priority` defaults to the collector's (see budget.COLLECTOR_PRIORITY); `max_items` is the
         most items the answer can hold, so that the budget keeps room for its per-item surcharge.
+        `queue_until` (event-loop time): give up with `BudgetBusy` if the weight budget has not let the
+        request go by then; nothing is spent.
         """
         request_type = str(body.get("type", "unknown"))
         retrying = AsyncRetrying(
@@ -141,7 +144,7 @@ class InfoClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._attempt(body, request_type, collector, priority, max_items)
+                return await self._attempt(body, request_type, collector, priority, max_items, queue_until)
         raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
 
     async def _attempt(
@@ -151,11 +154,20 @@ class InfoClient:
         collector: str,
         priority: Priority | None,
         max_items: int,
+        queue_until: float | None,
     ) -> Any:
         weight = base_weight(request_type)
         max_surcharge = items_surcharge(request_type, max_items)
         queued = time.monotonic()
-        await self.budget.acquire(weight, collector, priority, max_surcharge)
+        try:
+            # Cancelled while waiting for its turn, a request has spent nothing (budget.acquire).
+            async with asyncio.timeout_at(queue_until):
+                await self.budget.acquire(weight, collector, priority, max_surcharge)
+        except TimeoutError as exc:
+            raise BudgetBusy(
+                f"{request_type} for {collector}: the weight budget had no turn for it within "
+                f"{time.monotonic() - queued:.1f} s"
+            ) from exc
         log.debug(
             "%s for %s (weight %d) after %.2f s in the weight budget's queue",
             request_type,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -555,3 +556,36 @@ async def test_a_child_named_liquidator_is_discovered_polled_first_and_its_fills
     )
     assert value(found, "hyperliquid_liquidations_total", coin="ETH", method="backstop") == 1
     assert value(found, "hyperliquid_fills_pagination_gaps_total", account=new_liquidator) == 0
+
+
+async def test_a_fills_poll_starved_by_the_budget_keeps_what_it_read_and_reports_its_backlog(
+    fake: FakeHyperliquid,
+) -> None:
+    """In a cascade the fill pages queue behind market data for the budget: a poll that cannot get its
+    turn within one interval ends there, successfully, and says how far behind each account is; it does
+    not run into its deadline and have its counters withdrawn exactly when the ADL alert reads them."""
+    start_ms = int(time.time() * 1000) + 1_000
+    fake.fills[LIQUIDATORS[0]] = [
+        fill("ETH", 10.0, 3.0, start_ms, 1, "Liquidated Isolated Short", liquidation(address(5), "backstop"))
+    ]
+    config = config_for(fake, {"vaults": {"enabled": False}, "fills": {"interval_seconds": 0.5}})
+    hyperliquid = config.hyperliquid.model_copy(update={"weight_limit_per_minute": 1200})
+    exporter = build_exporter(config.model_copy(update={"hyperliquid": hyperliquid}))
+    try:
+        by_name = pollers_of(exporter)
+        assert await exporter.scheduler.poll_once(by_name["fills"])  # start-up: nothing to read yet
+        await asyncio.sleep(max(0.0, start_ms / 1000 - time.time()) + 0.05)  # the fill is in the past
+        # Market data and liquidator positions have spent the next minute's weight.
+        exporter.context.budget.charge(1200, "market")
+        assert await exporter.scheduler.poll_once(by_name["fills"]), "a starved poll is not a failure"
+        starved = samples(exporter.render_metrics())
+        exporter.context.budget.refund(2400, "market")
+        assert await exporter.scheduler.poll_once(by_name["fills"])
+        caught_up = samples(exporter.render_metrics())
+    finally:
+        await exporter.aclose()
+    assert value(starved, "hyperliquid_exporter_collector_success", collector="fills") == 1
+    assert value(starved, "hyperliquid_liquidations_total", coin="ETH", method="backstop") == 0
+    assert (value(starved, "hyperliquid_fills_backlog_seconds", account=LIQUIDATORS[0]) or 0) > 0
+    assert value(caught_up, "hyperliquid_liquidations_total", coin="ETH", method="backstop") == 1
+    assert value(caught_up, "hyperliquid_fills_backlog_seconds", account=LIQUIDATORS[0]) == 0

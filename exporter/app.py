@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import httpx
@@ -14,6 +14,7 @@ from exporter.config import Config
 from exporter.exposition import Exposition
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import USER_AGENT, InfoClient, RequestStats
+from exporter.loop_lag import LoopLag
 from exporter.scheduler import Scheduler
 from exporter.self_metrics import render_self_metrics
 from exporter.server import build_app
@@ -34,9 +35,10 @@ class Exporter:
     scheduler: Scheduler
     store: SnapshotStore
     streaming: StreamingService | None = None
+    loop_lag: LoopLag = field(default_factory=LoopLag)
 
     def render_exposition(self) -> Exposition:
-        own = render_self_metrics(self.store, self.context.stats, self.context.budget)
+        own = render_self_metrics(self.store, self.context.stats, self.context.budget, self.loop_lag)
         if self.streaming is not None:
             own = {**own, **self.streaming.render()}
         return self.store.render(own)

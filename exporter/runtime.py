@@ -38,7 +38,10 @@ class ExporterRuntime:
         return self.exporter.render_exposition()
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self.exporter.scheduler.run(), name="scheduler")]
+        self._tasks = [
+            asyncio.create_task(self.exporter.scheduler.run(), name="scheduler"),
+            asyncio.create_task(self.exporter.loop_lag.watch(), name="loop-lag"),
+        ]
         if self.exporter.streaming is not None:
             self._tasks.append(asyncio.create_task(self.exporter.streaming.run(), name="streaming"))
 

@@ -20,6 +20,7 @@ from exporter.build import revision
 from exporter.exposition import RenderedFamily, render_families
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import DURATION_BUCKETS, RequestStats
+from exporter.loop_lag import LoopLag
 from exporter.store import PollerHealth, SnapshotStore
 
 MARKET_COLLECTOR = "market"
@@ -136,6 +137,9 @@ def self_families(store: SnapshotStore, stats: RequestStats, budget: WeightBudge
 
 
 def render_self_metrics(
-    store: SnapshotStore, stats: RequestStats, budget: WeightBudget
+    store: SnapshotStore, stats: RequestStats, budget: WeightBudget, loop_lag: LoopLag | None = None
 ) -> dict[str, RenderedFamily]:
-    return render_families(self_families(store, stats, budget))
+    families = self_families(store, stats, budget)
+    if loop_lag is not None:
+        families.append(loop_lag.family())
+    return render_families(families)

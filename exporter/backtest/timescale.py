@@ -5,7 +5,10 @@ the shipped rules by N keeps each rule's meaning in scenario time: "OI fell 5% i
 compares points one scenario minute apart. Rates per second are not scaled (they grow N-fold),
 and absolute constants such as staleness thresholds in seconds are left as they are. Neither is the
 `for` of an alert on Prometheus' own scrapes (`up`): a scrape's timeout is wall time, so "down for a
-minute" divided by 10 would page on six slow scrapes of a busy test machine. A group's own
+minute" divided by 10 would page on six slow scrapes of a busy test machine. Rules on the API's request
+durations are not scaled at all (windows nor `for`): a request takes wall seconds whatever the
+simulator's speed, so "p90 over 3 s within 30 s, for 15 s" compressed to a 3 s window held 1.5 s paged
+on one slow burst of a loaded machine. A group's own
 `interval` is floored at the scrape interval: a group evaluated between two scrapes sees the same
 samples again, so the shipped 1 s groups at speed 10 would cost ten evaluations a second for nothing.
 
@@ -37,6 +40,7 @@ _PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 _RANGE = re.compile(rf"\[({_DURATION})(?::({_DURATION})?)?\]")
 _OFFSET = re.compile(rf"\boffset\s+(-?)({_DURATION})")
 _SCRAPE_HEALTH = re.compile(r"\bup\s*\{")
+_REQUEST_LATENCY = re.compile(r"api_request_duration_seconds")
 
 
 def duration_ms(text: str) -> int:
@@ -79,10 +83,13 @@ def scale_rule_groups(document: dict[str, Any], factor: float, min_interval_ms: 
             interval = max(min_interval_ms, duration_ms(scaled_interval(str(group["interval"]), factor)))
             group["interval"] = f"{interval}ms"
         for rule in group.get("rules", []):
-            judges_scrapes = _SCRAPE_HEALTH.search(str(rule["expr"])) is not None
-            rule["expr"] = scale_expr(str(rule["expr"]), factor)
+            expr = str(rule["expr"])
+            wall_latency = _REQUEST_LATENCY.search(expr) is not None
+            wall_time = wall_latency or _SCRAPE_HEALTH.search(expr) is not None
+            if not wall_latency:
+                rule["expr"] = scale_expr(expr, factor)
             for key in ("for", "keep_firing_for"):
-                if key in rule and not judges_scrapes:
+                if key in rule and not wall_time:
                     rule[key] = scaled(str(rule[key]), factor)
     return document
 

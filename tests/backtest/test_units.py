@@ -116,6 +116,36 @@ def test_compressed_rules_keep_scrape_health_in_wall_time() -> None:
     assert scaled["groups"][0]["interval"] == "1000ms"
 
 
+def test_compressed_rules_keep_request_latency_in_wall_time() -> None:
+    """A request takes what it takes in wall seconds whatever the simulator's speed: "p90 over 3 s for
+    15 s" compressed to a 3 s window held 1.5 s paged on one slow burst of a loaded test machine."""
+    document = {
+        "groups": [
+            {
+                "name": "g",
+                "rules": [
+                    {
+                        "record": "instance:p90",
+                        "expr": "histogram_quantile(0.9, sum by (le) "
+                        "(rate(hyperliquid_exporter_api_request_duration_seconds_bucket[30s])))",
+                    },
+                    {
+                        "alert": "Slow",
+                        "expr": "instance:hyperliquid_api_request_duration_seconds:p90_30s > 3",
+                        "for": "15s",
+                    },
+                    {"alert": "Errors", "expr": "rate(errors[30s]) > 1", "for": "15s"},
+                ],
+            }
+        ]
+    }
+    record, slow, errors = scale_rule_groups(document, 10.0)["groups"][0]["rules"]
+    assert "[30s]" in record["expr"]
+    assert slow["for"] == "15s"
+    assert errors["expr"] == "rate(errors[3000ms]) > 1"
+    assert errors["for"] == "1500ms"
+
+
 def test_compressed_group_intervals_are_floored_at_the_scrape_interval() -> None:
     document = {
         "groups": [

@@ -149,6 +149,7 @@ ADDITIONAL_EXPORTER_METRICS = frozenset(
         "hyperliquid_evm_block_number",
         "hyperliquid_liveness_probe_failures_total",
         "hyperliquid_exporter_api_request_duration_seconds",
+        "hyperliquid_exporter_event_loop_lag_seconds",
         "hyperliquid_stream_pings_total",
         "hyperliquid_stream_acknowledged_by_data_total",
         "hyperliquid_stream_failures_total",
@@ -187,7 +188,9 @@ RELAY_METRICS = frozenset(
     }
 )
 RELAY_HISTOGRAMS = frozenset({"hyperliquid_relay_delivery_latency_seconds"})
-EXPORTER_HISTOGRAMS = frozenset({"hyperliquid_exporter_api_request_duration_seconds"})
+EXPORTER_HISTOGRAMS = frozenset(
+    {"hyperliquid_exporter_api_request_duration_seconds", "hyperliquid_exporter_event_loop_lag_seconds"}
+)
 
 # Alertmanager's own series that rules/hyperliquid-alerting.rules.yml reads (job alertmanager).
 ALERTMANAGER_METRICS = frozenset(

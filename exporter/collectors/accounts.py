@@ -152,8 +152,9 @@ class HlpDiscovery:
         if now < self._next_due:
             return
         try:
-            raw = await self._context.client.info(
-                {"type": VAULT_DETAILS, "vaultAddress": self.vault}, COLLECTOR
+            # HLP's details are the vaults poller's too: one request when both ask at once.
+            raw = await self._context.shared_reads.info(
+                self._context.client, {"type": VAULT_DETAILS, "vaultAddress": self.vault}, COLLECTOR
             )
             details = parse_vault_details(raw)
             if details is None:

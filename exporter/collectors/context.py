@@ -11,6 +11,7 @@ import httpx
 
 from exporter.collectors.dex_collateral import LatestSpotTokens
 from exporter.collectors.liquidators import LiquidatorRoles
+from exporter.collectors.shared_reads import SharedReads
 from exporter.collectors.universe import SharedCoinList
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import InfoClient, RequestStats
@@ -47,6 +48,8 @@ class CollectorContext:
     # Coins each account group (HLP, its liquidators, watched accounts) holds a position in, by poller
     # or feed name: read by the book-depth poller, whose coins that matter include them.
     held_coins: dict[str, frozenset[str]] = field(default_factory=dict)
+    # The same info request from two readers, sent once (exporter/collectors/shared_reads.py).
+    shared_reads: SharedReads = field(default_factory=SharedReads)
 
     def coins_held(self) -> frozenset[str]:
         return frozenset().union(*self.held_coins.values()) if self.held_coins else frozenset()

@@ -156,7 +156,9 @@ class MarketPoller:
 
     async def poll(self) -> Sequence[Metric]:
         try:
-            response = await self._context.client.info({"type": META_AND_ASSET_CTXS}, COLLECTOR)
+            response = await self._context.shared_reads.info(
+                self._context.client, {"type": META_AND_ASSET_CTXS}, COLLECTOR
+            )
             data = parse_meta_and_asset_ctxs(response)
         finally:
             # Readers stop waiting once the first attempt is over, whatever its outcome.

@@ -42,8 +42,8 @@ class VaultPoller:
         return weight_per_minute(VAULT_DETAILS, self.interval, len(self._vaults))
 
     async def _details(self, vault: VaultRef) -> VaultDetails:
-        raw = await self._context.client.info(
-            {"type": VAULT_DETAILS, "vaultAddress": vault.address}, COLLECTOR
+        raw = await self._context.shared_reads.info(
+            self._context.client, {"type": VAULT_DETAILS, "vaultAddress": vault.address}, COLLECTOR
         )
         details = parse_vault_details(raw)
         if details is None:

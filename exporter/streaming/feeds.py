@@ -235,7 +235,10 @@ class MarketContextsFeed:
 
     async def load(self) -> tuple[str, ...]:
         """Read the starting point over REST; returns the listed coins."""
-        raw = await self._context.client.info({"type": META_AND_ASSET_CTXS}, "market")
+        # The market poller's answer if it is in flight or fresh: at start-up both ask at once.
+        raw = await self._context.shared_reads.info(
+            self._context.client, {"type": META_AND_ASSET_CTXS}, "market", fresh_for=self._fresh_for
+        )
         data = parse_meta_and_asset_ctxs(raw)
         self.meta, self.ctxs = raw[0], list(raw[1])
         self._index = {perp.spec.name: index for index, perp in enumerate(data.perps)}

@@ -33,6 +33,8 @@ from exporter.hyperliquid.weights import weight_per_minute
 log = logging.getLogger(__name__)
 
 COLLECTOR = "book_depth"
+# The first poll takes the books answered within this long of the first one.
+FIRST_POLL_GRACE_SECONDS = 0.3
 # Below this much room (weight per minute) depth is not read at all.
 MIN_WEIGHT_PER_MINUTE = 1.0
 
@@ -124,7 +126,18 @@ class BookDepthPoller:
         tasks = {asyncio.create_task(self._read_one(coin)): coin for coin in oldest_first}
         if not tasks:
             return set()
-        done, pending = await asyncio.wait(tasks, timeout=self.interval)
+        if self._read:
+            done, pending = await asyncio.wait(tasks, timeout=self.interval)
+        else:
+            # The first poll, at start-up: the books queue behind every other poller's first requests,
+            # and `/-/ready` waits for this poll. Take what is answered within a moment of the first
+            # book; the others are read at the next poll, the longest unread first.
+            done, pending = await asyncio.wait(
+                tasks, timeout=self.interval, return_when=asyncio.FIRST_COMPLETED
+            )
+            if pending and done:
+                more, pending = await asyncio.wait(pending, timeout=FIRST_POLL_GRACE_SECONDS)
+                done |= more
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

@@ -19,6 +19,7 @@ from exporter.collectors.accounts import AccountFamilies, MonitoredAccount
 from exporter.collectors.context import CollectorContext
 from exporter.collectors.market import market_families
 from exporter.hyperliquid.accounts import AccountState, parse_clearinghouse_state
+from exporter.hyperliquid.budget import Priority
 from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.hyperliquid.fields import JsonObject, as_list
 from exporter.hyperliquid.fills import USER_FILLS_BY_TIME, FillCursor, ParsedFills, follow, parse_fills
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 
 USER_FILLS = "userFills"
 Changed = Callable[[], None]
+
+
+# A backfill of a gap shorter than this reads behind the other pollers (Priority.LOW).
+SHORT_GAP_MS = 60_000
 
 
 class FillsFeed:
@@ -101,10 +106,14 @@ class FillsFeed:
 
     async def _backfill(self, user: str) -> None:
         cursor = FillCursor(self._backfill_from[user])
+        # A gap of seconds (the first connection, just after start-up) holds next to nothing: its pages
+        # wait behind every other poller's first requests instead of pushing them back.
+        short_gap = self._context.clock() * 1000 - cursor.start_ms < SHORT_GAP_MS
+        priority = Priority.LOW if short_gap else None
 
         async def fetch_page(start_ms: int) -> ParsedFills:
             body = {"type": USER_FILLS_BY_TIME, "user": user, "startTime": start_ms, "aggregateByTime": False}
-            parsed = parse_fills(await self._context.client.info(body, self._collector))
+            parsed = parse_fills(await self._context.client.info(body, self._collector, priority))
             for _ in range(parsed.malformed):
                 self._context.count_malformed(USER_FILLS_BY_TIME)
             return parsed

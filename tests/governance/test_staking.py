@@ -161,7 +161,8 @@ SCENARIO: Any = {
 
 
 async def test_a_watched_stakers_unstaking_queue_is_published_from_the_simulator() -> None:
-    samples = await poll_many(Replay(SCENARIO), StakingRotation([IDLE, STAKER]), [10, 310])
+    # The first poll reads no staking summary (start-up); the idle account's turn, then the staker's.
+    samples = await poll_many(Replay(SCENARIO), StakingRotation([IDLE, STAKER]), [10, 310, 610])
     staker = frozenset({("account", STAKER)})
     assert samples[("hyperliquid_account_unstaking_pending_hype", staker)] == 250_000
     assert samples[("hyperliquid_account_unstaking_pending_withdrawals", staker)] == 3
@@ -172,6 +173,6 @@ async def test_a_watched_stakers_unstaking_queue_is_published_from_the_simulator
 
 
 async def test_a_failed_staking_read_costs_only_that_reading() -> None:
-    samples = await poll_many(Replay(SCENARIO), StakingRotation([STAKER]), [10], fail=True)
+    samples = await poll_many(Replay(SCENARIO), StakingRotation([STAKER]), [10, 310], fail=True)
     assert samples[("hyperliquid_staked_hype", frozenset())] > 0
     assert not [name for name, _ in samples if name.startswith("hyperliquid_account_")]

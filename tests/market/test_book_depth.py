@@ -124,3 +124,30 @@ async def test_a_busy_budget_thins_the_depth_out_without_failing_or_withdrawing_
     clock.now += poller.max_age + 1
     with pytest.raises(UpstreamError):
         await poller.poll()
+
+
+async def test_the_first_poll_takes_the_books_answered_at_first_and_leaves_the_rest_to_the_next() -> None:
+    """At start-up the books queue behind every other poller's first requests, and `/-/ready` waits
+    for this poll: it ends a moment after the first book rather than an interval after."""
+    replay = Replay("jelly-buildup").at(900.0)
+    context = context_on(replay)
+    context.universe.publish(["BTC", "JELLY"])
+    context.market_sizes = {"BTC": (2.5e9, 3e9), "JELLY": (3.5e6, 3e6)}
+    poller = BookDepthPoller(BookDepthConfig(coins=["BTC", "JELLY"], max_auto_coins=0), context, 3600.0)
+    answer = context.client.info
+    queued = {"BTC"}
+
+    async def info(body: dict[str, Any], collector: str, *args: Any, **kwargs: Any) -> Any:
+        if body["coin"] in queued:
+            await asyncio.sleep(3600)  # still waiting for the weight budget
+        return await answer(body, collector, *args, **kwargs)
+
+    context.client.info = info  # type: ignore[method-assign]
+
+    def coins(families: Sequence[Any]) -> set[str]:
+        return {sample.labels["coin"] for family in families for sample in family.samples}
+
+    async with asyncio.timeout(60):  # an interval of 3600 s: the first poll does not wait for it
+        assert coins(await poller.poll()) == {"JELLY"}
+    queued.clear()
+    assert coins(await poller.poll()) == {"BTC", "JELLY"}

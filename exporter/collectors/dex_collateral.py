@@ -12,12 +12,14 @@ A token with no USDC pair, or whose pair has neither a mid nor a mark, is publis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from exporter.hyperliquid.market import META_AND_ASSET_CTXS
 from exporter.hyperliquid.spot import SPOT_META_AND_ASSET_CTXS, SpotTokens
+from exporter.prices.tickers import positive_price
 
 QUOTE = "USDC"
 
@@ -38,6 +40,21 @@ class LatestSpotTokens:
 
     def publish(self, tokens: SpotTokens, at: float, max_age: float) -> None:
         self._observed = _Observed(tokens, at, max_age)
+
+    def observe_mids(self, mids: Mapping[str, object], at: float) -> None:
+        """Newer prices for the tokens of the last table, from `allMids` (every pair's mid, polled every
+        10 s by the spot prices poller, where the table's own poll runs every 300 s); a pair missing from
+        `mids` keeps its price."""
+        observed = self._observed
+        if observed is None:
+            return
+        tokens = {
+            index: replace(token, usdc_price=positive_price(mids.get(token.usdc_pair)) or token.usdc_price)
+            if token.usdc_pair is not None
+            else token
+            for index, token in observed.tokens.by_index.items()
+        }
+        self._observed = _Observed(SpotTokens(tokens), max(at, observed.at), observed.max_age)
 
     def fresh(self, now: float) -> SpotTokens | None:
         observed = self._observed

@@ -219,7 +219,14 @@ def spot_poller(config: Config, symbols: SymbolMap, context: CollectorContext) -
         symbols.asset(coin).base: hyperliquid_spot.SpotPair(key, symbols.asset(coin).scale)
         for coin, key in spot.pairs.items()
     }
-    source = hyperliquid_spot.HyperliquidSpotSource(context.client, COLLECTOR, pairs)
+    source = hyperliquid_spot.HyperliquidSpotSource(
+        context.client,
+        COLLECTOR,
+        pairs,
+        tokens=context.spot_tokens,
+        stablecoins=tuple(spot.stablecoins),
+        clock=context.clock,
+    )
     settings = PriceSourceConfig(base_url=config.hyperliquid.api_url, interval_seconds=spot.interval_seconds)
     planned = weight_per_minute(hyperliquid_spot.REQUEST_TYPE, spot.interval_seconds)
     return ReferencePricePoller(

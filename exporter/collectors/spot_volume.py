@@ -1,6 +1,7 @@
 """24-hour notional volume of the Hyperliquid spot pairs behind the USDC-denominated perps (HYPE, PURR),
-and the USDC price of the stablecoins watched on Hyperliquid spot (USDH). The spot token table of the same
-answer names and prices each builder dex's collateral (published by the dexes poller, dex_collateral.py).
+and the spot token table: which pair prices which token. The spot prices poller reads the watched
+stablecoins' (USDH) and the builder dexes' collateral prices from `allMids` every poll with this table;
+the dexes poller names each dex's collateral from it (dex_collateral.py).
 
 Spot is those perps' main oracle source, so a thin spot market is a weak oracle. `allMids` (the spot
 prices poller) carries no volume; `spotMetaAndAssetCtxs` (weight 20) does, for every pair, and volume
@@ -26,10 +27,8 @@ from exporter.hyperliquid.spot import (
     SPOT_META_AND_ASSET_CTXS,
     parse_spot_tokens,
     parse_spot_volumes,
-    stablecoin_prices,
 )
 from exporter.hyperliquid.weights import weight_per_minute
-from exporter.prices.quotes import STABLECOIN_PRICE_HELP
 from exporter.scheduler import failure_kind
 
 log = logging.getLogger(__name__)
@@ -48,10 +47,8 @@ class SpotVolumePoller:
         pairs: dict[str, str],
         interval: float,
         context: CollectorContext,
-        stablecoins: Sequence[str] = (),
     ) -> None:
         self._pairs = dict(pairs)  # perp coin -> spot pair key
-        self._stablecoins = tuple(stablecoins)
         self._context = context
         self.interval = interval
         self.max_age = 3 * interval
@@ -66,11 +63,6 @@ class SpotVolumePoller:
             f"(polled from {SPOT_META_AND_ASSET_CTXS} dayNtlVlm).",
             labels=["coin", "pair", "quote"],
         )
-        stablecoin = GaugeMetricFamily(
-            "hyperliquid_stablecoin_price",
-            STABLECOIN_PRICE_HELP,
-            labels=["source", "stablecoin", "quote"],
-        )
         try:
             # The prices collector's usual priority, not LOW: behind the start-up burst a LOW request can
             # wait over a minute, and the collector's last success (0 until then) raises HyperliquidDataStale.
@@ -82,20 +74,17 @@ class SpotVolumePoller:
             kind, message = failure_kind(exc)
             if self._failure.failed(kind):
                 log.warning("spot volumes unavailable (%s); withdrawn until the next poll succeeds", message)
-            return [family, stablecoin]
+            return [family]
         if self._failure.succeeded():
             log.info("spot volumes available again")
-        # The builder dexes' collateral is named and priced from the same table (dex_collateral.py).
+        # Which pair prices which token: the spot prices poller's allMids and the dexes poller read it.
         self._context.spot_tokens.publish(tokens, self._context.clock(), self.max_age)
-        stablecoins = stablecoin_prices(tokens, self._stablecoins)
         count_skipped(self._context, volumes.skipped)
         for coin, pair in self._pairs.items():
             volume = volumes.by_pair.get(pair)
             if volume is not None:
                 family.add_metric([coin, pair, SPOT_QUOTE], volume)
-        for token, price in sorted(stablecoins.items()):
-            stablecoin.add_metric(["hyperliquid_spot", token, SPOT_QUOTE], price)
-        return [family, stablecoin]
+        return [family]
 
 
 def pollers(config: Config, context: CollectorContext) -> list[Poller]:
@@ -105,4 +94,4 @@ def pollers(config: Config, context: CollectorContext) -> list[Poller]:
     if not (prices.enabled and spot.enabled and spot.pairs and config.collectors.market.enabled):
         return []
     pairs = {coin: key for coin, key in spot.pairs.items() if coin not in prices.exclude_coins}
-    return [SpotVolumePoller(pairs, spot.volume_interval_seconds, context, spot.stablecoins)]
+    return [SpotVolumePoller(pairs, spot.volume_interval_seconds, context)]

@@ -39,6 +39,9 @@ class Quotes:
     # 24-hour traded notional per quote currency and base asset, in that quote currency, where the
     # exchange's ticker carries it.
     volumes: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # Other stablecoins this source prices, (stablecoin, quote currency) -> price: published beside the
+    # USDT and USDC quotes, never used to convert (USDH in USDC on Hyperliquid spot).
+    watched_stablecoins: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
     def rate(self, currency: str, into: str) -> float | None:
         """How many `into` one unit of `currency` is worth here, or None if the exchange does not say."""
@@ -85,7 +88,7 @@ class Quotes:
                 price = table.get(stablecoin)
                 if stablecoin != currency and price is not None and _plausible(price):
                     observed[(stablecoin, currency)] = price
-        return observed
+        return {**observed, **self.watched_stablecoins}
 
     def bases(self) -> set[str]:
         return {base for table in self.by_currency.values() for base in table}

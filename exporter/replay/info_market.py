@@ -75,7 +75,13 @@ class MarketBodies:
             spot_pair = quote.track.spec.spot_pair
             if spot_pair is not None:
                 mids[spot_pair] = price_string(self._spot_price(quote, now), 2)
+        if not dex:
+            # Every spot pair's mid comes with the first dex's (hyperliquid-api.md, allMids): USDH's too.
+            mids[USDH_PAIR] = price_string(self._usdh_in_usdc(now), 2)
         return mids
+
+    def _usdh_in_usdc(self, now: float) -> float:
+        return self._market.usd_rate["USDH"].value_at(now) / self._market.usd_rate["USDC"].value_at(now)
 
     def _spot_price(self, quote: CoinQuote, now: float) -> float:
         # Hyperliquid spot is quoted in USDC, a hair off the exchanges (like any other venue).
@@ -134,7 +140,7 @@ class MarketBodies:
         universe.append(
             {"name": USDH_PAIR, "tokens": [USDH_TOKEN, 0], "index": int(USDH_PAIR[1:]), "isCanonical": False}
         )
-        usdh = self._market.usd_rate["USDH"].value_at(now) / self._market.usd_rate["USDC"].value_at(now)
+        usdh = self._usdh_in_usdc(now)
         ctxs.append(
             {
                 "prevDayPx": price_string(usdh, 2),

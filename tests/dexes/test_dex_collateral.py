@@ -170,7 +170,7 @@ async def test_the_usdh_dex_publishes_its_collateral_price_through_the_depeg() -
         "usdh-collateral-depeg",
         watched=[{"address": WATCHED, "name": "watched-nmx-long"}],
     )
-    spot_poller = SpotVolumePoller({"HYPE": "@107"}, 300.0, run.context, ["USDH"])
+    spot_poller = SpotVolumePoller({"HYPE": "@107"}, 300.0, run.context)
 
     async def observe(at: float) -> Samples:
         run.replay.at(at)

@@ -265,6 +265,12 @@ SCENARIOS: dict[str, Expected] = {
         content=(("HyperliquidStablecoinDepeg", r"USDC"),),
         forbidden=ORACLE_ALERTS,
     ),
+    # Issue 30: USDH, the collateral of a builder dex where a watched trader is long, falls to 0.97 USDC.
+    "usdh-collateral-depeg": Expected(
+        warning=frozenset({"HyperliquidStablecoinDepeg"}),
+        content=(("HyperliquidStablecoinDepeg", r"USDH"),),
+        forbidden=ORACLE_ALERTS,
+    ),
     # Issue 29: the manipulation radar warns at least 5 minutes before the backstop takeover (1,830 s and
     # 1,860 s), after 30 minutes of build-up (three wall minutes).
     "jelly-buildup": Expected(

@@ -9,12 +9,14 @@ import httpx
 import pytest
 
 from exporter.collectors.context import CollectorContext
+from exporter.collectors.prices import spot_poller
 from exporter.collectors.spot_volume import SpotVolumePoller, pollers
 from exporter.config import Config
 from exporter.hyperliquid.budget import WeightBudget
 from exporter.hyperliquid.client import InfoClient, RequestStats
 from exporter.hyperliquid.errors import ParseError
 from exporter.hyperliquid.spot import parse_spot_volumes, parse_stablecoin_mids
+from exporter.prices.symbols import SymbolMap
 from exporter.replay.app import create_app
 from tests.replay.support import WALL_START, Replay
 
@@ -100,25 +102,47 @@ async def test_a_failed_poll_withdraws_the_volumes() -> None:
     poller = SpotVolumePoller({"HYPE": "@107"}, 300.0, context_on(replay, fail=True))
     families = await poller.poll()
     assert samples(families) == {}
-    assert [family.name for family in families] == [
-        "hyperliquid_spot_day_notional_volume",
-        "hyperliquid_stablecoin_price",
-    ]
+    assert [family.name for family in families] == ["hyperliquid_spot_day_notional_volume"]
 
 
-async def test_usdh_is_watched_against_usdc_on_hyperliquid_spot() -> None:
-    """USDH/USDC is found by its tokens (its pair is `@N`); at 0.97 USD it reads 0.97 USDC."""
+async def test_usdh_is_watched_against_usdc_on_hyperliquid_spot_at_the_prices_pollers_pace() -> None:
+    """USDH/USDC is found by its tokens (its pair is `@N`, from spotMetaAndAssetCtxs every 300 s); its
+    price is read from allMids every spot prices poll, so a depeg after the token table's read shows at
+    the next 10 s poll, not up to five minutes later."""
     scenario = {"name": "usdh-depeg", "events": [{"at": 10, "kind": "peg", "stablecoin": "USDH", "to": 0.97}]}
-    context = context_on(Replay(scenario).at(60.0))
-    [poller] = pollers(Config(), context)
-    prices = {
-        (family.name, tuple(sample.labels.values())): sample.value
-        for family in await poller.poll()
-        for sample in family.samples
-    }
-    assert prices[("hyperliquid_stablecoin_price", ("hyperliquid_spot", "USDH", "USDC"))] == pytest.approx(
-        0.97
+    replay = Replay(scenario).at(5.0)
+    context = context_on(replay)
+    config = Config()
+    [volume_poller] = pollers(config, context)
+    prices_poller = spot_poller(
+        config,
+        SymbolMap(config.reference_prices.symbols, config.reference_prices.usdc_denominated_coins),
+        context,
     )
+    context.universe.publish(["HYPE", "PURR"])  # the market poller's listed coins
+    await volume_poller.poll()  # the token table, USDH still at 1
+
+    def usdh(families: Any) -> float | None:
+        return next(
+            (
+                sample.value
+                for family in families
+                if family.name == "hyperliquid_stablecoin_price"
+                for sample in family.samples
+                if sample.labels == {"source": "hyperliquid_spot", "stablecoin": "USDH", "quote": "USDC"}
+            ),
+            None,
+        )
+
+    assert usdh(await prices_poller.poll()) == pytest.approx(1.0)
+    replay.at(60.0)
+    assert usdh(await prices_poller.poll()) == pytest.approx(0.97)
+    # The dexes poller's collateral prices come from the same refreshed table.
+    table = context.spot_tokens.fresh(context.clock())
+    assert table is not None
+    usdh_token = table.by_name("USDH")
+    assert usdh_token is not None
+    assert usdh_token.usdc_price == pytest.approx(0.97)
 
 
 def test_stablecoin_mids_prefer_the_mid_and_fall_back_to_the_mark() -> None:

@@ -48,10 +48,9 @@ class _Context:
         raise AssertionError(request_type)
 
 
-async def test_the_backfill_starts_before_the_snapshot_of_the_new_session() -> None:
-    context = _Context()
-    feed = FillsFeed(
-        DeduplicatedCounters(1_000),
+def _feed(context: _Context, counting_start_ms: int) -> FillsFeed:
+    return FillsFeed(
+        DeduplicatedCounters(counting_start_ms),
         [USER],
         cast(CollectorContext, context),
         StreamStats(),
@@ -59,6 +58,11 @@ async def test_the_backfill_starts_before_the_snapshot_of_the_new_session() -> N
         page_limit=500,
         max_pages=5,
     )
+
+
+async def test_the_backfill_starts_before_the_snapshot_of_the_new_session() -> None:
+    context = _Context()
+    feed = _feed(context, counting_start_ms=1_000)
     # First session: one fill at 2 000 ms.
     feed.session_started()
     feed.handle("userFills", {"isSnapshot": True, "user": USER, "fills": [_fill(1, 2_000)]})
@@ -77,15 +81,7 @@ async def test_the_first_backfill_after_start_up_waits_behind_the_other_pollers(
     """Counting starts with the exporter: the first connection's gap is seconds long and holds next to
     nothing, so its pages must not push the other pollers' first requests back."""
     context = _Context()
-    feed = FillsFeed(
-        DeduplicatedCounters(int(time.time() * 1000) - 2_000),
-        [USER],
-        cast(CollectorContext, context),
-        StreamStats(),
-        lambda: None,
-        page_limit=500,
-        max_pages=5,
-    )
+    feed = _feed(context, counting_start_ms=int(time.time() * 1000) - 2_000)
     feed.session_started()
     await feed.session_subscribed()
     assert context.client.priorities == [Priority.LOW]

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Collection, Sequence
+from typing import Protocol
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
@@ -26,11 +27,17 @@ from exporter.collectors.base import Poller
 from exporter.collectors.context import CollectorContext
 from exporter.collectors.market import polled_help
 from exporter.config import BookDepthConfig, Config
-from exporter.hyperliquid.book import L2_BOOK, parse_depth
+from exporter.hyperliquid.book import L2_BOOK, Depth, parse_depth
 from exporter.hyperliquid.errors import ParseError, UpstreamError
 from exporter.hyperliquid.weights import weight_per_minute
 
 log = logging.getLogger(__name__)
+
+
+class BookStream(Protocol):
+    def book(self, coin: str, max_age: float) -> tuple[bool, Depth | None]:
+        """(True, depth) when `coin`'s book was pushed within `max_age` seconds."""
+
 
 COLLECTOR = "book_depth"
 # The first poll takes the books answered within this long of the first one.
@@ -71,9 +78,6 @@ def polled_coins(config: BookDepthConfig) -> int:
     return len(config.coins) + config.max_auto_coins
 
 
-Depth = dict[tuple[str, float], float]
-
-
 class BookDepthPoller:
     name = "market_book_depth"
     collector = COLLECTOR
@@ -93,6 +97,20 @@ class BookDepthPoller:
         self.planned_weight_per_minute = polled_coins(config) * weight_per_minute(L2_BOOK, self.interval)
         # coin -> (when read, its depth; None: the venue has no book for it)
         self._read: dict[str, tuple[float, Depth | None]] = {}
+        self.stream: BookStream | None = None
+        self._first_poll = True
+
+    @property
+    def max_coins(self) -> int:
+        return polled_coins(self._config)
+
+    def coins(self) -> list[str]:
+        """The coins whose depth matters now."""
+        return coins_that_matter(self._config, self._context.market_sizes, self._context.coins_held())
+
+    def follow_stream(self, stream: BookStream) -> None:
+        """Take each coin's depth from `stream` while its pushed book is recent (within one interval)."""
+        self.stream = stream
 
     async def poll(self) -> Sequence[Metric]:
         await self._context.universe.wait(seconds=self.interval)
@@ -108,8 +126,9 @@ class BookDepthPoller:
             ),
             labels=["coin", "side", "band"],
         )
-        coins = coins_that_matter(self._config, self._context.market_sizes, self._context.coins_held())
-        read_now = await self._read_within_interval(coins)
+        coins = self.coins()
+        streamed = self._streamed(coins)
+        read_now = streamed | await self._read_within_interval([c for c in coins if c not in streamed])
         self._forget_old()
         if coins and not read_now and not any(coin in self._read for coin in coins):
             raise UpstreamError("timeout", f"no l2Book answered within {self.interval:g} s")
@@ -119,6 +138,19 @@ class BookDepthPoller:
                 family.add_metric([coin, side, f"{band:g}"], notional)
         return [family]
 
+    def _streamed(self, coins: list[str]) -> set[str]:
+        """The coins whose book the stream pushed within one interval: no REST read for them."""
+        stream = self.stream
+        if stream is None:
+            return set()
+        streamed: set[str] = set()
+        for coin in coins:
+            pushed, depth = stream.book(coin, self.interval)
+            if pushed:
+                self._read[coin] = (self._monotonic(), depth)
+                streamed.add(coin)
+        return streamed
+
     async def _read_within_interval(self, coins: list[str]) -> set[str]:
         """Ask for every coin at once, the coins read longest ago first in the budget's queue, and take
         the answers that come within one interval (a coin stuck behind the budget holds up no other)."""
@@ -126,7 +158,8 @@ class BookDepthPoller:
         tasks = {asyncio.create_task(self._read_one(coin)): coin for coin in oldest_first}
         if not tasks:
             return set()
-        if self._read:
+        first_poll, self._first_poll = self._first_poll, False
+        if not first_poll:
             done, pending = await asyncio.wait(tasks, timeout=self.interval)
         else:
             # The first poll, at start-up: the books queue behind every other poller's first requests,

@@ -39,6 +39,7 @@ from exporter.hyperliquid.fills import (
     parse_listed_coins,
 )
 from exporter.hyperliquid.weights import base_weight, weight_per_minute
+from exporter.scheduler import poll_deadline
 
 COLLECTOR = "fills"
 PARSE_IN_THREAD_FILLS = 200
@@ -59,6 +60,12 @@ class FillsPoller:
         self._context = context
         self.interval = self._config.interval_seconds
         self.max_age = self._config.max_age()
+        # How long a poll asks for more pages: one interval, but leaving the last page one request
+        # timeout before the poll's deadline (scheduler.poll_deadline), so that a slow answer to a page
+        # started late fails nothing. (With a 3 s interval and a 5 s timeout, paging stops after 1 s.)
+        timeout = config.hyperliquid.timeout_seconds
+        deadline = poll_deadline(self, shortest=timeout)
+        self._paging_seconds = max(min(self.interval, deadline - timeout), self.interval / 4)
         accounts = config.collectors.accounts
         self._roles = context.liquidators
         self._roles.configure(accounts.liquidators)
@@ -211,8 +218,9 @@ class FillsPoller:
 
     async def poll(self) -> Sequence[Metric]:
         now = self._context.clock()
-        # Paging stops after one interval; the rest is read next poll, so a poll never nears its deadline.
-        stop_at = asyncio.get_running_loop().time() + self.interval
+        # Paging stops in time for the last page to be answered within the deadline; the rest is read
+        # next poll.
+        stop_at = asyncio.get_running_loop().time() + self._paging_seconds
         due = self._due_accounts(now)
         tasks = [self._refresh_universe(now), *(self._follow(account, stop_at) for account in due)]
         results = await asyncio.gather(*tasks, return_exceptions=True)

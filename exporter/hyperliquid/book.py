@@ -11,6 +11,8 @@ from exporter.hyperliquid.errors import ParseError
 from exporter.hyperliquid.fields import JsonObject, as_list
 
 L2_BOOK = "l2Book"
+# (side, band) -> notional within the band: ("bid", 0.02) is the bids within 2 % of the mid.
+Depth = dict[tuple[str, float], float]
 BANDS = (0.01, 0.02)
 
 

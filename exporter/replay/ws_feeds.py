@@ -6,8 +6,9 @@
 - `clearinghouseState` (`{dex, user, clearinghouseState}`) and `webData2` (`{user,
   clearinghouseState, ...}`): the account's state, pushed at once when positions change and at
   least every `STATE_PERIOD` seconds.
-- `assetCtxs` (`{dex, ctxs}` in universe order; `dex` "" or a builder dex of the scenario) and
-  `activeAssetCtx` (`{coin, ctx}`): every `MARKET_PERIOD` seconds. A builder dex pushes only while
+- `assetCtxs` (`{dex, ctxs}` in universe order; `dex` "" or a builder dex of the scenario),
+  `activeAssetCtx` (`{coin, ctx}`) and `l2Book` (`{coin, time, levels}`, the REST answer's shape, as
+  the SDKs' WsBook): every `MARKET_PERIOD` seconds. A builder dex pushes only while
   it is listed (`perpDexs`), from the same timeline as its REST `metaAndAssetCtxs`.
 """
 
@@ -147,6 +148,23 @@ class ActiveAssetCtxPushes:
         return [{"channel": "activeAssetCtx", "data": {"coin": self._coin, "ctx": ctx}}]
 
 
+class L2BookPushes:
+    def __init__(self, bodies: Bodies, coin: str) -> None:
+        self.user: str | None = None
+        if coin not in bodies.timeline.market.by_name:
+            raise SubscriptionError(f"unknown coin {coin[:40]!r}")
+        self._bodies = bodies
+        self._coin = coin
+        self._last_wall: float | None = None
+
+    def messages(self, now: float, wall: float) -> list[Json]:
+        if self._last_wall is not None and wall - self._last_wall < MARKET_PERIOD:
+            return []
+        self._last_wall = wall
+        book = self._bodies.market.l2_book(now, self._coin)
+        return [] if book is None else [{"channel": "l2Book", "data": book}]
+
+
 def _user(subscription: dict[str, Any]) -> str:
     user = subscription.get("user")
     if not isinstance(user, str) or not user.startswith("0x") or len(user) != 42:
@@ -172,4 +190,9 @@ def pushes_for(bodies: Bodies, subscription: Any) -> Pushes:
         if not isinstance(coin, str):
             raise SubscriptionError("coin must be a string")
         return ActiveAssetCtxPushes(bodies, coin)
+    if kind == "l2Book":
+        coin = subscription.get("coin")
+        if not isinstance(coin, str):
+            raise SubscriptionError("coin must be a string")
+        return L2BookPushes(bodies, coin)
     raise SubscriptionError(f"unsupported subscription type {str(kind)[:40]!r}")

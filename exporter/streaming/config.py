@@ -53,6 +53,9 @@ class StreamingConfig(_Strict):
     market_contexts: MarketContextsChannel = "assetCtxs"
     # assetCtxs of every covered builder dex (HIP-3), one subscription each, on a connection of their own.
     dex_contexts: bool = True
+    # l2Book of the coins whose depth matters (collectors.market.book_depth), one subscription each, on a
+    # connection of their own; a coin not pushed recently is read over REST as without streams.
+    book_depth: bool = True
     # userFills of the liquidators (and of watched accounts while the user quota lasts).
     fills: bool = True
     # Account state pushes of the same users (clearinghouseState; webData2 is refused by the live

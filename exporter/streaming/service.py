@@ -16,6 +16,7 @@ from exporter.collectors.accounts import (
     hlp_name,
 )
 from exporter.collectors.base import Poller
+from exporter.collectors.book_depth import BookDepthPoller
 from exporter.collectors.context import CollectorContext
 from exporter.collectors.dexes import DexesPoller
 from exporter.collectors.fills import FillsPoller
@@ -23,6 +24,7 @@ from exporter.config import Config
 from exporter.exposition import RenderedFamily, render_families
 from exporter.store import SnapshotStore
 from exporter.streaming.backed import StreamBackedPoller
+from exporter.streaming.book_feed import BookFeed
 from exporter.streaming.connection import Feed, StreamConnection
 from exporter.streaming.dedup import DeduplicatedCounters
 from exporter.streaming.dex_feed import DexContextsFeed
@@ -30,6 +32,7 @@ from exporter.streaming.feeds import AccountGroup, AccountStateFeed, FillsFeed, 
 from exporter.streaming.metrics import stream_families
 from exporter.streaming.pacing import Backoff, ConnectionRate
 from exporter.streaming.plan import (
+    CONNECTION_BOOKS,
     CONNECTION_DEXES,
     CONNECTION_MARKET,
     CONNECTION_USERS,
@@ -74,6 +77,8 @@ class StreamingService:
         self.fills: FillsFeed | None = None
         self.accounts: AccountStateFeed | None = None
         self.dexes: DexContextsFeed | None = None
+        self.books: BookFeed | None = None
+        self._book_poller: BookDepthPoller | None = None
         self._dexes_poller: DexesPoller | None = None
         self.backed: dict[str, StreamBackedPoller] = {}
         self.connections: list[StreamConnection] = []
@@ -106,6 +111,10 @@ class StreamingService:
 
     def _wrap_one(self, poller: Poller) -> StreamBackedPoller | None:
         reconcile = self.section.reconciliation
+        if isinstance(poller, BookDepthPoller) and self.section.book_depth:
+            # Not wrapped: the poller takes each coin's pushed book while it is recent, REST otherwise.
+            self._book_poller = poller
+            return None
         if isinstance(poller, DexesPoller) and self.section.dex_contexts:
             # Not wrapped: the poller itself switches each dex between streamed and polled.
             self._dexes_poller = poller
@@ -241,6 +250,8 @@ class StreamingService:
 
             self._users_connection = self._connection(CONNECTION_USERS, user_subscriptions)
             self.connections.append(self._users_connection)
+        # The books first: a handful of coins, where the dexes take whatever subscriptions are left.
+        self._build_book_connection(len(user_plan))
         self._build_dex_connection(len(user_plan))
 
     def _user_plan(self) -> Planned:
@@ -319,6 +330,7 @@ class StreamingService:
             self.section.max_subscriptions
             - user_subscriptions
             - (market.planned_subscriptions if market else 0)
+            - (self.books.max_subscriptions if self.books else 0)
         )
         feed = DexContextsFeed(
             poller, self.stats, lambda: self.publisher.mark(poller.name, poller.families), max(room, 0)
@@ -327,6 +339,28 @@ class StreamingService:
         connection = self._connection(CONNECTION_DEXES, feed.subscriptions)
         feed.connection = connection
         self.dexes = feed
+        self.connections.append(connection)
+
+    def _build_book_connection(self, user_subscriptions: int) -> None:
+        poller = self._book_poller
+        if poller is None:
+            return
+        if len(self.connections) >= self.section.max_connections:
+            log.info("streaming: no connection left for the order books: book depth is polled over REST")
+            return
+        # At most one subscription per coin the poller may pick, within what the market feed and the
+        # users leave of the per-IP subscription limit.
+        market = self.stats.feeds.get(FEED_MARKET)
+        left = self.section.max_subscriptions - user_subscriptions
+        room = min(poller.max_coins, left - (market.planned_subscriptions if market else 0))
+        if room <= 0:
+            log.info("streaming: no subscription left for the order books: book depth is polled over REST")
+            return
+        feed = BookFeed(poller.coins, self.stats, room)
+        poller.follow_stream(feed)
+        connection = self._connection(CONNECTION_BOOKS, feed.subscriptions)
+        feed.connection = connection
+        self.books = feed
         self.connections.append(connection)
 
     # -- running ----------------------------------------------------------------------------
@@ -351,6 +385,11 @@ class StreamingService:
             for connection in self.connections:
                 name = f"stream-{connection.name}"
                 group.create_task(supervised(name, connection.run, restarts), name=name)
+            if self.books is not None:
+                group.create_task(
+                    supervised("stream-book-coins", self.books.follow_coins, restarts),
+                    name="stream-book-coins",
+                )
             if self._users_connection is not None:
                 group.create_task(
                     supervised("stream-replan", self.follow_liquidators, restarts), name="stream-replan"

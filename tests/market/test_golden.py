@@ -38,6 +38,7 @@ VOLATILE = frozenset(
         "hyperliquid_exporter_api_requests_total",
         "hyperliquid_exporter_api_request_errors_total",
         "hyperliquid_exporter_api_request_duration_seconds",
+        "hyperliquid_exporter_event_loop_lag_seconds",
         "hyperliquid_exporter_build_info",
         # The replica reads what the source pollers recorded: empty or full depending on who polled first.
         "hyperliquid_oracle_replica_price",

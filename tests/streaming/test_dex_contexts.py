@@ -141,20 +141,33 @@ async def test_ten_dexes_stay_within_the_subscription_and_connection_limits() ->
         assert service is not None
         await feed.follow([f"dex{n}" for n in range(10)])
         assert feed.stats.planned_subscriptions == 10
-        assert len(service.connections) == 3 <= service.section.max_connections
+        # market, users, dexes, and the order books of the coins whose depth matters
+        assert len(service.connections) == 4 <= service.section.max_connections
         planned = sum(f.planned_subscriptions for f in service.stats.feeds.values())
         assert planned == 1 + 8 + 10 <= service.section.max_subscriptions  # assetCtxs, 4 users x 2, dexes
+        assert service.books is not None
+        assert planned + service.books.max_subscriptions <= service.section.max_subscriptions
         assert service.stats.users_planned <= 10  # assetCtxs is not user-specific: no user quota
     finally:
         await exporter.aclose()
     # Fewer subscriptions allowed than dexes: the rest stay on REST, never over the limit.
-    small = Config.model_validate({"streaming": {"max_subscriptions": 12}})
+    small = Config.model_validate(
+        {"streaming": {"max_subscriptions": 12, "book_depth": False}}  # the books would take what is left
+    )
     exporter = build_exporter(small)
     try:
         feed = dex_feed(exporter.streaming)
         await feed.follow([f"dex{n}" for n in range(10)])
         assert feed.wanted == ("dex0", "dex1", "dex2")
         assert feed.stats.planned_subscriptions == 3
+    finally:
+        await exporter.aclose()
+    # No subscription left after the market's and the users': the books stay on REST, no connection.
+    full = Config.model_validate({"streaming": {"max_subscriptions": 9}})
+    exporter = build_exporter(full)
+    try:
+        assert exporter.streaming is not None
+        assert exporter.streaming.books is None
     finally:
         await exporter.aclose()
 

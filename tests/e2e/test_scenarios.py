@@ -188,6 +188,10 @@ SCENARIOS: dict[str, Expected] = {
         content=(("HyperliquidOracleDeviation", r"SOL"),),
     ),
     "delisting-precursors": Expected(
+        # Half the usual speed: the rule must see DLX's cross margin before it turns isolated at 150 s, and
+        # on a loaded machine the exporter's first market data came 18 wall seconds after the simulator
+        # started (15 s at speed 10 was too short: the margin-mode sign was never seen).
+        speed=5.0,
         critical=frozenset({"HyperliquidMarketDelistingPrecursor", "HyperliquidMarketDelisted"}),
         allowed=frozenset({"HyperliquidOpenInterestCapReached"}),
         content=(

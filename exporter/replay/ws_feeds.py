@@ -129,7 +129,9 @@ class AssetCtxsPushes:
         return [{"channel": "assetCtxs", "data": {"dex": self._dex, "ctxs": ctxs}}]
 
 
-class ActiveAssetCtxPushes:
+class _CoinPushes:
+    """A per-coin market push, at most once every `MARKET_PERIOD` wall seconds."""
+
     def __init__(self, bodies: Bodies, coin: str) -> None:
         self.user: str | None = None
         if coin not in bodies.timeline.market.by_name:
@@ -138,29 +140,27 @@ class ActiveAssetCtxPushes:
         self._coin = coin
         self._last_wall: float | None = None
 
-    def messages(self, now: float, wall: float) -> list[Json]:
+    def _due(self, wall: float) -> bool:
         if self._last_wall is not None and wall - self._last_wall < MARKET_PERIOD:
-            return []
+            return False
         self._last_wall = wall
+        return True
+
+
+class ActiveAssetCtxPushes(_CoinPushes):
+    def messages(self, now: float, wall: float) -> list[Json]:
+        if not self._due(wall):
+            return []
         meta, ctxs = self._bodies.market.meta_and_asset_ctxs(now)
         names = [entry["name"] for entry in meta["universe"]]
         ctx = ctxs[names.index(self._coin)]
         return [{"channel": "activeAssetCtx", "data": {"coin": self._coin, "ctx": ctx}}]
 
 
-class L2BookPushes:
-    def __init__(self, bodies: Bodies, coin: str) -> None:
-        self.user: str | None = None
-        if coin not in bodies.timeline.market.by_name:
-            raise SubscriptionError(f"unknown coin {coin[:40]!r}")
-        self._bodies = bodies
-        self._coin = coin
-        self._last_wall: float | None = None
-
+class L2BookPushes(_CoinPushes):
     def messages(self, now: float, wall: float) -> list[Json]:
-        if self._last_wall is not None and wall - self._last_wall < MARKET_PERIOD:
+        if not self._due(wall):
             return []
-        self._last_wall = wall
         book = self._bodies.market.l2_book(now, self._coin)
         return [] if book is None else [{"channel": "l2Book", "data": book}]
 

@@ -57,6 +57,8 @@ class Delivered:
     text: str
     payload: dict[str, Any]
     at: float
+    # Who sent it: the bot token (Telegram) or the webhook id (Discord), so that tests can tell relays apart.
+    sender: str = ""
 
 
 @dataclass
@@ -216,7 +218,7 @@ class FakeChatAPI:
         if problem:
             self._count("telegram", "400")
             return JSONResponse({"ok": False, "error_code": 400, "description": problem}, status_code=400)
-        message_id = self._record("telegram", chat, text, params)
+        message_id = self._record("telegram", chat, text, params, request.path_params["token"])
         chat_id = int(chat) if chat.lstrip("-").isdigit() else 0
         return JSONResponse(
             {
@@ -251,7 +253,7 @@ class FakeChatAPI:
                 f"{e.get('title') or ''}\n{e.get('description') or ''}" for e in payload.get("embeds") or []
             )
         )
-        message_id = self._record("discord", hook, text, payload)
+        message_id = self._record("discord", hook, text, payload, hook)
         return JSONResponse(
             {
                 "id": str(message_id),
@@ -308,9 +310,11 @@ class FakeChatAPI:
             self.responses[kind] += 1
             self.answers[(platform, kind)] += 1
 
-    def _record(self, platform: str, destination: str, text: str, payload: dict[str, Any]) -> int:
+    def _record(
+        self, platform: str, destination: str, text: str, payload: dict[str, Any], sender: str
+    ) -> int:
         with self._lock:
-            self.delivered.append(Delivered(platform, destination, text, payload, time.monotonic()))
+            self.delivered.append(Delivered(platform, destination, text, payload, time.monotonic(), sender))
             self.responses["200"] += 1
             self.answers[(platform, "200")] += 1
             return len(self.delivered)

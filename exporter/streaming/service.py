@@ -318,50 +318,54 @@ class StreamingService:
             if backed.stream_live()
         )
 
-    def _build_dex_connection(self, user_subscriptions: int) -> None:
-        poller = self._dexes_poller
-        if poller is None:
-            return
-        if len(self.connections) >= self.section.max_connections:
-            log.info("streaming: no connection left for the builder dexes' contexts: polled over REST")
-            return
+    def _connection_left(self, what: str) -> bool:
+        if len(self.connections) < self.section.max_connections:
+            return True
+        log.info("streaming: no connection left for %s: polled over REST", what)
+        return False
+
+    def _subscriptions_left(self, user_subscriptions: int) -> int:
+        """What the users, the market feed and the order books (once planned) leave of the per-IP limit."""
         market = self.stats.feeds.get(FEED_MARKET)
-        room = (
+        return (
             self.section.max_subscriptions
             - user_subscriptions
             - (market.planned_subscriptions if market else 0)
             - (self.books.max_subscriptions if self.books else 0)
         )
+
+    def _open(self, name: str, feed: DexContextsFeed | BookFeed) -> None:
+        connection = self._connection(name, feed.subscriptions)
+        feed.connection = connection
+        self.connections.append(connection)
+
+    def _build_dex_connection(self, user_subscriptions: int) -> None:
+        poller = self._dexes_poller
+        if poller is None or not self._connection_left("the builder dexes' contexts"):
+            return
         feed = DexContextsFeed(
-            poller, self.stats, lambda: self.publisher.mark(poller.name, poller.families), max(room, 0)
+            poller,
+            self.stats,
+            lambda: self.publisher.mark(poller.name, poller.families),
+            max(self._subscriptions_left(user_subscriptions), 0),
         )
         poller.follow_stream(feed, self.section.reconciliation.dex_contexts_interval_seconds)
-        connection = self._connection(CONNECTION_DEXES, feed.subscriptions)
-        feed.connection = connection
+        self._open(CONNECTION_DEXES, feed)
         self.dexes = feed
-        self.connections.append(connection)
 
     def _build_book_connection(self, user_subscriptions: int) -> None:
         poller = self._book_poller
-        if poller is None:
+        if poller is None or not self._connection_left("the order books"):
             return
-        if len(self.connections) >= self.section.max_connections:
-            log.info("streaming: no connection left for the order books: book depth is polled over REST")
-            return
-        # At most one subscription per coin the poller may pick, within what the market feed and the
-        # users leave of the per-IP subscription limit.
-        market = self.stats.feeds.get(FEED_MARKET)
-        left = self.section.max_subscriptions - user_subscriptions
-        room = min(poller.max_coins, left - (market.planned_subscriptions if market else 0))
+        # At most one subscription per coin the poller may pick.
+        room = min(poller.max_coins, self._subscriptions_left(user_subscriptions))
         if room <= 0:
             log.info("streaming: no subscription left for the order books: book depth is polled over REST")
             return
         feed = BookFeed(poller.coins, self.stats, room)
         poller.follow_stream(feed)
-        connection = self._connection(CONNECTION_BOOKS, feed.subscriptions)
-        feed.connection = connection
+        self._open(CONNECTION_BOOKS, feed)
         self.books = feed
-        self.connections.append(connection)
 
     # -- running ----------------------------------------------------------------------------
     async def run(self) -> None:

@@ -66,11 +66,12 @@ FIRST_SCRAPE_TIMEOUT = 30.0
 def wait_for_first_scrape(url: str) -> None:
     """Until the Prometheus at `url` has scraped its target once."""
     deadline = time.monotonic() + FIRST_SCRAPE_TIMEOUT
-    while time.monotonic() < deadline:
-        answer = httpx.get(f"{url}/api/v1/query", params={"query": 'up{job="hyperliquid"} == 1'}, timeout=5)
-        if answer.status_code == 200 and answer.json()["data"]["result"]:
-            return
-        time.sleep(0.1)
+    with httpx.Client(timeout=5) as client:
+        while time.monotonic() < deadline:
+            answer = client.get(f"{url}/api/v1/query", params={"query": 'up{job="hyperliquid"} == 1'})
+            if answer.status_code == 200 and answer.json()["data"]["result"]:
+                return
+            time.sleep(0.1)
     raise RuntimeError(f"{url} did not scrape its target within {FIRST_SCRAPE_TIMEOUT:g} s")
 
 

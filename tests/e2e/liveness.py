@@ -19,8 +19,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from tests.support.stack import SLACK_PATH, WEBHOOK_PATH, Stack, StackOptions, running_stack, wait_until
 
 
@@ -92,7 +90,9 @@ def observe(case: Case, workdir: Path) -> Observed:
         delivered_at = stack.scenario_time()
         firing = {alert["labels"]["alertname"] for alert in stack.firing_alerts()}
         chats = _chat_names_since(stack, onset_wall)
-        httpx.post(f"{stack.replay_url}/_replay/venue", json={"fault": "none"}, timeout=5).raise_for_status()
+        stack.http.post(
+            f"{stack.replay_url}/_replay/venue", json={"fault": "none"}, timeout=5
+        ).raise_for_status()
         wait_until(
             lambda: "resolved" in _webhook_statuses(stack, case.alert),
             timeout=180,

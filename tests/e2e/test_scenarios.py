@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.e2e.liveness import CASES as LIVENESS_CASES
@@ -366,23 +365,32 @@ def _note_early(stack: Stack, expected: Expected, run: Run) -> None:
             run.first_seen[name] = now
 
 
+# Panel queries in flight at once, as a dashboard sends them: one after the other they took about 5 s of
+# a stack's life per scenario (each waits on a busy Prometheus, none costs much CPU).
+PANEL_QUERIES_AT_ONCE = 8
+
+
 def _run_queries(stack: Stack, run: Run, queries: list[PanelQuery]) -> None:
-    for query in queries:
+    def outcome(query: PanelQuery) -> str | bool:
         try:
-            result = stack.query(query.expr)
+            return bool(stack.query(query.expr))
         except Exception as exc:  # the error is the finding: a query Prometheus refuses
-            run.query_errors.append(f"{query.dashboard_uid} / {query.panel_title}: {exc}")
-            continue
-        if result:
-            run.queries_with_data.add((query.dashboard_uid, query.panel_title, query.ref_id))
+            return f"{query.dashboard_uid} / {query.panel_title}: {exc}"
+
+    with ThreadPoolExecutor(PANEL_QUERIES_AT_ONCE, thread_name_prefix="panel-query") as pool:
+        for query, result in zip(queries, pool.map(outcome, queries), strict=True):
+            if isinstance(result, str):
+                run.query_errors.append(result)
+            elif result:
+                run.queries_with_data.add((query.dashboard_uid, query.panel_title, query.ref_id))
 
 
 def _api_hiccup(stack: Stack) -> None:
     time.sleep(5)
     faults = {"faults": [{"target": "info", "kind": "error", "status": 502, "probability": 0.3}]}
-    httpx.post(f"{stack.replay_url}/_replay/faults", json=faults, timeout=5).raise_for_status()
+    stack.http.post(f"{stack.replay_url}/_replay/faults", json=faults, timeout=5).raise_for_status()
     time.sleep(5)
-    httpx.delete(f"{stack.replay_url}/_replay/faults", timeout=5).raise_for_status()
+    stack.http.delete(f"{stack.replay_url}/_replay/faults", timeout=5).raise_for_status()
 
 
 # Scenario seconds between evaluations of the rule groups that ship at the global 5 s (the market and

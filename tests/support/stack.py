@@ -76,6 +76,10 @@ class Stack:
     started_at: float = 0.0
     # Wall-clock epoch seconds of scenario time 0 (from the simulator's /_replay/status).
     scenario_zero_wall: float = 0.0
+    # One client for every question the tests ask (thread-safe): `httpx.get` builds a client and its
+    # TLS context each time, about 27 ms of CPU, which polling loops and panel queries paid hundreds of
+    # times per scenario.
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
 
     # --- what reached each channel -------------------------------------------------------------
     def telegram_texts(self) -> list[str]:
@@ -103,18 +107,18 @@ class Stack:
 
     # --- Prometheus and Alertmanager views -----------------------------------------------------
     def query(self, expr: str) -> list[dict[str, Any]]:
-        response = httpx.get(f"{self.prometheus_url}/api/v1/query", params={"query": expr}, timeout=10)
+        response = self.http.get(f"{self.prometheus_url}/api/v1/query", params={"query": expr})
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()["data"]["result"]
         return result
 
     def firing_alerts(self) -> list[dict[str, Any]]:
-        response = httpx.get(f"{self.prometheus_url}/api/v1/alerts", timeout=10)
+        response = self.http.get(f"{self.prometheus_url}/api/v1/alerts")
         response.raise_for_status()
         return [a for a in response.json()["data"]["alerts"] if a["state"] == "firing"]
 
     def scenario_time(self) -> float:
-        status = httpx.get(f"{self.replay_url}/_replay/status", timeout=5).json()
+        status = self.http.get(f"{self.replay_url}/_replay/status", timeout=5).json()
         return float(status["scenario_time_seconds"])
 
 
@@ -197,6 +201,7 @@ def running_stack(options: StackOptions, workdir: Path) -> Iterator[Stack]:
         chat = exits.enter_context(fake_chat_api())
         sink, sink_url = exits.enter_context(running_sink())
         stack = Stack(options, workdir, chat, sink, sink_url=sink_url)
+        exits.callback(stack.http.close)
 
         replay_port = free_port()
         stack.replay_url = f"http://127.0.0.1:{replay_port}"
@@ -218,7 +223,7 @@ def running_stack(options: StackOptions, workdir: Path) -> Iterator[Stack]:
             running(replay_argv, f"{stack.replay_url}/_replay/status", workdir / "replay.log", cwd=REPO_ROOT)
         )
         stack.started_at = time.time()
-        status = httpx.get(f"{stack.replay_url}/_replay/status", timeout=5).json()
+        status = stack.http.get(f"{stack.replay_url}/_replay/status", timeout=5).json()
         stack.scenario_zero_wall = float(status["scenario_zero_wall_ms"]) / 1000
 
         exporter_port = free_port()

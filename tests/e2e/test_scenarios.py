@@ -2,15 +2,15 @@
 -> Alertmanager (project routing) -> relay -> fake Telegram and Discord, plus Slack, webhook and
 heartbeat sinks.
 
-Each scenario runs only its onset, ten times faster than real time (the heavy cascade five times):
-the simulator runs at speed 10 and every poll interval, rule window, `for` and Alertmanager timer
-is divided by 10, so rules mean in scenario time what they mean in production (hour-long behaviour is
-covered by the promtool tests); Prometheus scrapes every 10 scenario seconds and evaluates the groups
-that ship at 5 s every 20 (COMPRESSED_EVALUATION_SECONDS). The HIP-3 oracle walk runs in real time from 75 s before the walk, with the shipped weight
-budget and the streams on (they are off in compressed time): the builder dexes' pushed contexts are
-what catches it. In the heavy cascade, each onset critical must start exactly once. Every stack is
-started once per scenario and shared by the tests below, which also run every Grafana panel query
-against it.
+Each scenario runs only its onset, ten times faster than real time (the heavy cascade five times): the
+simulator runs at speed 10 and every poll interval, rule window, `for` and Alertmanager timer is divided
+by 10, so rules mean in scenario time what they mean in production (hour-long behaviour is covered by
+the promtool tests); Prometheus scrapes every 10 scenario seconds and evaluates the groups that ship at
+5 s every 20 (COMPRESSED_EVALUATION_SECONDS). The HIP-3 oracle walk runs in real time from 75 s before
+the walk, with the shipped weight budget and the streams on (they are off in compressed time): the
+builder dexes' pushed contexts are what catches it. In the heavy cascade, each onset critical must start
+exactly once. Every stack is started once per scenario and shared by the tests below, which also run
+every Grafana panel query against it.
 """
 
 from __future__ import annotations

@@ -35,12 +35,20 @@ def _by_collector(health: Iterable[PollerHealth]) -> dict[str, list[PollerHealth
 
 def self_families(store: SnapshotStore, stats: RequestStats, budget: WeightBudget) -> list[Metric]:
     grouped = _by_collector(store.health.values())
-    up = GaugeMetricFamily(
-        "hyperliquid_up",
-        "1 if the last poll of Hyperliquid market data succeeded and its data is published, 0 otherwise.",
-        value=1.0
-        if grouped.get(MARKET_COLLECTOR) and all(store.healthy(h) for h in grouped[MARKET_COLLECTOR])
-        else 0.0,
+    # Absent, not 0, when the market collector is disabled (a node-only exporter): 0 means the API failed,
+    # and would page HyperliquidAPIUnreachable for an API the exporter never asks.
+    market = grouped.get(MARKET_COLLECTOR, [])
+    up = (
+        [
+            GaugeMetricFamily(
+                "hyperliquid_up",
+                "1 if the last poll of Hyperliquid market data succeeded and its data is published, "
+                "0 otherwise.",
+                value=1.0 if all(store.healthy(h) for h in market) else 0.0,
+            )
+        ]
+        if market
+        else []
     )
     success = GaugeMetricFamily(
         "hyperliquid_exporter_collector_success",
@@ -121,7 +129,7 @@ def self_families(store: SnapshotStore, stats: RequestStats, budget: WeightBudge
     )
     build.add_metric([__version__, revision()], 1.0)
     return [
-        up,
+        *up,
         success,
         last_success,
         expiry,

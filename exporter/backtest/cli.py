@@ -168,7 +168,7 @@ def _scenario_backtests(
 
 
 # A node hour is judged by the rules on the node's series. The others judge series it has not (prices, HLP)
-# or the exporter's own health, whose API collectors are off: HyperliquidAPIUnreachable would fire.
+# or the health of API collectors it does not run.
 NODE_ALERTS = f'{EVERY_ALERT}, collector="node"'
 
 

@@ -299,3 +299,14 @@ def test_data_outlives_a_poll_still_within_its_deadline() -> None:
     store = SnapshotStore()
     Scheduler([Fast()], store, shortest_deadline=5.0)
     assert store.health["fast"].max_age == 6.0
+
+
+async def test_without_the_market_collector_there_is_no_hyperliquid_up() -> None:
+    """A node-only exporter (API collectors off) polls no market data: `hyperliquid_up 0` would page
+    HyperliquidAPIUnreachable for an API it never asks. The series is absent instead."""
+    store = SnapshotStore()
+    vaults = ScriptedPoller("vaults", "vaults", [lambda: ok({"BTC": 1.0})])
+    await Scheduler([vaults], store).poll_once(vaults)
+    values = samples(exposition(store))
+    assert values[("hyperliquid_exporter_collector_success", (("collector", "vaults"),))] == 1
+    assert not any(name == "hyperliquid_up" for name, _ in values)

@@ -6,14 +6,7 @@ import pytest
 
 from exporter.hyperliquid.budget import Priority, WeightBudget
 from exporter.hyperliquid.weights import base_weight, item_surcharge, items_surcharge, weight_per_minute
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import ManualClock
 
 
 def test_documented_weights() -> None:
@@ -37,7 +30,7 @@ def test_weight_per_minute_of_a_polled_request() -> None:
 
 
 def test_bucket_spreads_requests_over_the_minute() -> None:
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     budget = WeightBudget(600, clock=clock)  # 10 weight per second, 150 burst
     assert budget.delay_for(20) == 0
     budget.charge(150, "market")
@@ -47,7 +40,7 @@ def test_bucket_spreads_requests_over_the_minute() -> None:
 
 
 def test_surcharge_debt_delays_later_requests_and_is_accounted() -> None:
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     budget = WeightBudget(600, clock=clock)
     budget.charge(250, "fills")  # a big page of fills: bucket goes 100 into debt
     assert budget.delay_for(2) == pytest.approx(10.2)
@@ -55,7 +48,7 @@ def test_surcharge_debt_delays_later_requests_and_is_accounted() -> None:
 
 
 def test_retry_after_pauses_every_request() -> None:
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     budget = WeightBudget(600, clock=clock)
     budget.pause(7.5)
     assert budget.delay_for(2) == pytest.approx(7.5)
@@ -64,7 +57,7 @@ def test_retry_after_pauses_every_request() -> None:
 
 
 def test_a_request_heavier_than_the_bucket_still_proceeds() -> None:
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     budget = WeightBudget(60, clock=clock)  # capacity 20
     assert budget.delay_for(60) == 0
 
@@ -111,7 +104,7 @@ async def test_critical_requests_overtake_waiting_bulk_ones() -> None:
 
 
 def test_bulk_requests_leave_room_for_their_surcharge_and_the_critical_reserve() -> None:
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     budget = WeightBudget(600, clock=clock)  # 10/s, capacity 150, reserve 30
     budget.charge(60, "fills")  # 90 left
     assert budget.delay_for(20, Priority.CRITICAL) == 0
@@ -121,14 +114,14 @@ def test_bulk_requests_leave_room_for_their_surcharge_and_the_critical_reserve()
 
 
 def test_retry_after_pause_is_capped() -> None:
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     budget = WeightBudget(600, clock=clock, max_pause_seconds=10)
     assert budget.pause(100_000) == 10
     assert budget.delay_for(2) == pytest.approx(10)
 
 
 async def test_surcharge_is_reserved_while_in_flight_and_the_rest_given_back() -> None:
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     budget = WeightBudget(600, clock=clock)  # capacity 150, reserve 30
     await budget.acquire(20, "fills", Priority.NORMAL, max_surcharge=100)
     # A second page cannot start while the first may still cost 100 more.

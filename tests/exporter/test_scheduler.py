@@ -17,14 +17,7 @@ from exporter.scheduler import Scheduler, data_max_age
 from exporter.self_metrics import render_self_metrics
 from exporter.store import SnapshotStore
 from tests.exporter.fakes import ScriptedPoller, gauge
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import ManualClock
 
 
 def ok(values: dict[str, float]) -> Sequence[Metric]:
@@ -52,7 +45,7 @@ def exposition(store: SnapshotStore, budget: WeightBudget | None = None) -> byte
 
 
 async def test_failure_is_isolated_and_visible() -> None:
-    clock = Clock()
+    clock = ManualClock(1_700_000_000.0)
     store = SnapshotStore(clock=clock)
     market = ScriptedPoller("market", "market", [lambda: ok({"BTC": 100.0}), fail_upstream])
     vaults = ScriptedPoller(
@@ -175,7 +168,7 @@ async def test_self_metrics_report_budget_and_plan() -> None:
 
 async def test_success_is_never_reported_for_withdrawn_data() -> None:
     """A poller that stops reporting (a hung request, a dead task) turns success to 0 with its data."""
-    clock = Clock()
+    clock = ManualClock(1_700_000_000.0)
     store = SnapshotStore(clock=clock)
     market = ScriptedPoller("market", "market", [lambda: ok({"BTC": 100.0})])
     await Scheduler([market], store).poll_once(market)
@@ -195,7 +188,7 @@ async def test_invariant_success_implies_data_on_metrics(seed: int) -> None:
     import random
 
     rng = random.Random(seed)
-    clock = Clock()
+    clock = ManualClock(1_700_000_000.0)
     store = SnapshotStore(clock=clock)
 
     def succeed(name: str) -> Callable[[], Sequence[Metric]]:
@@ -258,7 +251,7 @@ async def test_credentials_in_urls_never_reach_the_log(caplog: pytest.LogCapture
 
 
 async def test_data_expiry_counts_from_start_until_the_first_success() -> None:
-    clock = Clock()
+    clock = ManualClock(1_700_000_000.0)
     store = SnapshotStore(clock=clock)
     started = clock.now
     market = ScriptedPoller("market", "market", [fail_upstream, lambda: ok({"BTC": 1.0})])

@@ -11,6 +11,7 @@ from exporter.collectors.shared_reads import SharedReads
 from exporter.hyperliquid.budget import Priority
 from exporter.hyperliquid.client import InfoClient
 from exporter.hyperliquid.errors import UpstreamError
+from tests.support.clock import ManualClock
 
 
 class CountingClient:
@@ -25,14 +26,6 @@ class CountingClient:
         if self.fail:
             raise UpstreamError("http_5xx", "vaultDetails: HTTP 502")
         return {"answer": len(self.sent)}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _client(fake: CountingClient) -> InfoClient:
@@ -51,7 +44,7 @@ async def test_two_readers_at_once_share_one_request() -> None:
 
 
 async def test_a_recent_answer_serves_a_reader_that_accepts_its_age_and_no_other() -> None:
-    fake, clock = CountingClient(), Clock()
+    fake, clock = CountingClient(), ManualClock()
     shared = SharedReads(clock)
     fake.release.set()
     body = {"type": "vaultDetails", "vaultAddress": "0xdfc2"}

@@ -30,16 +30,9 @@ from tests.hlp.fake_hyperliquid import (
     vault_details,
 )
 from tests.hlp.metrics_text import samples, series, value
+from tests.support.clock import ManualClock
 
 NEW_CHILD = "0x" + "c1" * 20
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -176,7 +169,7 @@ async def test_child_rediscovery(fake: FakeHyperliquid) -> None:
         },
     )
     exporter = build_exporter(config)
-    clock = Clock()
+    clock = ManualClock(time.time())
     exporter.context.clock = clock
 
     def parent_details() -> int:
@@ -284,7 +277,7 @@ async def test_watched_accounts_skip_hlp_and_yield_when_budget_is_tight(fake: Fa
 
 
 def test_budget_pressure_stretches_then_recovers() -> None:
-    clock = Clock()
+    clock = ManualClock(time.time())
     budget = WeightBudget(600, clock=clock)
     pressure = BudgetPressure(budget, batch_weight=40, own_planned_per_minute=80)
     budget.plan("accounts", 80)

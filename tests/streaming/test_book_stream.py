@@ -10,20 +10,13 @@ from exporter.hyperliquid.book import parse_depth
 from exporter.streaming.book_feed import BookFeed
 from exporter.streaming.stats import StreamStats
 from tests.streaming.support import eventually, exporter_config, live_replay, running_exporter, samples, total
+from tests.support.clock import ManualClock
 
 BOOK: dict[str, Any] = {
     "coin": "JELLY",
     "time": 1742990400000,
     "levels": [[{"px": "0.0095", "sz": "1000000", "n": 3}], [{"px": "0.0096", "sz": "500000", "n": 2}]],
 }
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Renewals:
@@ -35,7 +28,7 @@ class Renewals:
 
 
 async def test_a_pushed_book_counts_while_recent_and_only_in_its_session() -> None:
-    clock = Clock()
+    clock = ManualClock()
     wanted = ["JELLY", "BTC"]
     feed = BookFeed(lambda: wanted, StreamStats(), max_subscriptions=10, monotonic=clock)
     assert [s for _, s in await feed.subscriptions()] == [
